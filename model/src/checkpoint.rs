@@ -1,0 +1,241 @@
+//! One versioned file for a trained detector: weights plus everything needed to use them.
+//!
+//! Layout (little-endian): `KIZUCKPT` magic, `u32` format version, `u32` header length,
+//! the JSON header ([`CheckpointMeta`]), `u64` weights length, the weights (Burn's
+//! burnpack record), then the SHA-256 of everything before it.
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig, INPUT_SIZE};
+use crate::score::ScoreKind;
+use crate::threshold::Threshold;
+use crate::train::TrainingConfig;
+
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"KIZUCKPT";
+const DIGEST_LEN: usize = 32;
+
+/// The architecture of a checkpoint, with its full configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "config")]
+pub enum ModelConfig {
+    /// The convolutional autoencoder of seed 003.
+    ConvAutoencoder(ConvAutoencoderConfig),
+}
+
+impl ModelConfig {
+    /// The model kind's name, as it appears in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ConvAutoencoder(_) => "ConvAutoencoder",
+        }
+    }
+}
+
+/// How the training that produced a checkpoint went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// The settings of the run.
+    pub config: TrainingConfig,
+    /// Optimiser steps actually taken (fewer than planned if stopped early).
+    pub steps: usize,
+    /// The digit held out as the anomaly, for one-class MNIST runs.
+    pub anomaly_digit: Option<u8>,
+    /// Training images seen.
+    pub train_images: usize,
+    /// Loss of the last step.
+    pub final_loss: Option<f32>,
+}
+
+/// Everything in a checkpoint but the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    /// Format version of the file.
+    pub format_version: u32,
+    /// Architecture and its configuration.
+    pub model: ModelConfig,
+    /// Input side in pixels.
+    pub input_size: usize,
+    /// Input channels.
+    pub channels: usize,
+    /// Which score the threshold applies to.
+    pub score: ScoreKind,
+    /// The fitted decision threshold.
+    pub threshold: Threshold,
+    /// Training metadata.
+    pub training: TrainingRecord,
+}
+
+/// What was wrong with a checkpoint file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckpointError {
+    /// The file does not start with the Kizu checkpoint magic.
+    #[error("not a Kizu checkpoint (the file does not start with {MAGIC:?})")]
+    NotACheckpoint,
+    /// Written by a newer Kizu.
+    #[error("checkpoint format {found} is newer than this Kizu reads ({supported}); update Kizu")]
+    NewerFormat {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// The file ends early.
+    #[error("checkpoint truncated: {needed} bytes needed, {found} present")]
+    Truncated {
+        /// Bytes the layout needs.
+        needed: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// The checksum does not match: the bytes were changed after saving.
+    #[error("checkpoint corrupted: its SHA-256 checksum does not match its content")]
+    Corrupted,
+    /// The header is not valid.
+    #[error("checkpoint header is invalid: {0}")]
+    Header(String),
+    /// The weights do not fit the architecture in the header.
+    #[error("checkpoint weights do not fit the model: {0}")]
+    Weights(String),
+}
+
+/// A trained detector as bytes: metadata plus weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// Everything but the weights.
+    pub meta: CheckpointMeta,
+    weights: Vec<u8>,
+}
+
+impl Checkpoint {
+    /// Captures a trained convolutional autoencoder with its metadata.
+    pub fn from_conv_autoencoder(
+        model: &ConvAutoencoder,
+        config: &ConvAutoencoderConfig,
+        score: ScoreKind,
+        threshold: Threshold,
+        training: TrainingRecord,
+    ) -> Result<Self, CheckpointError> {
+        let weights = model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+        Ok(Self {
+            meta: CheckpointMeta {
+                format_version: FORMAT_VERSION,
+                model: ModelConfig::ConvAutoencoder(config.clone()),
+                input_size: INPUT_SIZE,
+                channels: config.channels,
+                score,
+                threshold,
+                training,
+            },
+            weights: weights.to_vec(),
+        })
+    }
+
+    /// Rebuilds the convolutional autoencoder on `device`, in inference mode.
+    pub fn conv_autoencoder(&self, device: &Device) -> Result<ConvAutoencoder, CheckpointError> {
+        let ModelConfig::ConvAutoencoder(config) = &self.meta.model;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+        config
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| CheckpointError::Weights(e.to_string()))
+    }
+
+    /// Serialises the checkpoint to the file layout in the module docs.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
+        let header =
+            serde_json::to_vec(&self.meta).map_err(|e| CheckpointError::Header(e.to_string()))?;
+        let header_len =
+            u32::try_from(header.len()).map_err(|e| CheckpointError::Header(e.to_string()))?;
+        let mut out = Vec::with_capacity(header.len() + self.weights.len() + 64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.meta.format_version.to_le_bytes());
+        out.extend_from_slice(&header_len.to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.weights);
+        let digest = Sha256::digest(&out);
+        out.extend_from_slice(&digest);
+        Ok(out)
+    }
+
+    /// Parses a checkpoint file, refusing foreign, newer, truncated or altered files.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        let mut reader = Reader { bytes, at: 0 };
+        if reader.take(MAGIC.len()).ok() != Some(MAGIC.as_slice()) {
+            return Err(CheckpointError::NotACheckpoint);
+        }
+        let version = reader.u32()?;
+        if version > FORMAT_VERSION {
+            return Err(CheckpointError::NewerFormat {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let header_len = reader.u32()? as usize;
+        let header = reader.take(header_len)?;
+        let weights_len =
+            usize::try_from(reader.u64()?).map_err(|_| CheckpointError::Truncated {
+                needed: usize::MAX,
+                found: bytes.len(),
+            })?;
+        let weights = reader.take(weights_len)?.to_vec();
+        let body_end = reader.at;
+        let digest = reader.take(DIGEST_LEN)?;
+        if Sha256::digest(&bytes[..body_end]).as_slice() != digest {
+            return Err(CheckpointError::Corrupted);
+        }
+        let meta: CheckpointMeta =
+            serde_json::from_slice(header).map_err(|e| CheckpointError::Header(e.to_string()))?;
+        if meta.format_version != version {
+            return Err(CheckpointError::Header(format!(
+                "header says format {}, file says {version}",
+                meta.format_version
+            )));
+        }
+        Ok(Self { meta, weights })
+    }
+}
+
+/// A cursor that reports how many bytes a short file lacks.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CheckpointError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
+        let end = end.ok_or(CheckpointError::Truncated {
+            needed: self.at.saturating_add(n),
+            found: self.bytes.len(),
+        })?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32, CheckpointError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, CheckpointError> {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(word))
+    }
+}

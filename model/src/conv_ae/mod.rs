@@ -1,0 +1,14 @@
+//! Convolutional autoencoder of seed 003 (conv AE on MNIST).
+//!
+//! Encoder `28x28x1 -> 14x14x4 -> 7x7x16 -> 4x4xH -> 1x1xd`: kernels 4, 4, 3, 3, all with
+//! stride 2, LeakyReLU after every layer, batch normalisation in layers 2 and 3; the
+//! decoder mirrors it with transposed convolutions and ends in a sigmoid.
+//!
+//! Loss: `MSE(x, x^)`. Scores (see [`crate::score`]): `MSE(x, x^)` per image, or the
+//! difference ratio `sum|x - x^| / sum|x|` of seed 000.
+
+mod model;
+mod train;
+
+pub use model::{ConvAutoencoder, ConvAutoencoderConfig, INPUT_SIZE};
+pub use train::ConvAeTrainer;

@@ -1,0 +1,217 @@
+//! Scores from a reconstruction: the difference map, MSE and the difference ratio.
+//!
+//! Every detector returns the same [`Detection`], so thresholds, metrics and views are
+//! written once, whatever the model.
+
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Images;
+
+/// Which per-image number is the anomaly score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ScoreKind {
+    /// Mean squared error between input and reconstruction.
+    #[default]
+    Mse,
+    /// `sum|x - x^| / sum|x|`, the histogram axis of seed 000.
+    DifferenceRatio,
+}
+
+impl ScoreKind {
+    /// A short human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mse => "MSE",
+            Self::DifferenceRatio => "difference ratio",
+        }
+    }
+}
+
+/// Guards the difference ratio of an all-black image.
+const RATIO_EPSILON: f32 = 1e-6;
+
+/// Per-pixel absolute difference `|x - x^|`.
+///
+/// # Shapes
+/// `[batch, c, h, w]` in, the same out.
+pub fn difference_map(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<4> {
+    (x - reconstruction).abs()
+}
+
+/// Mean squared error of each image.
+///
+/// # Shapes
+/// `[batch, c, h, w]` in, `[batch]` out.
+pub fn mse(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
+    let [batch, ..] = x.dims();
+    (x - reconstruction)
+        .square()
+        .reshape([batch as i64, -1])
+        .mean_dim(1)
+        .reshape([batch])
+}
+
+/// Difference ratio `sum|x - x^| / sum|x|` of each image (seed 000).
+///
+/// # Shapes
+/// `[batch, c, h, w]` in, `[batch]` out.
+pub fn difference_ratio(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
+    let [batch, ..] = x.dims();
+    let flat = |t: Tensor<4>| t.reshape([batch as i64, -1]);
+    let diff = flat((x.clone() - reconstruction).abs()).sum_dim(1);
+    let mass = flat(x.abs()).sum_dim(1).clamp_min(RATIO_EPSILON);
+    (diff / mass).reshape([batch])
+}
+
+/// The output contract of every detector, still on the device.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// The generated image, `[batch, c, h, w]`.
+    pub reconstruction: Tensor<4>,
+    /// `|x - x^|`, `[batch, c, h, w]`.
+    pub difference: Tensor<4>,
+    /// MSE per image, `[batch]`.
+    pub mse: Tensor<1>,
+    /// Difference ratio per image, `[batch]`.
+    pub difference_ratio: Tensor<1>,
+}
+
+impl Detection {
+    /// Builds the contract from an input batch and its reconstruction.
+    pub fn from_reconstruction(x: Tensor<4>, reconstruction: Tensor<4>) -> Self {
+        Self {
+            difference: difference_map(x.clone(), reconstruction.clone()),
+            mse: mse(x.clone(), reconstruction.clone()),
+            difference_ratio: difference_ratio(x, reconstruction.clone()),
+            reconstruction,
+        }
+    }
+
+    /// Reads the scores back (async: the only readback WebGPU allows in a browser).
+    pub async fn read_scores(&self) -> Result<Scores, ReadError> {
+        Ok(Scores {
+            mse: read_vec(self.mse.clone().into_data_async().await)?,
+            difference_ratio: read_vec(self.difference_ratio.clone().into_data_async().await)?,
+        })
+    }
+
+    /// Reads everything back as plain images and scores.
+    pub async fn read(self) -> Result<DetectionData, ReadError> {
+        let scores = self.read_scores().await?;
+        let [batch, c, h, w] = self.reconstruction.dims();
+        let images = |data| Images::new(read_vec(data)?, batch, c, h, w).map_err(ReadError::from);
+        Ok(DetectionData {
+            reconstruction: images(self.reconstruction.into_data_async().await)?,
+            difference: images(self.difference.into_data_async().await)?,
+            scores,
+        })
+    }
+}
+
+/// Both scores of a set of images, in image order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    /// MSE per image.
+    pub mse: Vec<f32>,
+    /// Difference ratio per image.
+    pub difference_ratio: Vec<f32>,
+}
+
+impl Scores {
+    /// The scores of one kind.
+    pub fn of(&self, kind: ScoreKind) -> &[f32] {
+        match kind {
+            ScoreKind::Mse => &self.mse,
+            ScoreKind::DifferenceRatio => &self.difference_ratio,
+        }
+    }
+
+    /// Appends the scores of another batch.
+    pub fn extend(&mut self, other: Scores) {
+        self.mse.extend(other.mse);
+        self.difference_ratio.extend(other.difference_ratio);
+    }
+}
+
+/// A [`Detection`] read back from the device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectionData {
+    /// Generated images.
+    pub reconstruction: Images,
+    /// Difference maps.
+    pub difference: Images,
+    /// Scores per image.
+    pub scores: Scores,
+}
+
+/// Reading a tensor back from the device failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    /// The backend failed to run or read the computation.
+    #[error("reading results from the device failed: {0}")]
+    Device(String),
+    /// The data came back with an unexpected type or shape.
+    #[error("unexpected tensor data: {0}")]
+    Data(String),
+}
+
+impl From<crate::data::DataError> for ReadError {
+    fn from(e: crate::data::DataError) -> Self {
+        Self::Data(e.to_string())
+    }
+}
+
+fn read_vec<E: std::fmt::Debug>(data: Result<TensorData, E>) -> Result<Vec<f32>, ReadError> {
+    data.map_err(|e| ReadError::Device(format!("{e:?}")))?
+        .try_into_vec::<f32>()
+        .map_err(|e| ReadError::Data(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    fn pair() -> (Tensor<4>, Tensor<4>) {
+        let device = Device::flex();
+        // Two 1x2x2 images: the first reconstructed with errors 0.5 and 0.25.
+        let x = Tensor::<4>::from_floats(
+            [[[[1.0, 0.5], [0.0, 0.5]]], [[[0.0, 0.0], [0.0, 0.0]]]],
+            &device,
+        );
+        let r = Tensor::<4>::from_floats(
+            [[[[0.5, 0.5], [0.0, 0.25]]], [[[0.0, 0.0], [0.0, 0.0]]]],
+            &device,
+        );
+        (x, r)
+    }
+
+    fn values(t: Tensor<1>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn mse_is_the_mean_of_squared_pixel_errors() {
+        let (x, r) = pair();
+        // (0.25 + 0.0625) / 4 = 0.078125
+        assert_eq!(values(mse(x, r)), vec![0.078125, 0.0]);
+    }
+
+    #[test]
+    fn difference_ratio_divides_absolute_error_by_input_mass() {
+        let (x, r) = pair();
+        // (0.5 + 0.25) / 2.0 = 0.375; an all-black perfect reconstruction scores 0.
+        assert_eq!(values(difference_ratio(x, r)), vec![0.375, 0.0]);
+    }
+
+    #[test]
+    fn the_difference_map_is_the_absolute_pixel_error() {
+        let (x, r) = pair();
+        let map = difference_map(x, r)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert_eq!(&map[..4], &[0.5, 0.0, 0.0, 0.25]);
+    }
+}
