@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod score;
 pub mod threshold;
 pub mod train;
+pub mod viz;

@@ -26,6 +26,8 @@ pub struct ConvAeTrainer {
 pub struct Step {
     /// Progress after this step.
     pub progress: Progress,
+    /// Images in this step's batch.
+    pub images: usize,
     /// Reconstruction loss `MSE(x, x^)` of the batch, before the update (`[1]`, not yet read).
     pub loss: Tensor<1>,
 }
@@ -67,6 +69,7 @@ impl ConvAeTrainer {
         self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
         Some(Step {
             progress,
+            images: indices.len(),
             loss: loss.detach(),
         })
     }

@@ -1,0 +1,185 @@
+//! One training run from request to result, independent of where it runs.
+//!
+//! The worker drives it in the browser; native tests drive it with a plain host. It only
+//! orchestrates: models, scores and metrics come from `kizu-model`.
+
+use burn::tensor::Device;
+use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
+use kizu_model::data::{Mnist, OneClassSplit};
+use kizu_model::detector::Detector;
+use kizu_model::eval::{evaluate, Evaluation};
+use kizu_model::score::ScoreKind;
+use kizu_model::threshold::ThresholdMethod;
+use kizu_model::train::TrainingConfig;
+use kizu_model::viz::to_u8;
+
+use crate::protocol::{Response, RunResult, Sample, StepReport, Throughput, TrainRequest};
+
+/// Test images of each class shown after a run.
+pub const SAMPLES_PER_CLASS: usize = 4;
+/// Images per training step.
+const BATCH_SIZE: usize = 32;
+/// Images per scoring batch.
+const SCORE_BATCH: usize = 250;
+
+/// What a run needs from where it runs.
+pub trait Host {
+    /// Sends a message to the page.
+    fn emit(&self, response: Response);
+    /// Whether the user asked to stop.
+    fn should_stop(&self) -> bool;
+    /// Lets the host breathe between steps (the browser handles messages then).
+    fn pause(&self) -> impl std::future::Future<Output = ()>;
+    /// A clock in milliseconds, for throughput figures.
+    fn now_ms(&self) -> f64;
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The request is not valid for the data.
+    #[error("invalid request: {0}")]
+    Request(#[from] kizu_model::data::DataError),
+    /// Reading a result back from the device failed.
+    #[error(transparent)]
+    Read(#[from] kizu_model::score::ReadError),
+    /// Evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] kizu_model::eval::EvalError),
+    /// Training was stopped before its first step: there is nothing to evaluate.
+    #[error("stopped before the first training step: nothing was learned")]
+    NothingLearned,
+}
+
+/// Trains the conv autoencoder as requested, reporting every step, then evaluates it.
+pub async fn train_and_evaluate<H: Host>(
+    request: &TrainRequest,
+    mnist: &Mnist,
+    device: &Device,
+    host: &H,
+) -> Result<RunResult, JobError> {
+    let (max_train, max_test) = request.data_size.limits();
+    let split = OneClassSplit::new(mnist, request.anomaly_digit, request.seed)?
+        .truncated(max_train, max_test);
+    let training = TrainingConfig::new()
+        .with_epochs(request.epochs)
+        .with_batch_size(BATCH_SIZE)
+        .with_learning_rate(3e-3)
+        .with_seed(request.seed);
+    let mut trainer = ConvAeTrainer::new(
+        &ConvAutoencoderConfig::new(),
+        &training,
+        split.train.clone(),
+        device,
+    );
+    let mut steps = 0;
+    let mut trained_images = 0;
+    let mut stopped_early = false;
+    let train_started = host.now_ms();
+    while let Some(step) = trainer.step() {
+        let loss = step
+            .loss
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(|e| kizu_model::score::ReadError::Device(format!("{e:?}")))?;
+        steps = step.progress.step;
+        trained_images += step.images;
+        host.emit(Response::Step(StepReport {
+            epoch: step.progress.epoch,
+            step: step.progress.step,
+            total_steps: step.progress.total_steps,
+            loss,
+        }));
+        host.pause().await;
+        if host.should_stop() {
+            stopped_early = steps < step.progress.total_steps;
+            break;
+        }
+    }
+    if steps == 0 {
+        return Err(JobError::NothingLearned);
+    }
+    let train_ms = host.now_ms() - train_started;
+    let model = trainer.into_model().ok_or(JobError::NothingLearned)?;
+    host.emit(Response::Phase("scoring".into()));
+    host.pause().await;
+    let score_started = host.now_ms();
+    let evaluation = evaluate(
+        &model,
+        &split,
+        ScoreKind::Mse,
+        ThresholdMethod::MaxNormal,
+        SCORE_BATCH,
+        device,
+    )
+    .await?;
+    let score_ms = host.now_ms() - score_started;
+    let scored_images = split.train.len() + split.test.len();
+    let samples = samples(&model, &split, &evaluation, device).await?;
+    Ok(RunResult {
+        stopped_early,
+        steps,
+        auc: evaluation.auc,
+        score_label: evaluation.score_kind.label().to_owned(),
+        threshold: evaluation.threshold.value,
+        threshold_method: evaluation.threshold.method.label(),
+        histogram: evaluation.histogram,
+        samples,
+        throughput: Throughput {
+            train_images_per_second: per_second(trained_images, train_ms),
+            score_images_per_second: per_second(scored_images, score_ms),
+        },
+    })
+}
+
+fn per_second(images: usize, ms: f64) -> f64 {
+    if ms > 0.0 {
+        images as f64 * 1000.0 / ms
+    } else {
+        f64::NAN
+    }
+}
+
+/// The first few normal and anomalous test images with their reconstructions.
+async fn samples(
+    model: &ConvAutoencoder,
+    split: &OneClassSplit,
+    evaluation: &Evaluation,
+    device: &Device,
+) -> Result<Vec<Sample>, JobError> {
+    let pick = |anomalous: bool| {
+        (0..split.test.len())
+            .filter(move |&i| split.test_is_anomaly[i] == anomalous)
+            .take(SAMPLES_PER_CLASS)
+    };
+    let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
+    let images = split.test.select(&indices);
+    let detection = model
+        .detect(images.tensor(0, images.len(), device))
+        .read()
+        .await?;
+    let max_difference = detection
+        .difference
+        .pixels()
+        .iter()
+        .copied()
+        .fold(0.0, f32::max);
+    let [_, side, _] = images.image_shape();
+    Ok(indices
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let score = evaluation.test_scores[i];
+            Sample {
+                digit: split.test_digits[i],
+                is_anomaly: split.test_is_anomaly[i],
+                score,
+                flagged: score > evaluation.threshold.value,
+                side,
+                input: to_u8(images.image(k), 1.0),
+                generated: to_u8(detection.reconstruction.image(k), 1.0),
+                difference: to_u8(detection.difference.image(k), max_difference),
+            }
+        })
+        .collect())
+}

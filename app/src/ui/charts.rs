@@ -1,0 +1,150 @@
+//! Canvas charts (plotters): the live loss curve and the score histogram.
+
+use kizu_model::metrics::Histogram;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+use super::state::{Phase, RunState};
+
+const NORMAL: RGBColor = RGBColor(46, 134, 222);
+const ANOMALOUS: RGBColor = RGBColor(231, 76, 60);
+
+/// Progress bar, step counter and the live loss curve.
+#[component]
+pub fn TrainingProgress() -> impl IntoView {
+    let state = expect_context::<RunState>();
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        let losses = state.losses.get();
+        if let Some(canvas) = canvas.get() {
+            draw_losses(canvas, &losses);
+        }
+    });
+    let fraction = move || {
+        state
+            .last_step
+            .get()
+            .map_or(0.0, |s| s.step as f64 / s.total_steps.max(1) as f64)
+    };
+    let status = move || match state.phase.get() {
+        Phase::Idle => "Pick a digit to treat as the anomaly and press Train.".to_owned(),
+        Phase::Busy(what) => match state.last_step.get() {
+            Some(s) if what == "training" => format!(
+                "training: epoch {}, step {}/{}, loss {:.5}",
+                s.epoch + 1,
+                s.step,
+                s.total_steps,
+                s.loss
+            ),
+            _ => format!("{what}…"),
+        },
+        Phase::Done => "done".to_owned(),
+        Phase::Failed(message) => format!("failed: {message}"),
+    };
+    view! {
+        <section class="progress" aria-label="Training progress">
+            <progress data-testid="progress" max="1" value=move || fraction().to_string()></progress>
+            <p data-testid="status" role="status" aria-live="polite">{status}</p>
+            <canvas node_ref=canvas data-testid="loss-chart" width="640" height="220"></canvas>
+        </section>
+    }
+}
+
+/// A histogram of test scores, normal vs anomalous, with the threshold line.
+#[component]
+pub fn ScoreHistogram(histogram: Histogram, threshold: f32, score_label: String) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(canvas) = canvas.get() {
+            draw_histogram(canvas, &histogram, threshold, &score_label);
+        }
+    });
+    view! { <canvas node_ref=canvas data-testid="histogram" width="640" height="260"></canvas> }
+}
+
+fn draw_losses(canvas: web_sys::HtmlCanvasElement, losses: &[f32]) {
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    // Drawing errors only mean a blank chart; the numbers are in the status line.
+    let _ = root.fill(&WHITE);
+    let max = losses.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption("training loss (MSE)", ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0usize..losses.len().max(2), 0f32..max * 1.05)
+    else {
+        return;
+    };
+    let _ = chart.configure_mesh().x_desc("step").draw();
+    let _ = chart.draw_series(LineSeries::new(
+        losses.iter().enumerate().map(|(i, &l)| (i, l)),
+        &NORMAL,
+    ));
+    let _ = root.present();
+}
+
+fn draw_histogram(
+    canvas: web_sys::HtmlCanvasElement,
+    histogram: &Histogram,
+    threshold: f32,
+    score_label: &str,
+) {
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let _ = root.fill(&WHITE);
+    let top = histogram
+        .normal
+        .iter()
+        .chain(&histogram.anomalous)
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption(format!("test scores ({score_label})"), ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(44)
+        .build_cartesian_2d(histogram.min..histogram.max, 0u32..top + top / 10 + 1)
+    else {
+        return;
+    };
+    let _ = chart.configure_mesh().y_desc("images").draw();
+    let width = histogram.bin_width();
+    for (counts, color, name) in [
+        (&histogram.normal, NORMAL, "normal"),
+        (&histogram.anomalous, ANOMALOUS, "anomalous"),
+    ] {
+        let bars = counts.iter().enumerate().map(|(i, &n)| {
+            let x0 = histogram.min + i as f32 * width;
+            Rectangle::new([(x0, 0), (x0 + width, n)], color.mix(0.5).filled())
+        });
+        if let Ok(series) = chart.draw_series(bars) {
+            series.label(name).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+            });
+        }
+    }
+    if let Ok(series) = chart.draw_series(LineSeries::new(
+        [(threshold, 0), (threshold, top + top / 10)],
+        BLACK.stroke_width(2),
+    )) {
+        series
+            .label("threshold")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 10, y)], BLACK));
+    }
+    let _ = chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw();
+    let _ = root.present();
+}

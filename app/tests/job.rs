@@ -1,0 +1,134 @@
+//! The worker's run, driven natively: every step reported, stop honoured, results complete.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+use std::cell::{Cell, RefCell};
+
+use burn::tensor::{read_sync, Device};
+use kizu_app::job::{train_and_evaluate, Host, SAMPLES_PER_CLASS};
+use kizu_app::protocol::{BackendChoice, DataSize, Response, TrainRequest};
+use kizu_model::data::{Mnist, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
+
+struct TestHost {
+    responses: RefCell<Vec<Response>>,
+    stop_after: usize,
+    steps: Cell<usize>,
+    started: std::time::Instant,
+}
+
+impl Host for TestHost {
+    fn emit(&self, response: Response) {
+        if matches!(response, Response::Step(_)) {
+            self.steps.set(self.steps.get() + 1);
+        }
+        self.responses.borrow_mut().push(response);
+    }
+    fn should_stop(&self) -> bool {
+        self.steps.get() >= self.stop_after
+    }
+    async fn pause(&self) {}
+    fn now_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+fn mnist() -> Mnist {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let read = |name| std::fs::read(dir.join(name)).unwrap();
+    Mnist::bundled(&read(BUNDLED_IMAGES_FILE), &read(BUNDLED_LABELS_FILE)).unwrap()
+}
+
+fn request() -> TrainRequest {
+    TrainRequest {
+        anomaly_digit: 4,
+        epochs: 1,
+        seed: 5,
+        data_size: DataSize::Quick,
+        backend: BackendChoice::Cpu,
+    }
+}
+
+#[test]
+fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
+    let host = TestHost {
+        responses: RefCell::default(),
+        stop_after: usize::MAX,
+        steps: Cell::new(0),
+        started: std::time::Instant::now(),
+    };
+    let result = read_sync(train_and_evaluate(
+        &request(),
+        &mnist(),
+        &Device::flex(),
+        &host,
+    ))
+    .unwrap();
+    // 1,000 training images in batches of 32.
+    assert_eq!(host.steps.get(), 32);
+    assert_eq!(result.steps, 32);
+    assert!(!result.stopped_early);
+    assert!(result.auc.is_some_and(f64::is_finite));
+    let counted: u32 = result
+        .histogram
+        .normal
+        .iter()
+        .chain(&result.histogram.anomalous)
+        .sum();
+    assert_eq!(counted, 500);
+    assert_eq!(result.samples.len(), 2 * SAMPLES_PER_CLASS);
+    assert!(result.throughput.train_images_per_second > 0.0);
+    assert!(result.throughput.score_images_per_second > 0.0);
+    for sample in &result.samples {
+        assert_eq!(sample.is_anomaly, sample.digit == 4);
+        for image in [&sample.input, &sample.generated, &sample.difference] {
+            assert_eq!(image.len(), 28 * 28);
+        }
+        assert!(
+            sample.generated.iter().any(|&p| p > 0),
+            "a reconstruction is not blank"
+        );
+    }
+}
+
+#[test]
+fn stop_keeps_what_was_learned_and_still_evaluates() {
+    let host = TestHost {
+        responses: RefCell::default(),
+        stop_after: 5,
+        steps: Cell::new(0),
+        started: std::time::Instant::now(),
+    };
+    let result = read_sync(train_and_evaluate(
+        &request(),
+        &mnist(),
+        &Device::flex(),
+        &host,
+    ))
+    .unwrap();
+    assert!(result.stopped_early);
+    assert_eq!(result.steps, 5);
+    assert!(result.auc.is_some());
+    let phases: Vec<_> = host
+        .responses
+        .borrow()
+        .iter()
+        .filter(|r| matches!(r, Response::Phase(_)))
+        .cloned()
+        .collect();
+    assert_eq!(phases, vec![Response::Phase("scoring".into())]);
+}
+
+#[test]
+fn an_invalid_digit_is_an_error_not_a_panic() {
+    let host = TestHost {
+        responses: RefCell::default(),
+        stop_after: usize::MAX,
+        steps: Cell::new(0),
+        started: std::time::Instant::now(),
+    };
+    let bad = TrainRequest {
+        anomaly_digit: 11,
+        ..request()
+    };
+    let err = read_sync(train_and_evaluate(&bad, &mnist(), &Device::flex(), &host)).unwrap_err();
+    assert!(err.to_string().contains("0-9"), "{err}");
+}

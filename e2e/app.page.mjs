@@ -1,0 +1,88 @@
+// Page object for the Kizu app: locators by data-testid, actions a user takes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const FLAGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+];
+export const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 'artifacts');
+const RUN_TIMEOUT = 280_000;
+
+/** Launches Debian's Chromium (never a downloaded one); `webgpu` adds --enable-unsafe-webgpu. */
+export async function launch({ webgpu }) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kizu-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    viewport: { width: 1200, height: 1400 },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export class AppPage {
+  constructor(page) {
+    this.page = page;
+    this.errors = [];
+    page.on('pageerror', (e) => this.errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') this.errors.push(m.text()); });
+    const id = (name) => page.getByTestId(name);
+    this.badge = id('backend-badge');
+    this.train = id('train');
+    this.stop = id('stop');
+    this.status = id('status');
+    this.digit = id('digit');
+    this.epochs = id('epochs');
+    this.auc = id('auc');
+    this.histogram = id('histogram');
+    this.lossChart = id('loss-chart');
+    this.samples = id('sample');
+  }
+
+  async open(baseUrl, query = '') {
+    await this.page.goto(baseUrl + query);
+    await this.train.waitFor();
+  }
+
+  async startRun({ digit = 3, epochs = 1 } = {}) {
+    await this.digit.selectOption(String(digit));
+    await this.epochs.fill(String(epochs));
+    await this.epochs.dispatchEvent('change');
+    await this.train.click();
+  }
+
+  /** Waits until the run is done or failed; returns the status text. */
+  async waitForEnd() {
+    await this.page.waitForFunction(() => {
+      const text = document.querySelector('[data-testid="status"]')?.textContent ?? '';
+      return text === 'done' || text.startsWith('failed');
+    }, null, { timeout: RUN_TIMEOUT });
+    return this.status.textContent();
+  }
+
+  /** How many distinct colours a canvas shows: 1 means blank. */
+  async distinctColours(locator) {
+    return locator.evaluate((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+      return seen.size;
+    });
+  }
+
+  async screenshot(name) {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, `${name}.png`);
+    await this.page.screenshot({ path: file, fullPage: true });
+    return file;
+  }
+}

@@ -1,0 +1,76 @@
+// End-to-end: the built app trains in real headless Chromium, on the CPU and on WebGPU.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { serve } from './server.mjs';
+import { launch, AppPage } from './app.page.mjs';
+
+const TIMEOUT = 300_000;
+let server;
+
+before(async () => { server = await serve(process.env.DIST ?? '../dist'); });
+after(async () => { await server?.close(); });
+
+/** Opens the app in a fresh browser, runs `body(app)`, always closes the browser. */
+async function withApp({ webgpu, query = '' }, body) {
+  const browser = await launch({ webgpu });
+  try {
+    const app = new AppPage(await browser.context.newPage());
+    await app.open(server.url, query);
+    await body(app);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function assertCompleteResults(app, name) {
+  const status = await app.waitForEnd();
+  assert.equal(status, 'done', `run failed: ${status}\n${app.errors.join('\n')}`);
+  const auc = Number(await app.auc.textContent());
+  assert.ok(Number.isFinite(auc) && auc >= 0 && auc <= 1, `AUC ${auc}`);
+  assert.ok(await app.histogram.isVisible(), 'histogram shown');
+  assert.ok(await app.distinctColours(app.histogram) > 3, 'histogram has bars');
+  assert.ok(await app.distinctColours(app.lossChart) > 2, 'loss curve drawn');
+  assert.equal(await app.samples.count(), 8, 'four normal and four anomalous samples');
+  for (const view of ['sample-input', 'sample-generated', 'sample-difference']) {
+    const first = app.page.getByTestId(view).first();
+    assert.ok(await first.isVisible(), `${view} shown`);
+    assert.ok(await app.distinctColours(first) > 1, `${view} is not blank`);
+  }
+  const shot = await app.screenshot(name);
+  assert.ok(fs.statSync(shot).size > 10_000, 'screenshot saved');
+}
+
+test('CPU path: without WebGPU the app trains a quick run and shows every view', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: false }, async (app) => {
+    await app.startRun({ digit: 3, epochs: 1 });
+    await assertCompleteResults(app, 'cpu-run');
+    assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
+    assert.match(await app.badge.textContent(), /no WebGPU adapter/);
+  });
+});
+
+test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: true, query: '?backend=webgpu' }, async (app) => {
+    await app.startRun({ digit: 7, epochs: 1 });
+    await assertCompleteResults(app, 'webgpu-run');
+    assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
+    assert.match(await app.badge.textContent(), /adapter: .*swiftshader/i);
+  });
+});
+
+test('auto on a software adapter picks the CPU, and Stop keeps what was learned', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: true }, async (app) => {
+    await app.startRun({ digit: 5, epochs: 3 });
+    await app.page.waitForFunction(
+      () => /step [1-9]/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+      null, { timeout: TIMEOUT });
+    await app.stop.click();
+    assert.equal(await app.waitForEnd(), 'done');
+    assert.ok(await app.page.getByTestId('stopped-early').isVisible(), 'says it stopped early');
+    assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
+    assert.match(await app.badge.textContent(), /software fallback/);
+    assert.equal(await app.samples.count(), 8);
+    await app.screenshot('stopped-run');
+  });
+});
