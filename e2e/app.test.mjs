@@ -61,10 +61,12 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
 
 test('auto on a software adapter picks the CPU, and Stop keeps what was learned', { timeout: TIMEOUT }, async () => {
   await withApp({ webgpu: true }, async (app) => {
-    await app.startRun({ digit: 5, epochs: 3 });
-    await app.page.waitForFunction(
-      () => /step [1-9]/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
-      null, { timeout: TIMEOUT });
+    await app.startRun({ digit: 5, epochs: 50 }); // far more steps than the test waits for
+    await app.page.waitForFunction(() => {
+      const text = document.querySelector('[data-testid="status"]')?.textContent ?? '';
+      return /step [1-9]/.test(text) || text.startsWith('failed');
+    }, null, { timeout: TIMEOUT });
+    assert.doesNotMatch(await app.status.textContent(), /^failed/);
     await app.stop.click();
     assert.equal(await app.waitForEnd(), 'done');
     assert.ok(await app.page.getByTestId('stopped-early').isVisible(), 'says it stopped early');

@@ -21,6 +21,8 @@ pub const SAMPLES_PER_CLASS: usize = 4;
 const BATCH_SIZE: usize = 32;
 /// Images per scoring batch.
 const SCORE_BATCH: usize = 250;
+/// Shortest time between two progress reports: the page redraws on each one.
+const REPORT_INTERVAL_MS: f64 = 100.0;
 
 /// What a run needs from where it runs.
 pub trait Host {
@@ -76,6 +78,8 @@ pub async fn train_and_evaluate<H: Host>(
     let mut trained_images = 0;
     let mut stopped_early = false;
     let train_started = host.now_ms();
+    let mut pending = Vec::new();
+    let mut last_report = train_started;
     while let Some(step) = trainer.step() {
         let loss = step
             .loss
@@ -84,17 +88,26 @@ pub async fn train_and_evaluate<H: Host>(
             .map_err(|e| kizu_model::score::ReadError::Device(format!("{e:?}")))?;
         steps = step.progress.step;
         trained_images += step.images;
-        host.emit(Response::Step(StepReport {
+        pending.push(StepReport {
             epoch: step.progress.epoch,
             step: step.progress.step,
             total_steps: step.progress.total_steps,
             loss,
-        }));
+        });
+        let now = host.now_ms();
+        let last_step = step.progress.step == step.progress.total_steps;
+        if now - last_report >= REPORT_INTERVAL_MS || last_step {
+            host.emit(Response::Steps(std::mem::take(&mut pending)));
+            last_report = now;
+        }
         host.pause().await;
         if host.should_stop() {
             stopped_early = steps < step.progress.total_steps;
             break;
         }
+    }
+    if !pending.is_empty() {
+        host.emit(Response::Steps(pending));
     }
     if steps == 0 {
         return Err(JobError::NothingLearned);

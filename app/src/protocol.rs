@@ -89,6 +89,9 @@ pub struct TrainRequest {
     pub data_size: DataSize,
     /// Backend preference.
     pub backend: BackendChoice,
+    /// Absolute URL of the folder with the bundled data (a worker started from a blob
+    /// cannot resolve relative URLs).
+    pub data_url: String,
 }
 
 /// Page -> worker.
@@ -193,8 +196,8 @@ pub enum Response {
     Backend(BackendInfo),
     /// A human-readable phase ("loading data", "scoring").
     Phase(String),
-    /// One optimiser step done.
-    Step(StepReport),
+    /// Optimiser steps done since the last report (batched so the page is not flooded).
+    Steps(Vec<StepReport>),
     /// The run is over.
     Finished(Box<RunResult>),
     /// The run failed; the message says why.

@@ -14,9 +14,6 @@ use crate::backend::{decide, device_for, probe_adapter};
 use crate::job::{train_and_evaluate, Host};
 use crate::protocol::{Request, Response, TrainRequest};
 
-/// Where the bundled data is served, relative to the worker script.
-const DATA_DIR: &str = "data";
-
 /// The training worker: at most one run at a time.
 pub struct TrainingWorker {
     stop: Rc<Cell<bool>>,
@@ -97,8 +94,9 @@ async fn run(
     let (device, info) = device_for(decide(request.backend, adapter.as_ref())).await;
     host.emit(Response::Backend(info));
     host.emit(Response::Phase("loading data".into()));
-    let images = fetch_bytes(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}")).await?;
-    let labels = fetch_bytes(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}")).await?;
+    let data_url = request.data_url.trim_end_matches('/');
+    let images = fetch_bytes(&format!("{data_url}/{BUNDLED_IMAGES_FILE}")).await?;
+    let labels = fetch_bytes(&format!("{data_url}/{BUNDLED_LABELS_FILE}")).await?;
     let mnist = Mnist::bundled(&images, &labels).map_err(|e| e.to_string())?;
     host.emit(Response::Phase("training".into()));
     train_and_evaluate(request, &mnist, &device, host)
@@ -106,7 +104,7 @@ async fn run(
         .map_err(|e| e.to_string())
 }
 
-/// Fetches a file next to the worker script.
+/// Fetches a file by absolute URL.
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let failed = |e: JsValue| {
         format!(

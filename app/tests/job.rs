@@ -8,22 +8,37 @@ use kizu_app::job::{train_and_evaluate, Host, SAMPLES_PER_CLASS};
 use kizu_app::protocol::{BackendChoice, DataSize, Response, TrainRequest};
 use kizu_model::data::{Mnist, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
 
+/// Records what the job reports; asks to stop at its `stop_after`-th poll (one poll per step).
 struct TestHost {
     responses: RefCell<Vec<Response>>,
     stop_after: usize,
     steps: Cell<usize>,
+    polls: Cell<usize>,
     started: std::time::Instant,
+}
+
+impl TestHost {
+    fn stopping_after(stop_after: usize) -> Self {
+        Self {
+            responses: RefCell::default(),
+            stop_after,
+            steps: Cell::new(0),
+            polls: Cell::new(0),
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 impl Host for TestHost {
     fn emit(&self, response: Response) {
-        if matches!(response, Response::Step(_)) {
-            self.steps.set(self.steps.get() + 1);
+        if let Response::Steps(reports) = &response {
+            self.steps.set(self.steps.get() + reports.len());
         }
         self.responses.borrow_mut().push(response);
     }
     fn should_stop(&self) -> bool {
-        self.steps.get() >= self.stop_after
+        self.polls.set(self.polls.get() + 1);
+        self.polls.get() >= self.stop_after
     }
     async fn pause(&self) {}
     fn now_ms(&self) -> f64 {
@@ -44,17 +59,13 @@ fn request() -> TrainRequest {
         seed: 5,
         data_size: DataSize::Quick,
         backend: BackendChoice::Cpu,
+        data_url: String::new(),
     }
 }
 
 #[test]
 fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
-    let host = TestHost {
-        responses: RefCell::default(),
-        stop_after: usize::MAX,
-        steps: Cell::new(0),
-        started: std::time::Instant::now(),
-    };
+    let host = TestHost::stopping_after(usize::MAX);
     let result = read_sync(train_and_evaluate(
         &request(),
         &mnist(),
@@ -91,12 +102,7 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
 
 #[test]
 fn stop_keeps_what_was_learned_and_still_evaluates() {
-    let host = TestHost {
-        responses: RefCell::default(),
-        stop_after: 5,
-        steps: Cell::new(0),
-        started: std::time::Instant::now(),
-    };
+    let host = TestHost::stopping_after(5);
     let result = read_sync(train_and_evaluate(
         &request(),
         &mnist(),
@@ -106,6 +112,11 @@ fn stop_keeps_what_was_learned_and_still_evaluates() {
     .unwrap();
     assert!(result.stopped_early);
     assert_eq!(result.steps, 5);
+    assert_eq!(
+        host.steps.get(),
+        5,
+        "every step taken is reported, the last ones at the stop"
+    );
     assert!(result.auc.is_some());
     let phases: Vec<_> = host
         .responses
@@ -119,12 +130,7 @@ fn stop_keeps_what_was_learned_and_still_evaluates() {
 
 #[test]
 fn an_invalid_digit_is_an_error_not_a_panic() {
-    let host = TestHost {
-        responses: RefCell::default(),
-        stop_after: usize::MAX,
-        steps: Cell::new(0),
-        started: std::time::Instant::now(),
-    };
+    let host = TestHost::stopping_after(usize::MAX);
     let bad = TrainRequest {
         anomaly_digit: 11,
         ..request()

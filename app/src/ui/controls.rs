@@ -7,6 +7,8 @@ use crate::protocol::{BackendChoice, DataSize, Request, TrainRequest};
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
+/// The bundled data, relative to the page (Trunk copies `public/data/` there).
+const DATA_DIR: &str = "data/";
 
 /// The `backend` URL parameter; an unknown value is reported and treated as `auto`.
 fn backend_from_url() -> (BackendChoice, Option<String>) {
@@ -24,13 +26,19 @@ fn backend_from_url() -> (BackendChoice, Option<String>) {
     }
 }
 
+/// Where the page is served from, with the bundled data below it in `data/`.
+fn data_url() -> String {
+    let page = window().location().href().unwrap_or_default();
+    web_sys::Url::new_with_base(DATA_DIR, &page).map_or_else(|_| DATA_DIR.to_owned(), |u| u.href())
+}
+
 /// Settings form and run buttons.
 #[component]
 pub fn Controls() -> impl IntoView {
     let state = expect_context::<RunState>();
     let bridge = expect_context::<Bridge>();
     let (anomaly_digit, set_anomaly_digit) = signal(0u8);
-    let (epochs, set_epochs) = signal(1usize);
+    let (epochs, set_epochs) = signal(5usize);
     let (seed, set_seed) = signal(42u64);
     let (data_size, set_data_size) = signal(DataSize::Quick);
     let (backend, url_warning) = backend_from_url();
@@ -45,6 +53,7 @@ pub fn Controls() -> impl IntoView {
                 seed: seed.get(),
                 data_size: data_size.get(),
                 backend,
+                data_url: data_url(),
             }),
         );
     };

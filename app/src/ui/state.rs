@@ -68,9 +68,12 @@ impl RunState {
         match response {
             Response::Backend(info) => self.backend.set(Some(info)),
             Response::Phase(text) => self.phase.set(Phase::Busy(text)),
-            Response::Step(report) => {
-                self.losses.update(|l| l.push(report.loss));
-                self.last_step.set(Some(report));
+            Response::Steps(reports) => {
+                self.losses
+                    .update(|l| l.extend(reports.iter().map(|r| r.loss)));
+                if let Some(last) = reports.last() {
+                    self.last_step.set(Some(*last));
+                }
             }
             Response::Finished(result) => {
                 self.result.set(Some(*result));

@@ -1,0 +1,34 @@
+// Browser benchmark (not a test): trains the conv AE in headless Chromium on each path
+// and prints the app's own throughput figures. Usage: node bench.mjs [epochs] [data-size]
+// with the app built into ../dist (DIST to override).
+import { serve } from './server.mjs';
+import { launch, AppPage } from './app.page.mjs';
+
+const epochs = Number(process.argv[2] ?? 1);
+const dataSize = process.argv[3] ?? 'quick';
+const paths = [
+  { name: 'CPU (flex, wasm)', webgpu: false, query: '?backend=cpu' },
+  { name: 'WebGPU (SwiftShader)', webgpu: true, query: '?backend=webgpu' },
+];
+
+const server = await serve(process.env.DIST ?? '../dist');
+try {
+  for (const path of paths) {
+    const browser = await launch({ webgpu: path.webgpu });
+    try {
+      const app = new AppPage(await browser.context.newPage());
+      await app.open(server.url, path.query);
+      await app.page.getByTestId('data-size').selectOption(dataSize);
+      await app.startRun({ digit: 0, epochs });
+      const status = await app.waitForEnd();
+      const badge = (await app.badge.textContent()).trim();
+      const speed = status === 'done' ? await app.page.getByTestId('throughput').textContent() : status;
+      const auc = status === 'done' ? await app.auc.textContent() : 'n/a';
+      console.log(`${path.name}: ${speed}; AUC ${auc}; digit 0, ${epochs} epoch(s), ${dataSize}; badge: ${badge}`);
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await server.close();
+}
