@@ -57,7 +57,10 @@ fn the_trained_model_separates_ones_from_other_digits_better_than_chance() {
         &model,
         &split,
         ScoreKind::Mse,
-        ThresholdMethod::MaxNormal,
+        &[
+            ThresholdMethod::MaxNormal,
+            ThresholdMethod::Percentile(95.0),
+        ],
         128,
         &device(),
     ))
@@ -71,7 +74,20 @@ fn the_trained_model_separates_ones_from_other_digits_better_than_chance() {
         .chain(&evaluation.histogram.anomalous)
         .sum();
     assert_eq!(total as usize, split.test.len());
-    assert!(evaluation.threshold.value >= evaluation.histogram.min);
+    let [max, p95] = [
+        evaluation.thresholds[0].value,
+        evaluation.thresholds[1].value,
+    ];
+    assert!(
+        max >= p95,
+        "the highest normal score is above its 95th percentile: {max} < {p95}"
+    );
+    assert!(evaluation.histogram.min <= p95 && max <= evaluation.histogram.max);
+    let at_max = evaluation.confusion(&split, &evaluation.thresholds[0]);
+    assert_eq!(
+        at_max.true_positives + at_max.false_negatives,
+        split.test_is_anomaly.iter().filter(|&&a| a).count()
+    );
 }
 
 #[test]

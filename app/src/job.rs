@@ -13,7 +13,9 @@ use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::TrainingConfig;
 use kizu_model::viz::to_u8;
 
-use crate::protocol::{Response, RunResult, Sample, StepReport, Throughput, TrainRequest};
+use crate::protocol::{
+    Response, RunResult, Sample, StepReport, ThresholdView, Throughput, TrainRequest,
+};
 
 /// Test images of each class shown after a run.
 pub const SAMPLES_PER_CLASS: usize = 4;
@@ -21,6 +23,11 @@ pub const SAMPLES_PER_CLASS: usize = 4;
 const BATCH_SIZE: usize = 32;
 /// Images per scoring batch.
 const SCORE_BATCH: usize = 250;
+/// Thresholds offered after a run: seed 000's strict one first, then the 95th percentile.
+const THRESHOLD_METHODS: [ThresholdMethod; 2] = [
+    ThresholdMethod::MaxNormal,
+    ThresholdMethod::Percentile(95.0),
+];
 /// Shortest time between two progress reports: the page redraws on each one.
 const REPORT_INTERVAL_MS: f64 = 100.0;
 
@@ -121,7 +128,7 @@ pub async fn train_and_evaluate<H: Host>(
         &model,
         &split,
         ScoreKind::Mse,
-        ThresholdMethod::MaxNormal,
+        &THRESHOLD_METHODS,
         SCORE_BATCH,
         device,
     )
@@ -134,8 +141,15 @@ pub async fn train_and_evaluate<H: Host>(
         steps,
         auc: evaluation.auc,
         score_label: evaluation.score_kind.label().to_owned(),
-        threshold: evaluation.threshold.value,
-        threshold_method: evaluation.threshold.method.label(),
+        thresholds: evaluation
+            .thresholds
+            .iter()
+            .map(|t| ThresholdView {
+                method: t.method.label(),
+                threshold: *t,
+                confusion: evaluation.confusion(&split, t),
+            })
+            .collect(),
         histogram: evaluation.histogram,
         samples,
         throughput: Throughput {
@@ -187,7 +201,6 @@ async fn samples(
                 digit: split.test_digits[i],
                 is_anomaly: split.test_is_anomaly[i],
                 score,
-                flagged: score > evaluation.threshold.value,
                 side,
                 input: to_u8(images.image(k), 1.0),
                 generated: to_u8(detection.reconstruction.image(k), 1.0),

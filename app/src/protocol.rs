@@ -1,6 +1,7 @@
 //! Messages between the page and the training worker, and the settings they carry.
 
-use kizu_model::metrics::Histogram;
+use kizu_model::metrics::{Confusion, Histogram};
+use kizu_model::threshold::Threshold;
 use serde::{Deserialize, Serialize};
 
 /// Which compute backend the user asked for (`?backend=` in the URL).
@@ -145,8 +146,6 @@ pub struct Sample {
     pub is_anomaly: bool,
     /// Its anomaly score.
     pub score: f32,
-    /// Whether the threshold flags it.
-    pub flagged: bool,
     /// Image side in pixels.
     pub side: usize,
     /// The input.
@@ -168,16 +167,25 @@ pub struct RunResult {
     pub auc: Option<f64>,
     /// Name of the score.
     pub score_label: String,
-    /// The threshold value.
-    pub threshold: f32,
-    /// How the threshold was fitted.
-    pub threshold_method: String,
+    /// Thresholds fitted on the normal training scores; the first is the default.
+    pub thresholds: Vec<ThresholdView>,
     /// Test scores, normal vs anomalous.
     pub histogram: Histogram,
     /// Test images with their reconstructions.
     pub samples: Vec<Sample>,
     /// How fast training and scoring ran.
     pub throughput: Throughput,
+}
+
+/// A fitted threshold and what it does on the test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdView {
+    /// How it was fitted ("max of normal").
+    pub method: String,
+    /// Its value.
+    pub threshold: Threshold,
+    /// Test outcomes at this threshold.
+    pub confusion: Confusion,
 }
 
 /// Images per second, measured in the worker.

@@ -86,6 +86,20 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
         .sum();
     assert_eq!(counted, 500);
     assert_eq!(result.samples.len(), 2 * SAMPLES_PER_CLASS);
+    assert_eq!(result.thresholds.len(), 2);
+    for view in &result.thresholds {
+        let c = view.confusion;
+        assert_eq!(
+            c.true_positives + c.false_positives + c.true_negatives + c.false_negatives,
+            500
+        );
+    }
+    assert_eq!(
+        result.thresholds[0].confusion.false_positives
+            <= result.thresholds[1].confusion.false_positives,
+        true,
+        "the max threshold flags no more normals than the 95th percentile"
+    );
     assert!(result.throughput.train_images_per_second > 0.0);
     assert!(result.throughput.score_images_per_second > 0.0);
     for sample in &result.samples {

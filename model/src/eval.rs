@@ -4,7 +4,7 @@ use burn::tensor::Device;
 
 use crate::data::OneClassSplit;
 use crate::detector::{score_images, Detector};
-use crate::metrics::{roc_auc, Histogram};
+use crate::metrics::{roc_auc, Confusion, Histogram};
 use crate::score::{ReadError, ScoreKind};
 use crate::threshold::{fit, Threshold, ThresholdError, ThresholdMethod};
 
@@ -16,13 +16,13 @@ pub const HISTOGRAM_BINS: usize = 40;
 pub struct Evaluation {
     /// The score used.
     pub score_kind: ScoreKind,
-    /// Threshold fitted on the normal training images.
-    pub threshold: Threshold,
+    /// Thresholds fitted on the normal training images, one per method asked for.
+    pub thresholds: Vec<Threshold>,
     /// Scores of the test images, in test order.
     pub test_scores: Vec<f32>,
     /// ROC AUC on the test set; `None` if it lacks a class or a score is not finite.
     pub auc: Option<f64>,
-    /// Histogram of test scores, normal vs anomalous, over a range that covers the threshold.
+    /// Histogram of test scores, normal vs anomalous, over a range that covers the thresholds.
     pub histogram: Histogram,
 }
 
@@ -35,31 +35,50 @@ pub enum EvalError {
     /// The training scores cannot support a threshold.
     #[error(transparent)]
     Threshold(#[from] ThresholdError),
+    /// No threshold method was given.
+    #[error("no threshold method given")]
+    NoThresholdMethod,
 }
 
 /// Scores the training and test images of `split` and summarises the test scores.
+///
+/// `methods` must not be empty; each gives one threshold fitted on the training scores.
 pub async fn evaluate(
     detector: &impl Detector,
     split: &OneClassSplit,
     score_kind: ScoreKind,
-    method: ThresholdMethod,
+    methods: &[ThresholdMethod],
     batch_size: usize,
     device: &Device,
 ) -> Result<Evaluation, EvalError> {
     let train = score_images(detector, &split.train, batch_size, device).await?;
-    let threshold = fit(method, train.of(score_kind))?;
+    let thresholds = methods
+        .iter()
+        .map(|&method| fit(method, train.of(score_kind)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if thresholds.is_empty() {
+        return Err(EvalError::NoThresholdMethod);
+    }
     let test = score_images(detector, &split.test, batch_size, device).await?;
     let test_scores = test.of(score_kind).to_vec();
+    let values: Vec<f32> = thresholds.iter().map(|t| t.value).collect();
     Ok(Evaluation {
         score_kind,
-        threshold,
         auc: roc_auc(&test_scores, &split.test_is_anomaly),
         histogram: Histogram::new(
             &test_scores,
             &split.test_is_anomaly,
             HISTOGRAM_BINS,
-            &[threshold.value],
+            &values,
         ),
+        thresholds,
         test_scores,
     })
+}
+
+impl Evaluation {
+    /// Outcomes on the test set at `threshold`.
+    pub fn confusion(&self, split: &OneClassSplit, threshold: &Threshold) -> Confusion {
+        Confusion::at(&self.test_scores, &split.test_is_anomaly, threshold.value)
+    }
 }

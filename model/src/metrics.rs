@@ -1,4 +1,4 @@
-//! Metrics over plain score slices: ROC AUC and score histograms.
+//! Metrics over plain score slices: ROC AUC, confusion at a threshold, score histograms.
 
 /// Area under the ROC curve for `scores` where `is_anomaly` marks the positives.
 ///
@@ -32,6 +32,68 @@ pub fn roc_auc(scores: &[f32], is_anomaly: &[bool]) -> Option<f64> {
     let p = positives as f64;
     let u = positive_rank_sum - p * (p + 1.0) / 2.0;
     Some(u / (p * negatives as f64))
+}
+
+/// Outcomes of flagging `score > threshold` against the true labels (anomaly = positive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Confusion {
+    /// Anomalies flagged.
+    pub true_positives: usize,
+    /// Normal images flagged.
+    pub false_positives: usize,
+    /// Normal images passed.
+    pub true_negatives: usize,
+    /// Anomalies passed.
+    pub false_negatives: usize,
+}
+
+impl Confusion {
+    /// Counts outcomes at `threshold` (a score equal to the threshold passes).
+    pub fn at(scores: &[f32], is_anomaly: &[bool], threshold: f32) -> Self {
+        let mut c = Self::default();
+        for (&score, &anomaly) in scores.iter().zip(is_anomaly) {
+            match (score > threshold, anomaly) {
+                (true, true) => c.true_positives += 1,
+                (true, false) => c.false_positives += 1,
+                (false, false) => c.true_negatives += 1,
+                (false, true) => c.false_negatives += 1,
+            }
+        }
+        c
+    }
+
+    /// Share of flagged images that are anomalies; `None` when nothing is flagged.
+    pub fn precision(&self) -> Option<f64> {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
+    }
+
+    /// Share of anomalies flagged; `None` without anomalies.
+    pub fn recall(&self) -> Option<f64> {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
+    }
+
+    /// Harmonic mean of precision and recall; `None` when either is undefined or both are 0.
+    pub fn f1(&self) -> Option<f64> {
+        let (p, r) = (self.precision()?, self.recall()?);
+        (p + r > 0.0).then(|| 2.0 * p * r / (p + r))
+    }
+
+    /// Share of images classified correctly; `None` without images.
+    pub fn accuracy(&self) -> Option<f64> {
+        let total =
+            self.true_positives + self.false_positives + self.true_negatives + self.false_negatives;
+        ratio(self.true_positives + self.true_negatives, total)
+    }
+}
+
+fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// Counts of normal and anomalous scores in equal-width bins.
@@ -127,6 +189,34 @@ mod tests {
         assert_eq!(roc_auc(&[0.1, 0.2], &[false, false]), None);
         assert_eq!(roc_auc(&[0.1, f32::NAN], &[true, false]), None);
         assert_eq!(roc_auc(&[0.1], &[true, false]), None);
+    }
+
+    #[test]
+    fn confusion_counts_and_rates_at_a_threshold() {
+        let scores = [0.9, 0.6, 0.4, 0.2, 0.7];
+        let labels = [true, true, true, false, false];
+        let c = Confusion::at(&scores, &labels, 0.5);
+        assert_eq!(
+            c,
+            Confusion {
+                true_positives: 2,
+                false_positives: 1,
+                true_negatives: 1,
+                false_negatives: 1
+            }
+        );
+        assert_eq!(c.precision(), Some(2.0 / 3.0));
+        assert_eq!(c.recall(), Some(2.0 / 3.0));
+        assert!((c.f1().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(c.accuracy(), Some(0.6));
+        let none_flagged = Confusion::at(&scores, &labels, 1.0);
+        assert_eq!(none_flagged.precision(), None);
+        assert_eq!(none_flagged.f1(), None);
+        assert_eq!(
+            Confusion::at(&[0.5], &[true], 0.5).false_negatives,
+            1,
+            "equal passes"
+        );
     }
 
     #[test]

@@ -54,9 +54,14 @@ pub fn TrainingProgress() -> impl IntoView {
 
 /// A histogram of test scores, normal vs anomalous, with the threshold line.
 #[component]
-pub fn ScoreHistogram(histogram: Histogram, threshold: f32, score_label: String) -> impl IntoView {
+pub fn ScoreHistogram(
+    histogram: Histogram,
+    threshold: Signal<f32>,
+    score_label: String,
+) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
+        let threshold = threshold.get();
         if let Some(canvas) = canvas.get() {
             draw_histogram(canvas, &histogram, threshold, &score_label);
         }

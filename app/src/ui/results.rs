@@ -21,8 +21,33 @@ pub fn Results() -> impl IntoView {
     }
 }
 
+/// "0.912" or "n/a" for a rate that is undefined.
+fn rate(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
+}
+
 #[component]
 fn RunResults(result: RunResult) -> impl IntoView {
+    let (chosen, set_chosen) = signal(0usize);
+    let thresholds = StoredValue::new(result.thresholds.clone());
+    let current = move || thresholds.with_value(|t| t.get(chosen.get()).cloned());
+    let threshold_value = Signal::derive(move || current().map_or(f32::NAN, |t| t.threshold.value));
+    let outcome = move || {
+        current().map(|t| {
+            let c = t.confusion;
+            format!(
+                "flags {} of {} anomalies and {} of {} normal images · precision {} · recall {} · F1 {} · accuracy {}",
+                c.true_positives,
+                c.true_positives + c.false_negatives,
+                c.false_positives,
+                c.false_positives + c.true_negatives,
+                rate(c.precision()),
+                rate(c.recall()),
+                rate(c.f1()),
+                rate(c.accuracy()),
+            )
+        })
+    };
     let auc = result
         .auc
         .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
@@ -42,18 +67,42 @@ fn RunResults(result: RunResult) -> impl IntoView {
             {stopped.map(|s| view! { <p class="warning" data-testid="stopped-early">{s}</p> })}
             <p class="metrics">
                 "ROC AUC " <strong data-testid="auc">{auc}</strong>
-                " · threshold " <span data-testid="threshold">{format!("{:.5}", result.threshold)}</span>
-                {format!(" ({} of training {})", result.threshold_method, result.score_label)}
+                " · threshold "
+                <select
+                    data-testid="threshold-method"
+                    aria-label="Threshold method"
+                    on:change=move |ev| {
+                        if let Ok(i) = event_target_value(&ev).parse() {
+                            set_chosen.set(i);
+                        }
+                    }
+                >
+                    {result
+                        .thresholds
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            let label = format!("{} of training {}", t.method, result.score_label);
+                            view! { <option value=i.to_string()>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                " = " <span data-testid="threshold">{move || format!("{:.5}", threshold_value.get())}</span>
             </p>
+            <p data-testid="confusion">{outcome}</p>
             <p class="speed" data-testid="throughput">{speed}</p>
             <ScoreHistogram
                 histogram=result.histogram.clone()
-                threshold=result.threshold
+                threshold=threshold_value
                 score_label=result.score_label.clone()
             />
             <h3>"Test samples: input, generated, difference"</h3>
             <div class="samples">
-                {result.samples.into_iter().map(|sample| view! { <SampleCard sample /> }).collect_view()}
+                {result
+                    .samples
+                    .into_iter()
+                    .map(|sample| view! { <SampleCard sample threshold=threshold_value /> })
+                    .collect_view()}
             </div>
         </section>
     }

@@ -168,6 +168,7 @@ fn train_command(run: &RunArgs, out: &PathBuf) -> Result<(), AnyError> {
     let device = run.backend.device();
     let trained = train(run, &split, &device)?;
     let evaluation = evaluate_model(&trained.model, &split, &device)?;
+    let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
         steps: trained.steps,
@@ -179,7 +180,7 @@ fn train_command(run: &RunArgs, out: &PathBuf) -> Result<(), AnyError> {
         &trained.model,
         &trained.config,
         evaluation.score_kind,
-        evaluation.threshold,
+        threshold,
         record,
     )?;
     std::fs::write(out, checkpoint.to_bytes()?)?;
@@ -187,8 +188,8 @@ fn train_command(run: &RunArgs, out: &PathBuf) -> Result<(), AnyError> {
         "digit {} held out: AUC {}, threshold {:.5} ({}); wrote {}",
         run.digit,
         evaluation.auc.map_or("n/a".into(), |a| format!("{a:.4}")),
-        evaluation.threshold.value,
-        evaluation.threshold.method.label(),
+        threshold.value,
+        threshold.method.label(),
         out.display()
     );
     Ok(())
