@@ -47,6 +47,15 @@ test('CPU path: without WebGPU the app trains a quick run and shows every view',
     await assertCompleteResults(app, 'cpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
     assert.match(await app.badge.textContent(), /no WebGPU adapter/);
+
+    // Switching to the 95th-percentile threshold moves the line and the counts.
+    const strict = await app.page.getByTestId('threshold').textContent();
+    const strictOutcome = await app.page.getByTestId('confusion').textContent();
+    assert.match(strictOutcome, /flags \d+ of \d+ anomalies and \d+ of \d+ normal images/);
+    await app.page.getByTestId('threshold-method').selectOption('1');
+    const loose = await app.page.getByTestId('threshold').textContent();
+    assert.ok(Number(loose) < Number(strict), `95th percentile ${loose} below max ${strict}`);
+    assert.notEqual(await app.page.getByTestId('confusion').textContent(), strictOutcome);
   });
 });
 

@@ -109,23 +109,26 @@ fn RunResults(result: RunResult) -> impl IntoView {
 }
 
 #[component]
-fn SampleCard(sample: Sample) -> impl IntoView {
-    let verdict = if sample.flagged { "flagged" } else { "passed" };
+fn SampleCard(sample: Sample, threshold: Signal<f32>) -> impl IntoView {
     let class = if sample.is_anomaly {
         "sample anomalous"
     } else {
         "sample normal"
     };
-    let title = format!(
-        "digit {} ({}) · score {:.5} · {verdict}",
-        sample.digit,
-        if sample.is_anomaly {
-            "anomaly"
+    let kind = if sample.is_anomaly {
+        "anomaly"
+    } else {
+        "normal"
+    };
+    let (digit, score) = (sample.digit, sample.score);
+    let title = move || {
+        let verdict = if score > threshold.get() {
+            "flagged"
         } else {
-            "normal"
-        },
-        sample.score
-    );
+            "passed"
+        };
+        format!("digit {digit} ({kind}) · score {score:.5} · {verdict}")
+    };
     let side = sample.side as u32;
     view! {
         <figure class=class data-testid="sample">
