@@ -12,8 +12,10 @@ use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::TrainingConfig;
 use kizu_tests::{bundled_mnist, device};
 
+/// Digit 2 held out: a digit a conv AE tells from the others (1s it cannot: they are
+/// the easiest digit to reconstruct, see docs/BENCHMARKS.md).
 fn small_split() -> OneClassSplit {
-    OneClassSplit::new(&bundled_mnist(), 1, 3)
+    OneClassSplit::new(&bundled_mnist(), 2, 3)
         .unwrap()
         .truncated(1024, 400)
 }
@@ -50,7 +52,7 @@ fn loss_falls_over_a_few_dozen_steps_on_real_digits() {
 }
 
 #[test]
-fn the_trained_model_separates_ones_from_other_digits_better_than_chance() {
+fn the_trained_model_tells_held_out_twos_from_other_digits_better_than_chance() {
     let split = small_split();
     let (model, _, _) = train(&split, 2);
     let evaluation = read_sync(evaluate(
@@ -66,7 +68,7 @@ fn the_trained_model_separates_ones_from_other_digits_better_than_chance() {
     ))
     .unwrap();
     let auc = evaluation.auc.expect("both classes are in the test set");
-    assert!(auc.is_finite() && auc != 0.5, "AUC {auc}");
+    assert!(auc > 0.7, "AUC {auc}");
     let total: u32 = evaluation
         .histogram
         .normal
@@ -100,7 +102,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
     let record = TrainingRecord {
         config: TrainingConfig::new(),
         steps: losses.len(),
-        anomaly_digit: Some(1),
+        anomaly_digit: Some(2),
         train_images: split.train.len(),
         final_loss: losses.last().copied(),
     };

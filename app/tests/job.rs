@@ -94,10 +94,9 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
             500
         );
     }
-    assert_eq!(
+    assert!(
         result.thresholds[0].confusion.false_positives
             <= result.thresholds[1].confusion.false_positives,
-        true,
         "the max threshold flags no more normals than the 95th percentile"
     );
     assert!(result.throughput.train_images_per_second > 0.0);

@@ -157,7 +157,7 @@ fn evaluate_model(
         model,
         split,
         ScoreKind::Mse,
-        ThresholdMethod::MaxNormal,
+        &[ThresholdMethod::MaxNormal],
         256,
         device,
     ))?)
