@@ -1,15 +1,17 @@
 // Browser benchmark (not a test): trains the conv AE in headless Chromium on each path
-// and prints the app's own throughput figures. Usage: node bench.mjs [epochs] [data-size]
+// and prints the app's own throughput figures.
+// Usage: node bench.mjs [epochs=1] [data-size=quick|standard|full] [paths=cpu,webgpu]
 // with the app built into ../dist (DIST to override).
 import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
 
 const epochs = Number(process.argv[2] ?? 1);
 const dataSize = process.argv[3] ?? 'quick';
+const wanted = (process.argv[4] ?? 'cpu,webgpu').split(',');
 const paths = [
-  { name: 'CPU (flex, wasm)', webgpu: false, query: '?backend=cpu' },
-  { name: 'WebGPU (SwiftShader)', webgpu: true, query: '?backend=webgpu' },
-];
+  { id: 'cpu', name: 'CPU (flex, wasm)', webgpu: false, query: '?backend=cpu' },
+  { id: 'webgpu', name: 'WebGPU (SwiftShader)', webgpu: true, query: '?backend=webgpu' },
+].filter((p) => wanted.includes(p.id));
 
 const server = await serve(process.env.DIST ?? '../dist');
 try {

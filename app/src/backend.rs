@@ -48,10 +48,10 @@ pub fn decide(choice: BackendChoice, adapter: Option<&AdapterProbe>) -> BackendI
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "training"))]
 pub use browser::{device_for, probe_adapter};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "training"))]
 mod browser {
     use burn::tensor::Device;
     use js_sys::{Function, Promise, Reflect};

@@ -1,7 +1,5 @@
 //! A batch of same-sized images as one flat pixel buffer.
 
-use burn::tensor::{Device, Tensor, TensorData};
-
 use super::DataError;
 
 /// Same-sized images in one row-major buffer, `[count, channels, height, width]`.
@@ -89,7 +87,14 @@ impl Images {
     }
 
     /// Images `start..end` as a `[n, channels, height, width]` tensor on `device`.
-    pub fn tensor(&self, start: usize, end: usize, device: &Device) -> Tensor<4> {
+    #[cfg(feature = "burn")]
+    pub fn tensor(
+        &self,
+        start: usize,
+        end: usize,
+        device: &burn::tensor::Device,
+    ) -> burn::tensor::Tensor<4> {
+        use burn::tensor::{Tensor, TensorData};
         let n = self.image_len();
         let data = TensorData::new(
             self.pixels[start * n..end * n].to_vec(),
