@@ -3,10 +3,10 @@
 
 use std::cell::{Cell, RefCell};
 
-use burn::tensor::{read_sync, Device};
-use kizu_app::job::{train_and_evaluate, Host, SAMPLES_PER_CLASS};
-use kizu_app::protocol::{BackendChoice, DataSize, Response, TrainRequest};
-use kizu_model::data::{Mnist, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
+use burn::tensor::read_sync;
+use kizu_app::job::{train_and_evaluate, Host, JobError, SAMPLES_PER_CLASS};
+use kizu_app::protocol::{BackendChoice, DataSize, Response, RunResult, TrainRequest};
+use kizu_tests::{bundled_mnist, device};
 
 /// Records what the job reports; asks to stop at its `stop_after`-th poll (one poll per step).
 struct TestHost {
@@ -46,10 +46,13 @@ impl Host for TestHost {
     }
 }
 
-fn mnist() -> Mnist {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
-    let read = |name| std::fs::read(dir.join(name)).unwrap();
-    Mnist::bundled(&read(BUNDLED_IMAGES_FILE), &read(BUNDLED_LABELS_FILE)).unwrap()
+fn run(request: &TrainRequest, host: &TestHost) -> Result<RunResult, JobError> {
+    read_sync(train_and_evaluate(
+        request,
+        &bundled_mnist(),
+        &device(),
+        host,
+    ))
 }
 
 fn request() -> TrainRequest {
@@ -66,13 +69,7 @@ fn request() -> TrainRequest {
 #[test]
 fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
     let host = TestHost::stopping_after(usize::MAX);
-    let result = read_sync(train_and_evaluate(
-        &request(),
-        &mnist(),
-        &Device::flex(),
-        &host,
-    ))
-    .unwrap();
+    let result = run(&request(), &host).unwrap();
     // 1,000 training images in batches of 32.
     assert_eq!(host.steps.get(), 32);
     assert_eq!(result.steps, 32);
@@ -88,11 +85,7 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
     assert_eq!(result.samples.len(), 2 * SAMPLES_PER_CLASS);
     assert_eq!(result.thresholds.len(), 2);
     for view in &result.thresholds {
-        let c = view.confusion;
-        assert_eq!(
-            c.true_positives + c.false_positives + c.true_negatives + c.false_negatives,
-            500
-        );
+        assert_eq!(view.confusion.total(), 500);
     }
     assert!(
         result.thresholds[0].confusion.false_positives
@@ -116,13 +109,7 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
 #[test]
 fn stop_keeps_what_was_learned_and_still_evaluates() {
     let host = TestHost::stopping_after(5);
-    let result = read_sync(train_and_evaluate(
-        &request(),
-        &mnist(),
-        &Device::flex(),
-        &host,
-    ))
-    .unwrap();
+    let result = run(&request(), &host).unwrap();
     assert!(result.stopped_early);
     assert_eq!(result.steps, 5);
     assert_eq!(
@@ -148,6 +135,6 @@ fn an_invalid_digit_is_an_error_not_a_panic() {
         anomaly_digit: 11,
         ..request()
     };
-    let err = read_sync(train_and_evaluate(&bad, &mnist(), &Device::flex(), &host)).unwrap_err();
+    let err = run(&bad, &host).unwrap_err();
     assert!(err.to_string().contains("0-9"), "{err}");
 }

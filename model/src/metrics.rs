@@ -86,9 +86,12 @@ impl Confusion {
 
     /// Share of images classified correctly; `None` without images.
     pub fn accuracy(&self) -> Option<f64> {
-        let total =
-            self.true_positives + self.false_positives + self.true_negatives + self.false_negatives;
-        ratio(self.true_positives + self.true_negatives, total)
+        ratio(self.true_positives + self.true_negatives, self.total())
+    }
+
+    /// Images counted.
+    pub fn total(&self) -> usize {
+        self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
     }
 }
 
