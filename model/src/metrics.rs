@@ -1,4 +1,5 @@
-//! Metrics over plain score slices: ROC AUC, confusion at a threshold, score histograms.
+//! Metrics over plain score slices: ROC AUC, ROC and PR curves, average precision,
+//! confusion at a threshold, score histograms.
 
 /// Area under the ROC curve for `scores` where `is_anomaly` marks the positives.
 ///
@@ -34,6 +35,68 @@ pub fn roc_auc(scores: &[f32], is_anomaly: &[bool]) -> Option<f64> {
     Some(u / (p * negatives as f64))
 }
 
+/// One point of a ROC or PR curve: the outcome of flagging every score `>= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    /// The lowest score flagged at this point.
+    pub threshold: f32,
+    /// Share of normal images flagged.
+    pub false_positive_rate: f64,
+    /// Share of anomalies flagged (the recall).
+    pub true_positive_rate: f64,
+    /// Share of flagged images that are anomalies.
+    pub precision: f64,
+}
+
+/// The ROC / PR operating points, from the highest threshold down to flagging everything.
+///
+/// One point per distinct score; `None` when a class is missing or a score is not finite.
+pub fn curve(scores: &[f32], is_anomaly: &[bool]) -> Option<Vec<CurvePoint>> {
+    if scores.len() != is_anomaly.len() || scores.iter().any(|s| !s.is_finite()) {
+        return None;
+    }
+    let positives = is_anomaly.iter().filter(|&&a| a).count();
+    let negatives = scores.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut points = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if is_anomaly[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // Emit once all images tied at this score are counted.
+        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        if last_of_tie {
+            points.push(CurvePoint {
+                threshold: scores[i],
+                false_positive_rate: fp as f64 / negatives as f64,
+                true_positive_rate: tp as f64 / positives as f64,
+                precision: tp as f64 / (tp + fp) as f64,
+            });
+        }
+    }
+    Some(points)
+}
+
+/// Average precision: the PR curve summarised as `sum (R_k - R_{k-1}) * P_k` over the
+/// points of [`curve`] (scikit-learn's definition, no interpolation).
+pub fn average_precision(scores: &[f32], is_anomaly: &[bool]) -> Option<f64> {
+    let points = curve(scores, is_anomaly)?;
+    let mut previous_recall = 0.0;
+    let mut sum = 0.0;
+    for p in points {
+        sum += (p.true_positive_rate - previous_recall) * p.precision;
+        previous_recall = p.true_positive_rate;
+    }
+    Some(sum)
+}
+
 /// Outcomes of flagging `score > threshold` against the true labels (anomaly = positive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Confusion {
@@ -67,6 +130,14 @@ impl Confusion {
         ratio(
             self.true_positives,
             self.true_positives + self.false_positives,
+        )
+    }
+
+    /// Share of normal images flagged; `None` without normal images.
+    pub fn false_positive_rate(&self) -> Option<f64> {
+        ratio(
+            self.false_positives,
+            self.false_positives + self.true_negatives,
         )
     }
 
@@ -192,6 +263,43 @@ mod tests {
         assert_eq!(roc_auc(&[0.1, 0.2], &[false, false]), None);
         assert_eq!(roc_auc(&[0.1, f32::NAN], &[true, false]), None);
         assert_eq!(roc_auc(&[0.1], &[true, false]), None);
+    }
+
+    #[test]
+    fn the_curve_walks_thresholds_down_with_ties_grouped() {
+        let scores = [0.9, 0.8, 0.8, 0.3];
+        let labels = [true, true, false, false];
+        let points = curve(&scores, &labels).unwrap();
+        let summary: Vec<(f32, f64, f64, f64)> = points
+            .iter()
+            .map(|p| {
+                (
+                    p.threshold,
+                    p.false_positive_rate,
+                    p.true_positive_rate,
+                    p.precision,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (0.9, 0.0, 0.5, 1.0),
+                (0.8, 0.5, 1.0, 2.0 / 3.0),
+                (0.3, 1.0, 1.0, 0.5)
+            ]
+        );
+        assert_eq!(curve(&scores, &[false; 4]), None);
+    }
+
+    #[test]
+    fn average_precision_matches_a_hand_computation() {
+        // Thresholds 0.9, 0.8, 0.7: (R, P) = (0.5, 1), (0.5, 0.5), (1, 2/3).
+        // AP = 0.5 * 1 + 0 * 0.5 + 0.5 * 2/3 = 5/6.
+        let ap = average_precision(&[0.9, 0.8, 0.7], &[true, false, true]).unwrap();
+        assert!((ap - 5.0 / 6.0).abs() < 1e-12, "{ap}");
+        let perfect = average_precision(&[0.9, 0.8, 0.1], &[true, true, false]).unwrap();
+        assert_eq!(perfect, 1.0);
     }
 
     #[test]

@@ -1,14 +1,29 @@
-//! Decision thresholds fitted on the scores of normal training images.
+//! Decision thresholds, fitted on scores of normal images and, for the supervised
+//! methods, a few labelled anomalies (seed 004's threshold methods).
+//!
+//! Every method documents its fallback when the data cannot support it; a fitted
+//! [`Threshold`] records the method that actually produced it.
 
 use serde::{Deserialize, Serialize};
 
-/// How a threshold is chosen from normal scores.
+use crate::metrics::Confusion;
+
+/// How a threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum ThresholdMethod {
     /// The highest normal score (seeds 000, 001): no normal training image is flagged.
     MaxNormal,
     /// The p-th percentile of normal scores (p in [0, 100]), linearly interpolated.
     Percentile(f64),
+    /// Mean + k standard deviations of the normal scores (k = 3 in seed 004).
+    MeanStd(f64),
+    /// The lowest threshold that flags at most this share (in [0, 1]) of normal images.
+    TargetFalsePositiveRate(f64),
+    /// The threshold with the best F1 on labelled scores; without anomalies, [`Self::MaxNormal`].
+    F1Max,
+    /// The threshold with the best Youden's J (TPR - FPR) on labelled scores; without
+    /// anomalies, [`Self::MaxNormal`].
+    YoudenJ,
 }
 
 impl ThresholdMethod {
@@ -17,7 +32,16 @@ impl ThresholdMethod {
         match self {
             Self::MaxNormal => "max of normal".into(),
             Self::Percentile(p) => format!("{p}th percentile"),
+            Self::MeanStd(k) => format!("mean + {k} sigma"),
+            Self::TargetFalsePositiveRate(r) => format!("{}% false positives", r * 100.0),
+            Self::F1Max => "best F1".into(),
+            Self::YoudenJ => "best Youden's J".into(),
         }
+    }
+
+    /// Whether the method needs labelled anomalies (it falls back to max of normal without).
+    pub fn is_supervised(&self) -> bool {
+        matches!(self, Self::F1Max | Self::YoudenJ)
     }
 }
 
@@ -26,7 +50,7 @@ impl ThresholdMethod {
 pub struct Threshold {
     /// The score boundary.
     pub value: f32,
-    /// How it was chosen.
+    /// The method that produced it (the fallback, if the requested one could not run).
     pub method: ThresholdMethod,
 }
 
@@ -40,44 +64,122 @@ impl Threshold {
 /// Why a threshold could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ThresholdError {
-    /// No score to fit on.
+    /// No normal score to fit on.
     #[error("no normal scores to fit a threshold on")]
     Empty,
     /// A score is NaN or infinite.
     #[error("score {index} is not finite ({value})")]
     NotFinite {
-        /// Position of the score.
+        /// Position of the score (normal scores first, then anomalous ones).
         index: usize,
         /// Its value.
         value: f32,
     },
-    /// The percentile is outside [0, 100].
-    #[error("percentile {0} is outside 0-100")]
-    BadPercentile(f64),
+    /// A method parameter is out of its range.
+    #[error("{0}")]
+    BadParameter(String),
 }
 
-/// Fits a threshold on the scores of normal images.
+/// Fits a threshold on the scores of normal images only (supervised methods fall back).
 pub fn fit(method: ThresholdMethod, normal_scores: &[f32]) -> Result<Threshold, ThresholdError> {
-    if normal_scores.is_empty() {
+    fit_labelled(method, normal_scores, &[])
+}
+
+/// Fits a threshold on normal scores and, for [`ThresholdMethod::is_supervised`] methods,
+/// the scores of labelled anomalies.
+pub fn fit_labelled(
+    method: ThresholdMethod,
+    normal: &[f32],
+    anomalous: &[f32],
+) -> Result<Threshold, ThresholdError> {
+    if normal.is_empty() {
         return Err(ThresholdError::Empty);
     }
-    if let Some((index, &value)) = normal_scores
+    if let Some((index, &value)) = normal
         .iter()
+        .chain(anomalous)
         .enumerate()
         .find(|(_, s)| !s.is_finite())
     {
         return Err(ThresholdError::NotFinite { index, value });
     }
-    let value = match method {
-        ThresholdMethod::MaxNormal => normal_scores.iter().copied().fold(f32::MIN, f32::max),
+    let max_normal = || Threshold {
+        value: normal.iter().copied().fold(f32::MIN, f32::max),
+        method: ThresholdMethod::MaxNormal,
+    };
+    let fitted = |value| Ok(Threshold { value, method });
+    match method {
+        ThresholdMethod::MaxNormal => Ok(max_normal()),
         ThresholdMethod::Percentile(p) => {
             if !(0.0..=100.0).contains(&p) {
-                return Err(ThresholdError::BadPercentile(p));
+                return Err(ThresholdError::BadParameter(format!(
+                    "percentile {p} is outside 0-100"
+                )));
             }
-            percentile(normal_scores, p)
+            fitted(percentile(normal, p))
         }
-    };
-    Ok(Threshold { value, method })
+        ThresholdMethod::MeanStd(k) => {
+            if !k.is_finite() {
+                return Err(ThresholdError::BadParameter(format!(
+                    "k = {k} is not finite"
+                )));
+            }
+            let n = normal.len() as f64;
+            let mean = normal.iter().map(|&s| f64::from(s)).sum::<f64>() / n;
+            let variance = normal
+                .iter()
+                .map(|&s| (f64::from(s) - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            fitted((mean + k * variance.sqrt()) as f32)
+        }
+        ThresholdMethod::TargetFalsePositiveRate(rate) => {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(ThresholdError::BadParameter(format!(
+                    "false-positive rate {rate} is outside 0-1"
+                )));
+            }
+            let mut sorted = normal.to_vec();
+            sorted.sort_by(f32::total_cmp);
+            // At most floor(rate * n) normal scores may lie above the threshold.
+            let allowed = (rate * sorted.len() as f64).floor() as usize;
+            fitted(sorted[sorted.len() - 1 - allowed.min(sorted.len() - 1)])
+        }
+        ThresholdMethod::F1Max | ThresholdMethod::YoudenJ => {
+            let objective = |c: &Confusion| match method {
+                ThresholdMethod::F1Max => c.f1().unwrap_or(0.0),
+                _ => c.recall().unwrap_or(0.0) - c.false_positive_rate().unwrap_or(0.0),
+            };
+            Ok(best_threshold(normal, anomalous, objective)
+                .map_or_else(max_normal, |value| Threshold { value, method }))
+        }
+    }
+}
+
+/// The candidate threshold (midway between consecutive distinct scores) that maximises
+/// `objective`; the lowest one on ties. `None` without anomalies or distinct scores.
+fn best_threshold(
+    normal: &[f32],
+    anomalous: &[f32],
+    objective: impl Fn(&Confusion) -> f64,
+) -> Option<f32> {
+    if anomalous.is_empty() {
+        return None;
+    }
+    let scores: Vec<f32> = normal.iter().chain(anomalous).copied().collect();
+    let labels: Vec<bool> = (0..scores.len()).map(|i| i >= normal.len()).collect();
+    let mut distinct = scores.clone();
+    distinct.sort_by(f32::total_cmp);
+    distinct.dedup();
+    let mut best: Option<(f64, f32)> = None;
+    for pair in distinct.windows(2) {
+        let candidate = pair[0] + (pair[1] - pair[0]) / 2.0;
+        let value = objective(&Confusion::at(&scores, &labels, candidate));
+        if best.is_none_or(|(b, _)| value > b) {
+            best = Some((value, candidate));
+        }
+    }
+    best.map(|(_, threshold)| threshold)
 }
 
 /// The p-th percentile with linear interpolation between ranks (numpy's default).
@@ -136,9 +238,85 @@ mod tests {
             fit(ThresholdMethod::MaxNormal, &[0.1, f32::NAN]),
             Err(ThresholdError::NotFinite { index: 1, .. })
         ));
-        assert_eq!(
+        assert!(matches!(
             fit(ThresholdMethod::Percentile(120.0), &[1.0]),
-            Err(ThresholdError::BadPercentile(120.0))
+            Err(ThresholdError::BadParameter(_))
+        ));
+        assert!(matches!(
+            fit(ThresholdMethod::TargetFalsePositiveRate(1.5), &[1.0]),
+            Err(ThresholdError::BadParameter(_))
+        ));
+    }
+
+    #[test]
+    fn mean_plus_k_sigma_uses_the_population_deviation() {
+        // mean 5, population sigma 2.
+        let scores = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        assert_eq!(
+            fit(ThresholdMethod::MeanStd(3.0), &scores).unwrap().value,
+            11.0
         );
+        assert_eq!(
+            fit(ThresholdMethod::MeanStd(0.0), &scores).unwrap().value,
+            5.0
+        );
+    }
+
+    #[test]
+    fn target_false_positive_rate_flags_at_most_that_share_of_normals() {
+        let scores: Vec<f32> = (1..=10).map(|i| i as f32).collect();
+        let t = fit(ThresholdMethod::TargetFalsePositiveRate(0.2), &scores).unwrap();
+        assert_eq!(t.value, 8.0, "9 and 10 lie above: 2 of 10");
+        let t = fit(ThresholdMethod::TargetFalsePositiveRate(0.25), &scores).unwrap();
+        assert_eq!(t.value, 8.0, "2.5 rounds down to 2 false positives");
+        let t = fit(ThresholdMethod::TargetFalsePositiveRate(0.0), &scores).unwrap();
+        assert_eq!(t.value, 10.0);
+    }
+
+    #[test]
+    fn f1_max_and_youden_pick_the_separating_gap() {
+        let normal = [0.1, 0.2, 0.3, 0.6];
+        let anomalous = [0.5, 0.7, 0.8];
+        // Flagging > 0.4 catches all 3 anomalies and 1 normal: F1 = 6/7, J = 0.75.
+        // Flagging > 0.65 catches 2 anomalies, no normal: F1 = 0.8, J = 2/3.
+        let f1 = fit_labelled(ThresholdMethod::F1Max, &normal, &anomalous).unwrap();
+        assert_eq!(
+            f1,
+            Threshold {
+                value: 0.4,
+                method: ThresholdMethod::F1Max
+            }
+        );
+        let j = fit_labelled(ThresholdMethod::YoudenJ, &normal, &anomalous).unwrap();
+        assert_eq!(
+            j,
+            Threshold {
+                value: 0.4,
+                method: ThresholdMethod::YoudenJ
+            }
+        );
+    }
+
+    #[test]
+    fn supervised_methods_fall_back_to_max_normal_without_anomalies() {
+        for method in [ThresholdMethod::F1Max, ThresholdMethod::YoudenJ] {
+            let t = fit(method, &[0.1, 0.4, 0.2]).unwrap();
+            assert_eq!(
+                t,
+                Threshold {
+                    value: 0.4,
+                    method: ThresholdMethod::MaxNormal
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_non_finite_anomaly_score_is_reported_after_the_normal_ones() {
+        let err = fit_labelled(ThresholdMethod::F1Max, &[0.1, 0.2], &[f32::INFINITY]);
+        assert!(matches!(
+            err,
+            Err(ThresholdError::NotFinite { index: 2, .. })
+        ));
     }
 }
