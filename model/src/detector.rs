@@ -13,12 +13,19 @@ pub trait Detector {
     /// # Shapes
     /// `x`: `[batch, channels, height, width]`, as the model was trained on.
     fn detect(&self, x: Tensor<4>) -> Detection;
+
+    /// Side of the square images the model takes; smaller images are padded to it.
+    fn input_size(&self) -> usize;
 }
 
 impl Detector for ConvAutoencoder {
     fn detect(&self, x: Tensor<4>) -> Detection {
         let (reconstruction, _) = self.forward(x.clone());
         Detection::from_reconstruction(x, reconstruction)
+    }
+
+    fn input_size(&self) -> usize {
+        crate::conv_ae::INPUT_SIZE
     }
 }
 
@@ -29,6 +36,13 @@ pub async fn score_images(
     batch_size: usize,
     device: &Device,
 ) -> Result<Scores, ReadError> {
+    let padded;
+    let images = if images.image_shape()[1] < detector.input_size() {
+        padded = images.padded_to(detector.input_size());
+        &padded
+    } else {
+        images
+    };
     let mut scores = Scores::default();
     let batch_size = batch_size.max(1);
     let mut start = 0;

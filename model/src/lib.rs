@@ -15,6 +15,8 @@ pub mod data;
 pub mod detector;
 #[cfg(feature = "burn")]
 pub mod eval;
+#[cfg(feature = "burn")]
+pub mod ganomaly;
 pub mod metrics;
 #[cfg(feature = "burn")]
 pub mod score;

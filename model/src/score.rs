@@ -16,6 +16,9 @@ pub enum ScoreKind {
     Mse,
     /// `sum|x - x^| / sum|x|`, the histogram axis of seed 000.
     DifferenceRatio,
+    /// `mean((z - z^)^2)` between the latent of the input and of its reconstruction
+    /// (GANomaly's score); only for models with a second encoder.
+    LatentDistance,
 }
 
 impl ScoreKind {
@@ -24,6 +27,7 @@ impl ScoreKind {
         match self {
             Self::Mse => "MSE",
             Self::DifferenceRatio => "difference ratio",
+            Self::LatentDistance => "latent distance",
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct Detection {
     pub mse: Tensor<1>,
     /// Difference ratio per image, `[batch]`.
     pub difference_ratio: Tensor<1>,
+    /// Latent distance per image, `[batch]`, for models that re-encode their output.
+    pub latent_distance: Option<Tensor<1>>,
 }
 
 impl Detection {
@@ -85,14 +91,27 @@ impl Detection {
             mse: mse(x.clone(), reconstruction.clone()),
             difference_ratio: difference_ratio(x, reconstruction.clone()),
             reconstruction,
+            latent_distance: None,
         }
+    }
+
+    /// Adds the latent distance `mean((z - z^)^2)` per image (`[batch, d]` each).
+    pub fn with_latent_distance(mut self, z: Tensor<2>, z_hat: Tensor<2>) -> Self {
+        let [batch, _] = z.dims();
+        self.latent_distance = Some((z - z_hat).square().mean_dim(1).reshape([batch]));
+        self
     }
 
     /// Reads the scores back (async: the only readback WebGPU allows in a browser).
     pub async fn read_scores(&self) -> Result<Scores, ReadError> {
+        let latent_distance = match &self.latent_distance {
+            Some(t) => read_vec(t.clone().into_data_async().await)?,
+            None => Vec::new(),
+        };
         Ok(Scores {
             mse: read_vec(self.mse.clone().into_data_async().await)?,
             difference_ratio: read_vec(self.difference_ratio.clone().into_data_async().await)?,
+            latent_distance,
         })
     }
 
@@ -116,6 +135,8 @@ pub struct Scores {
     pub mse: Vec<f32>,
     /// Difference ratio per image.
     pub difference_ratio: Vec<f32>,
+    /// Latent distance per image; empty for models without one.
+    pub latent_distance: Vec<f32>,
 }
 
 impl Scores {
@@ -124,6 +145,7 @@ impl Scores {
         match kind {
             ScoreKind::Mse => &self.mse,
             ScoreKind::DifferenceRatio => &self.difference_ratio,
+            ScoreKind::LatentDistance => &self.latent_distance,
         }
     }
 
@@ -131,6 +153,7 @@ impl Scores {
     pub fn extend(&mut self, other: Scores) {
         self.mse.extend(other.mse);
         self.difference_ratio.extend(other.difference_ratio);
+        self.latent_distance.extend(other.latent_distance);
     }
 }
 

@@ -86,6 +86,28 @@ impl Images {
         }
     }
 
+    /// The same images centred on a `side` x `side` black canvas (28 -> 32 for the
+    /// DCGAN-shaped models); images already that large are returned unchanged.
+    pub fn padded_to(&self, side: usize) -> Self {
+        if self.height >= side && self.width >= side {
+            return self.clone();
+        }
+        let (top, left) = ((side - self.height) / 2, (side - self.width) / 2);
+        let mut pixels = vec![0.0; self.count * self.channels * side * side];
+        for (plane, source) in self.pixels.chunks(self.height * self.width).enumerate() {
+            for (row, line) in source.chunks(self.width).enumerate() {
+                let at = plane * side * side + (top + row) * side + left;
+                pixels[at..at + self.width].copy_from_slice(line);
+            }
+        }
+        Self {
+            pixels,
+            height: side,
+            width: side,
+            ..*self
+        }
+    }
+
     /// Images `start..end` as a `[n, channels, height, width]` tensor on `device`.
     #[cfg(feature = "burn")]
     pub fn tensor(
@@ -101,5 +123,25 @@ impl Images {
             [end - start, self.channels, self.height, self.width],
         );
         Tensor::from_data(data, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_centres_each_image() {
+        let images = Images::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2, 1, 2, 2).unwrap();
+        let padded = images.padded_to(4);
+        assert_eq!(padded.image_shape(), [1, 4, 4]);
+        #[rustfmt::skip]
+        assert_eq!(padded.image(1), &[
+            0.0, 0.0, 0.0, 0.0,
+            0.0, 5.0, 6.0, 0.0,
+            0.0, 7.0, 8.0, 0.0,
+            0.0, 0.0, 0.0, 0.0,
+        ]);
+        assert_eq!(images.padded_to(2), images);
     }
 }
