@@ -9,7 +9,7 @@ use kizu_model::detector::score_images;
 use kizu_model::eval::evaluate;
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
-use kizu_model::train::TrainingConfig;
+use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_tests::{bundled_mnist, device};
 
 /// Digit 2 held out: a digit a conv AE tells from the others (1s it cannot: they are
@@ -32,8 +32,9 @@ fn train(
         .with_seed(9);
     let mut trainer = ConvAeTrainer::new(&config, &training, split.train.clone(), &device());
     let mut losses = Vec::new();
-    while let Some(step) = trainer.step() {
-        losses.push(read_sync(step.loss.into_scalar_async::<f32>()).unwrap());
+    while let Some(step) = read_sync(trainer.step()).unwrap() {
+        assert_eq!(step.losses[0].0, "reconstruction");
+        losses.push(step.losses[0].1);
     }
     (trainer.into_model().unwrap(), config, losses)
 }

@@ -6,7 +6,7 @@ use burn::tensor::read_sync;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
-use kizu_model::train::TrainingConfig;
+use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_tests::{bundled_mnist, device};
 
 /// Small networks so the test stays fast; the reference sizes are the defaults.
@@ -48,7 +48,7 @@ fn adversarial_training_runs_and_the_reconstruction_loss_falls() {
     let mut trainer = GanomalyTrainer::new(&small(), &training, &split.train, &device());
     assert_eq!(trainer.total_steps(), 24);
     let mut steps = Vec::new();
-    while let Some(step) = read_sync(trainer.step()).unwrap() {
+    while let Some(step) = read_sync(trainer.adversarial_step()).unwrap() {
         steps.push(step);
     }
     assert_eq!(steps.len(), 24);

@@ -10,7 +10,7 @@ use kizu_model::detector::Detector;
 use kizu_model::eval::{evaluate, Evaluation};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
-use kizu_model::train::TrainingConfig;
+use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_model::viz::to_u8;
 
 use crate::protocol::{
@@ -87,12 +87,8 @@ pub async fn train_and_evaluate<H: Host>(
     let train_started = host.now_ms();
     let mut pending = Vec::new();
     let mut last_report = train_started;
-    while let Some(step) = trainer.step() {
-        let loss = step
-            .loss
-            .into_scalar_async::<f32>()
-            .await
-            .map_err(|e| kizu_model::score::ReadError::Device(format!("{e:?}")))?;
+    while let Some(step) = trainer.step().await? {
+        let loss = step.losses[0].1;
         steps = step.progress.step;
         trained_images += step.images;
         pending.push(StepReport {

@@ -185,6 +185,13 @@ impl From<crate::data::DataError> for ReadError {
     }
 }
 
+/// Reads a one-element tensor back (async: the only readback WebGPU allows in a browser).
+pub async fn read_scalar(t: Tensor<1>) -> Result<f32, ReadError> {
+    t.into_scalar_async::<f32>()
+        .await
+        .map_err(|e| ReadError::Device(format!("{e:?}")))
+}
+
 fn read_vec<E: std::fmt::Debug>(data: Result<TensorData, E>) -> Result<Vec<f32>, ReadError> {
     data.map_err(|e| ReadError::Device(format!("{e:?}")))?
         .try_into_vec::<f32>()

@@ -1,4 +1,7 @@
-//! What every training run shares: its settings and the shuffled batch schedule.
+//! What every training run shares: the step-wise [`Trainer`] interface, its settings and
+//! the shuffled batch schedule.
+
+use std::future::Future;
 
 use burn::config::Config;
 use rand::seq::SliceRandom;
@@ -20,6 +23,37 @@ pub struct TrainingConfig {
     /// Seed of weight initialisation and batch order.
     #[config(default = 42)]
     pub seed: u64,
+}
+
+/// A training run the caller drives one step at a time, so a UI can show progress
+/// between steps and stop at any step.
+pub trait Trainer {
+    /// The trained detector.
+    type Model: crate::detector::Detector;
+
+    /// Steps the whole run takes.
+    fn total_steps(&self) -> usize;
+
+    /// Takes the next optimiser step(s) and reads the losses back; `Ok(None)` once done.
+    ///
+    /// Async because reading values back is, on WebGPU in a browser.
+    fn step(&mut self)
+        -> impl Future<Output = Result<Option<StepReport>, crate::score::ReadError>>;
+
+    /// The model as trained so far, in inference mode.
+    fn into_model(self) -> Option<Self::Model>;
+}
+
+/// One step's outcome: where the run is and its named losses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    /// Progress after this step.
+    pub progress: Progress,
+    /// Images in this step's batch.
+    pub images: usize,
+    /// Loss terms, the model's main loss first (e.g. "reconstruction", or "generator"
+    /// then "discriminator").
+    pub losses: Vec<(&'static str, f32)>,
 }
 
 /// Progress of a run after one optimiser step.

@@ -14,7 +14,7 @@ use kizu_model::detector::score_images;
 use kizu_model::eval::{evaluate, Evaluation};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
-use kizu_model::train::TrainingConfig;
+use kizu_model::train::{Trainer, TrainingConfig};
 
 #[derive(Parser)]
 #[command(name = "kizu", version, about = "Kizu anomaly detection, natively")]
@@ -128,8 +128,8 @@ fn train(run: &RunArgs, split: &OneClassSplit, device: &Device) -> Result<Traine
     let started = Instant::now();
     let mut final_loss = None;
     let mut steps = 0;
-    while let Some(step) = trainer.step() {
-        let loss: f32 = read_sync(step.loss.into_scalar_async())?;
+    while let Some(step) = read_sync(trainer.step())? {
+        let loss = step.losses[0].1;
         steps = step.progress.step;
         final_loss = Some(loss);
         bar.set_message(format!("loss {loss:.5}"));

@@ -2,16 +2,15 @@
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 
 use super::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::data::Images;
-use crate::train::{BatchSchedule, Progress, TrainingConfig};
+use crate::score::{read_scalar, ReadError};
+use crate::train::{BatchSchedule, StepReport, Trainer, TrainingConfig};
 
-/// Trains a [`ConvAutoencoder`] on normal images, one optimiser step per [`Self::step`].
-///
-/// The caller drives the loop, so a UI can show progress between steps and stop at any
-/// step; [`Self::into_model`] keeps what was learned so far.
+/// Trains a [`ConvAutoencoder`] on normal images, one optimiser step per
+/// [`Trainer::step`]; [`Trainer::into_model`] keeps what was learned so far.
 pub struct ConvAeTrainer {
     model: Option<ConvAutoencoder>,
     optimizer: ModuleOptimizer,
@@ -19,17 +18,6 @@ pub struct ConvAeTrainer {
     images: Images,
     learning_rate: f64,
     device: Device,
-}
-
-/// The outcome of one step: where the run is and the step's loss.
-#[derive(Debug)]
-pub struct Step {
-    /// Progress after this step.
-    pub progress: Progress,
-    /// Images in this step's batch.
-    pub images: usize,
-    /// Reconstruction loss `MSE(x, x^)` of the batch, before the update (`[1]`, not yet read).
-    pub loss: Tensor<1>,
 }
 
 impl ConvAeTrainer {
@@ -51,31 +39,38 @@ impl ConvAeTrainer {
             device,
         }
     }
+}
 
-    /// Steps the whole run takes.
-    pub fn total_steps(&self) -> usize {
+impl Trainer for ConvAeTrainer {
+    type Model = ConvAutoencoder;
+
+    fn total_steps(&self) -> usize {
         self.schedule.total_steps()
     }
 
-    /// Takes one Adam step on the next batch; `None` once every epoch is done.
-    pub fn step(&mut self) -> Option<Step> {
-        let (indices, progress) = self.schedule.next_batch()?;
-        let model = self.model.take()?;
+    /// One Adam step on the next batch; the loss is `MSE(x, x^)` before the update.
+    async fn step(&mut self) -> Result<Option<StepReport>, ReadError> {
+        let Some((indices, progress)) = self.schedule.next_batch() else {
+            return Ok(None);
+        };
+        let Some(model) = self.model.take() else {
+            return Ok(None);
+        };
         let batch = self.images.select(&indices);
         let x = batch.tensor(0, batch.len(), &self.device); // [b, c, 28, 28]
         let (reconstruction, _) = model.forward(x.clone());
         let loss = (reconstruction - x).square().mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
-        Some(Step {
+        let loss = read_scalar(loss.detach()).await?;
+        Ok(Some(StepReport {
             progress,
             images: indices.len(),
-            loss: loss.detach(),
-        })
+            losses: vec![("reconstruction", loss)],
+        }))
     }
 
-    /// The model as trained so far, in inference mode (no autodiff, running batch-norm stats).
-    pub fn into_model(self) -> Option<ConvAutoencoder> {
+    fn into_model(self) -> Option<ConvAutoencoder> {
         self.model.map(|m| m.valid())
     }
 }

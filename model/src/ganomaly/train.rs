@@ -6,8 +6,8 @@ use burn::tensor::{Device, Tensor};
 
 use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZE};
 use crate::data::Images;
-use crate::score::ReadError;
-use crate::train::{BatchSchedule, Progress, TrainingConfig};
+use crate::score::{read_scalar, ReadError};
+use crate::train::{BatchSchedule, Progress, StepReport, Trainer, TrainingConfig};
 
 /// The discriminator is re-initialised when its loss falls below this (reference code).
 const COLLAPSED_DISCRIMINATOR_LOSS: f32 = 1e-5;
@@ -100,16 +100,11 @@ impl GanomalyTrainer {
         }
     }
 
-    /// Steps the whole run takes.
-    pub fn total_steps(&self) -> usize {
-        self.schedule.total_steps()
-    }
-
     /// One generator and one discriminator step on the next batch; `Ok(None)` when done.
     ///
     /// Async because the discriminator's loss is read back to detect its collapse
     /// (the only readback WebGPU allows in a browser).
-    pub async fn step(&mut self) -> Result<Option<GanomalyStep>, ReadError> {
+    pub async fn adversarial_step(&mut self) -> Result<Option<GanomalyStep>, ReadError> {
         let Some((indices, progress)) = self.schedule.next_batch() else {
             return Ok(None);
         };
@@ -143,17 +138,12 @@ impl GanomalyTrainer {
         let grads = GradientsParams::from_grads(discriminator_loss.backward(), &discriminator);
         let mut discriminator = self.discriminator_optimizer.step(lr, discriminator, grads);
 
-        let read = |t: Tensor<1>| async move {
-            t.into_scalar_async::<f32>()
-                .await
-                .map_err(|e| ReadError::Device(format!("{e:?}")))
-        };
         let losses = GanomalyLosses {
-            generator: read(generator_loss.detach()).await?,
-            adversarial: read(adversarial.detach()).await?,
-            contextual: read(contextual.detach()).await?,
-            encoder: read(encoder.detach()).await?,
-            discriminator: read(discriminator_loss.detach()).await?,
+            generator: read_scalar(generator_loss.detach()).await?,
+            adversarial: read_scalar(adversarial.detach()).await?,
+            contextual: read_scalar(contextual.detach()).await?,
+            encoder: read_scalar(encoder.detach()).await?,
+            discriminator: read_scalar(discriminator_loss.detach()).await?,
         };
         let discriminator_reset = losses.discriminator < COLLAPSED_DISCRIMINATOR_LOSS;
         if discriminator_reset {
@@ -169,9 +159,31 @@ impl GanomalyTrainer {
             discriminator_reset,
         }))
     }
+}
+
+impl Trainer for GanomalyTrainer {
+    type Model = Ganomaly;
+
+    fn total_steps(&self) -> usize {
+        self.schedule.total_steps()
+    }
+
+    async fn step(&mut self) -> Result<Option<StepReport>, ReadError> {
+        Ok(self.adversarial_step().await?.map(|s| StepReport {
+            progress: s.progress,
+            images: s.images,
+            losses: vec![
+                ("generator", s.losses.generator),
+                ("discriminator", s.losses.discriminator),
+                ("adversarial", s.losses.adversarial),
+                ("contextual", s.losses.contextual),
+                ("encoder", s.losses.encoder),
+            ],
+        }))
+    }
 
     /// The generator as trained so far, in inference mode.
-    pub fn into_model(self) -> Option<Ganomaly> {
+    fn into_model(self) -> Option<Ganomaly> {
         self.generator.map(|g| burn::module::Module::valid(&g))
     }
 }
