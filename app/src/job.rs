@@ -4,17 +4,18 @@
 //! orchestrates: models, scores and metrics come from `kizu-model`.
 
 use burn::tensor::Device;
-use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
+use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
 use kizu_model::data::{Mnist, OneClassSplit};
 use kizu_model::detector::Detector;
 use kizu_model::eval::{evaluate, Evaluation};
+use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_model::viz::to_u8;
 
 use crate::protocol::{
-    Response, RunResult, Sample, StepReport, ThresholdView, Throughput, TrainRequest,
+    ModelChoice, Response, RunResult, Sample, StepReport, ThresholdView, Throughput, TrainRequest,
 };
 
 /// Test images of each class shown after a run.
@@ -60,7 +61,7 @@ pub enum JobError {
     NothingLearned,
 }
 
-/// Trains the conv autoencoder as requested, reporting every step, then evaluates it.
+/// Trains the requested model, reporting every step, then evaluates it.
 pub async fn train_and_evaluate<H: Host>(
     request: &TrainRequest,
     mnist: &Mnist,
@@ -73,14 +74,40 @@ pub async fn train_and_evaluate<H: Host>(
     let training = TrainingConfig::new()
         .with_epochs(request.epochs)
         .with_batch_size(BATCH_SIZE)
-        .with_learning_rate(3e-3)
         .with_seed(request.seed);
-    let mut trainer = ConvAeTrainer::new(
-        &ConvAutoencoderConfig::new(),
-        &training,
-        split.train.clone(),
-        device,
-    );
+    match request.model {
+        ModelChoice::ConvAutoencoder => {
+            let training = training.with_learning_rate(3e-3);
+            let trainer = ConvAeTrainer::new(
+                &ConvAutoencoderConfig::new(),
+                &training,
+                split.train.clone(),
+                device,
+            );
+            run(trainer, ScoreKind::Mse, &split, device, host).await
+        }
+        ModelChoice::Ganomaly => {
+            let training = GanomalyTrainingConfig::new(training.with_learning_rate(2e-4));
+            let trainer = GanomalyTrainer::new(&ganomaly_config(), &training, &split.train, device);
+            run(trainer, ScoreKind::LatentDistance, &split, device, host).await
+        }
+    }
+}
+
+/// GANomaly's reference layout with fewer feature maps, so that a run in a browser tab
+/// on the CPU takes seconds rather than minutes.
+pub fn ganomaly_config() -> GanomalyConfig {
+    GanomalyConfig::new().with_features(16)
+}
+
+/// Drives any trainer to the end (or a stop), then scores and summarises.
+async fn run<T: Trainer, H: Host>(
+    mut trainer: T,
+    score_kind: ScoreKind,
+    split: &OneClassSplit,
+    device: &Device,
+    host: &H,
+) -> Result<RunResult, JobError> {
     let mut steps = 0;
     let mut trained_images = 0;
     let mut stopped_early = false;
@@ -88,24 +115,27 @@ pub async fn train_and_evaluate<H: Host>(
     let mut pending = Vec::new();
     let mut last_report = train_started;
     while let Some(step) = trainer.step().await? {
-        let loss = step.losses[0].1;
         steps = step.progress.step;
         trained_images += step.images;
+        let last_step = step.progress.step == step.progress.total_steps;
         pending.push(StepReport {
             epoch: step.progress.epoch,
             step: step.progress.step,
             total_steps: step.progress.total_steps,
-            loss,
+            losses: step
+                .losses
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
         });
         let now = host.now_ms();
-        let last_step = step.progress.step == step.progress.total_steps;
         if now - last_report >= REPORT_INTERVAL_MS || last_step {
             host.emit(Response::Steps(std::mem::take(&mut pending)));
             last_report = now;
         }
         host.pause().await;
         if host.should_stop() {
-            stopped_early = steps < step.progress.total_steps;
+            stopped_early = !last_step;
             break;
         }
     }
@@ -122,8 +152,8 @@ pub async fn train_and_evaluate<H: Host>(
     let score_started = host.now_ms();
     let evaluation = evaluate(
         &model,
-        &split,
-        ScoreKind::Mse,
+        split,
+        score_kind,
         &THRESHOLD_METHODS,
         SCORE_BATCH,
         device,
@@ -131,7 +161,7 @@ pub async fn train_and_evaluate<H: Host>(
     .await?;
     let score_ms = host.now_ms() - score_started;
     let scored_images = split.train.len() + split.test.len();
-    let samples = samples(&model, &split, &evaluation, device).await?;
+    let samples = samples(&model, split, &evaluation, device).await?;
     Ok(RunResult {
         stopped_early,
         steps,
@@ -143,7 +173,7 @@ pub async fn train_and_evaluate<H: Host>(
             .map(|t| ThresholdView {
                 method: t.method.label(),
                 threshold: *t,
-                confusion: evaluation.confusion(&split, t),
+                confusion: evaluation.confusion(split, t),
             })
             .collect(),
         histogram: evaluation.histogram,
@@ -165,7 +195,7 @@ fn per_second(images: usize, ms: f64) -> f64 {
 
 /// The first few normal and anomalous test images with their reconstructions.
 async fn samples(
-    model: &ConvAutoencoder,
+    model: &impl Detector,
     split: &OneClassSplit,
     evaluation: &Evaluation,
     device: &Device,
@@ -176,7 +206,7 @@ async fn samples(
             .take(SAMPLES_PER_CLASS)
     };
     let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
-    let images = split.test.select(&indices);
+    let images = split.test.select(&indices).padded_to(model.input_size());
     let detection = model
         .detect(images.tensor(0, images.len(), device))
         .read()

@@ -28,6 +28,42 @@ impl BackendChoice {
     }
 }
 
+/// Which detector a run trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ModelChoice {
+    /// The convolutional autoencoder of seed 003.
+    #[default]
+    ConvAutoencoder,
+    /// GANomaly (seed 000), compact layout.
+    Ganomaly,
+}
+
+impl ModelChoice {
+    /// All models, in menu order.
+    pub const ALL: [ModelChoice; 2] = [Self::ConvAutoencoder, Self::Ganomaly];
+
+    /// Stable identifier for forms and links.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::ConvAutoencoder => "conv-ae",
+            Self::Ganomaly => "ganomaly",
+        }
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ConvAutoencoder => "Conv autoencoder",
+            Self::Ganomaly => "GANomaly",
+        }
+    }
+
+    /// The model with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.id() == id)
+    }
+}
+
 /// How much of the bundled data a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DataSize {
@@ -80,6 +116,8 @@ impl DataSize {
 /// Everything a training run needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainRequest {
+    /// The model to train.
+    pub model: ModelChoice,
     /// The digit held out as the anomaly.
     pub anomaly_digit: u8,
     /// Passes over the training images.
@@ -125,7 +163,7 @@ pub enum BackendKind {
 }
 
 /// Progress of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     /// Epoch, from 0.
     pub epoch: usize,
@@ -133,8 +171,8 @@ pub struct StepReport {
     pub step: usize,
     /// Steps planned.
     pub total_steps: usize,
-    /// Loss of this step.
-    pub loss: f32,
+    /// Named loss terms of this step, the main one first.
+    pub losses: Vec<(String, f32)>,
 }
 
 /// One test image with what the model made of it, as 8-bit grayscale rows.

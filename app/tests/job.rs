@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 
 use burn::tensor::read_sync;
 use kizu_app::job::{train_and_evaluate, Host, JobError, SAMPLES_PER_CLASS};
-use kizu_app::protocol::{BackendChoice, DataSize, Response, RunResult, TrainRequest};
+use kizu_app::protocol::{BackendChoice, DataSize, ModelChoice, Response, RunResult, TrainRequest};
 use kizu_tests::{bundled_mnist, device};
 
 /// Records what the job reports; asks to stop at its `stop_after`-th poll (one poll per step).
@@ -57,6 +57,7 @@ fn run(request: &TrainRequest, host: &TestHost) -> Result<RunResult, JobError> {
 
 fn request() -> TrainRequest {
     TrainRequest {
+        model: ModelChoice::ConvAutoencoder,
         anomaly_digit: 4,
         epochs: 1,
         seed: 5,
@@ -137,4 +138,36 @@ fn an_invalid_digit_is_an_error_not_a_panic() {
     };
     let err = run(&bad, &host).unwrap_err();
     assert!(err.to_string().contains("0-9"), "{err}");
+}
+
+#[test]
+fn ganomaly_reports_generator_and_discriminator_losses_and_scores_latent_distance() {
+    let host = TestHost::stopping_after(6);
+    let request = TrainRequest {
+        model: ModelChoice::Ganomaly,
+        ..request()
+    };
+    let result = run(&request, &host).unwrap();
+    assert_eq!(result.steps, 6);
+    assert_eq!(result.score_label, "latent distance");
+    assert!(result.auc.is_some_and(f64::is_finite));
+    let responses = host.responses.borrow();
+    let first_step = responses.iter().find_map(|r| match r {
+        Response::Steps(steps) => steps.first().cloned(),
+        _ => None,
+    });
+    let names: Vec<String> = first_step
+        .unwrap()
+        .losses
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(&names[..2], ["generator", "discriminator"]);
+    let sample = &result.samples[0];
+    assert_eq!(
+        sample.side, 32,
+        "digits are padded to GANomaly's 32x32 input"
+    );
+    assert_eq!(sample.input.len(), 32 * 32);
+    assert_eq!(sample.generated.len(), 32 * 32);
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
-use super::state::{Phase, RunState};
+use super::state::{LossHistory, Phase, RunState};
 
 const NORMAL: RGBColor = RGBColor(46, 134, 222);
 const ANOMALOUS: RGBColor = RGBColor(231, 76, 60);
@@ -31,13 +31,21 @@ pub fn TrainingProgress() -> impl IntoView {
     let status = move || match state.phase.get() {
         Phase::Idle => "Pick a digit to treat as the anomaly and press Train.".to_owned(),
         Phase::Busy(what) => match state.last_step.get() {
-            Some(s) if what == "training" => format!(
-                "training: epoch {}, step {}/{}, loss {:.5}",
-                s.epoch + 1,
-                s.step,
-                s.total_steps,
-                s.loss
-            ),
+            Some(s) if what == "training" => {
+                let losses: Vec<String> = s
+                    .losses
+                    .iter()
+                    .take(2)
+                    .map(|(name, value)| format!("{name} loss {value:.5}"))
+                    .collect();
+                format!(
+                    "training: epoch {}, step {}/{}, {}",
+                    s.epoch + 1,
+                    s.step,
+                    s.total_steps,
+                    losses.join(", ")
+                )
+            }
             _ => format!("{what}…"),
         },
         Phase::Done => "done".to_owned(),
@@ -69,28 +77,60 @@ pub fn ScoreHistogram(
     view! { <canvas node_ref=canvas data-testid="histogram" width="640" height="260"></canvas> }
 }
 
-fn draw_losses(canvas: web_sys::HtmlCanvasElement, losses: &[f32]) {
+/// One colour per loss term, in report order.
+const SERIES: [RGBColor; 5] = [
+    NORMAL,
+    ANOMALOUS,
+    RGBColor(39, 174, 96),
+    RGBColor(142, 68, 173),
+    RGBColor(230, 126, 34),
+];
+
+fn draw_losses(canvas: web_sys::HtmlCanvasElement, history: &LossHistory) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
         return;
     };
     let root = backend.into_drawing_area();
     // Drawing errors only mean a blank chart; the numbers are in the status line.
     let _ = root.fill(&WHITE);
-    let max = losses.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    let values = || history.series.iter().flat_map(|(_, v)| v.iter().copied());
+    let positive = |v: &f32| v.is_finite() && *v > 0.0;
+    let max = values().filter(positive).fold(f32::MIN_POSITIVE, f32::max);
+    let min = values().filter(positive).fold(max, f32::min);
+    // A log axis keeps terms of different sizes (GANomaly's G and D) readable.
     let Ok(mut chart) = ChartBuilder::on(&root)
-        .caption("training loss (MSE)", ("sans-serif", 16))
+        .caption("training losses (log scale)", ("sans-serif", 16))
         .margin(8)
         .x_label_area_size(28)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0usize..losses.len().max(2), 0f32..max * 1.05)
+        .y_label_area_size(64)
+        .build_cartesian_2d(
+            0usize..history.steps().max(2),
+            (min * 0.8..max * 1.25).log_scale(),
+        )
     else {
         return;
     };
     let _ = chart.configure_mesh().x_desc("step").draw();
-    let _ = chart.draw_series(LineSeries::new(
-        losses.iter().enumerate().map(|(i, &l)| (i, l)),
-        &NORMAL,
-    ));
+    for ((name, series), color) in history.series.iter().zip(SERIES.iter().cycle()) {
+        let points = series
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| positive(v))
+            .map(|(i, &v)| (i, v));
+        if let Ok(drawn) = chart.draw_series(LineSeries::new(points, color)) {
+            let color = *color;
+            drawn
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], color));
+        }
+    }
+    if history.series.len() > 1 {
+        let _ = chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw();
+    }
     let _ = root.present();
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::state::{send, Bridge, RunState};
-use crate::protocol::{BackendChoice, DataSize, Request, TrainRequest};
+use crate::protocol::{BackendChoice, DataSize, ModelChoice, Request, TrainRequest};
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
@@ -41,6 +41,7 @@ pub fn Controls() -> impl IntoView {
     let (epochs, set_epochs) = signal(5usize);
     let (seed, set_seed) = signal(42u64);
     let (data_size, set_data_size) = signal(DataSize::Quick);
+    let (model, set_model) = signal(ModelChoice::ConvAutoencoder);
     let (backend, url_warning) = backend_from_url();
 
     let train = move |_| {
@@ -48,6 +49,7 @@ pub fn Controls() -> impl IntoView {
         send(
             bridge,
             Request::Train(TrainRequest {
+                model: model.get(),
                 anomaly_digit: anomaly_digit.get(),
                 epochs: epochs.get(),
                 seed: seed.get(),
@@ -64,6 +66,22 @@ pub fn Controls() -> impl IntoView {
 
     view! {
         <section class="controls" aria-label="Training settings">
+            <label>
+                "Model "
+                <select
+                    data-testid="model"
+                    on:change=move |ev| {
+                        if let Some(m) = ModelChoice::from_id(&event_target_value(&ev)) {
+                            set_model.set(m);
+                        }
+                    }
+                >
+                    {ModelChoice::ALL
+                        .into_iter()
+                        .map(|m| view! { <option value=m.id() selected=move || model.get() == m>{m.label()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
             <label>
                 "Anomalous digit "
                 <select

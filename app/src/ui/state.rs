@@ -19,6 +19,30 @@ pub enum Phase {
     Failed(String),
 }
 
+/// Every loss term's value at every step so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LossHistory {
+    /// (term, values per step), in the order the model reports them.
+    pub series: Vec<(String, Vec<f32>)>,
+}
+
+impl LossHistory {
+    /// Appends one step's losses.
+    fn push(&mut self, losses: &[(String, f32)]) {
+        for (name, value) in losses {
+            match self.series.iter_mut().find(|(n, _)| n == name) {
+                Some((_, values)) => values.push(*value),
+                None => self.series.push((name.clone(), vec![*value])),
+            }
+        }
+    }
+
+    /// Steps recorded.
+    pub fn steps(&self) -> usize {
+        self.series.first().map_or(0, |(_, v)| v.len())
+    }
+}
+
 /// Signals describing the run, shared through context.
 #[derive(Debug, Clone, Copy)]
 pub struct RunState {
@@ -26,8 +50,8 @@ pub struct RunState {
     pub phase: RwSignal<Phase>,
     /// The backend the worker chose.
     pub backend: RwSignal<Option<BackendInfo>>,
-    /// Loss of every step so far.
-    pub losses: RwSignal<Vec<f32>>,
+    /// Loss terms of every step so far.
+    pub losses: RwSignal<LossHistory>,
     /// The latest step.
     pub last_step: RwSignal<Option<StepReport>>,
     /// The result of the last finished run.
@@ -42,7 +66,7 @@ impl RunState {
         Self {
             phase: RwSignal::new(Phase::Idle),
             backend: RwSignal::new(None),
-            losses: RwSignal::new(Vec::new()),
+            losses: RwSignal::new(LossHistory::default()),
             last_step: RwSignal::new(None),
             result: RwSignal::new(None),
             stopping: RwSignal::new(false),
@@ -57,7 +81,7 @@ impl RunState {
     /// Clears the previous run before a new one.
     pub fn start(&self) {
         self.phase.set(Phase::Busy("starting".into()));
-        self.losses.set(Vec::new());
+        self.losses.set(LossHistory::default());
         self.last_step.set(None);
         self.result.set(None);
         self.stopping.set(false);
@@ -69,10 +93,13 @@ impl RunState {
             Response::Backend(info) => self.backend.set(Some(info)),
             Response::Phase(text) => self.phase.set(Phase::Busy(text)),
             Response::Steps(reports) => {
-                self.losses
-                    .update(|l| l.extend(reports.iter().map(|r| r.loss)));
+                self.losses.update(|history| {
+                    for report in &reports {
+                        history.push(&report.losses);
+                    }
+                });
                 if let Some(last) = reports.last() {
-                    self.last_step.set(Some(*last));
+                    self.last_step.set(Some(last.clone()));
                 }
             }
             Response::Finished(result) => {
