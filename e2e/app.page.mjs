@@ -53,7 +53,8 @@ export class AppPage {
     await this.train.waitFor();
   }
 
-  async startRun({ digit = 3, epochs = 1 } = {}) {
+  async startRun({ digit = 3, epochs = 1, model = 'conv-ae' } = {}) {
+    await this.page.getByTestId('model').selectOption(model);
     await this.digit.selectOption(String(digit));
     await this.epochs.fill(String(epochs));
     await this.epochs.dispatchEvent('change');

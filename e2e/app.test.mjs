@@ -59,6 +59,16 @@ test('CPU path: without WebGPU the app trains a quick run and shows every view',
   });
 });
 
+test('GANomaly trains in the browser and shows its generator and discriminator losses', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: false }, async (app) => {
+    await app.startRun({ digit: 6, epochs: 1, model: 'ganomaly' });
+    await assertCompleteResults(app, 'ganomaly-run');
+    assert.match(await app.page.locator('.metrics').textContent(), /latent distance/);
+    const side = await app.page.getByTestId('sample-generated').first().evaluate((c) => c.width);
+    assert.equal(side, 32, 'GANomaly generates 32x32 images');
+  });
+});
+
 test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout: TIMEOUT }, async () => {
   await withApp({ webgpu: true, query: '?backend=webgpu' }, async (app) => {
     await app.startRun({ digit: 7, epochs: 1 });
