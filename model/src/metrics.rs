@@ -1,20 +1,24 @@
 //! Metrics over plain score slices: ROC AUC, ROC and PR curves, average precision,
 //! confusion at a threshold, score histograms.
 
+/// (anomalies, normal images), or `None` when the inputs cannot rank: lengths differ,
+/// a score is not finite, or a class is missing.
+fn class_counts(scores: &[f32], is_anomaly: &[bool]) -> Option<(usize, usize)> {
+    if scores.len() != is_anomaly.len() || scores.iter().any(|s| !s.is_finite()) {
+        return None;
+    }
+    let positives = is_anomaly.iter().filter(|&&a| a).count();
+    let negatives = scores.len() - positives;
+    (positives > 0 && negatives > 0).then_some((positives, negatives))
+}
+
 /// Area under the ROC curve for `scores` where `is_anomaly` marks the positives.
 ///
 /// Computed as the Mann-Whitney U statistic with average ranks for ties, i.e. the chance
 /// that a random anomaly scores above a random normal image (ties count half).
 /// `None` when either class is missing or a score is not finite.
 pub fn roc_auc(scores: &[f32], is_anomaly: &[bool]) -> Option<f64> {
-    if scores.len() != is_anomaly.len() || scores.iter().any(|s| !s.is_finite()) {
-        return None;
-    }
-    let positives = is_anomaly.iter().filter(|&&a| a).count();
-    let negatives = scores.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
+    let (positives, negatives) = class_counts(scores, is_anomaly)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut positive_rank_sum = 0.0;
@@ -52,14 +56,7 @@ pub struct CurvePoint {
 ///
 /// One point per distinct score; `None` when a class is missing or a score is not finite.
 pub fn curve(scores: &[f32], is_anomaly: &[bool]) -> Option<Vec<CurvePoint>> {
-    if scores.len() != is_anomaly.len() || scores.iter().any(|s| !s.is_finite()) {
-        return None;
-    }
-    let positives = is_anomaly.iter().filter(|&&a| a).count();
-    let negatives = scores.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
+    let (positives, negatives) = class_counts(scores, is_anomaly)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut tp, mut fp) = (0usize, 0usize);
