@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::score_images;
@@ -107,9 +107,14 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
         train_images: split.train.len(),
         final_loss: losses.last().copied(),
     };
-    let checkpoint =
-        Checkpoint::from_conv_autoencoder(&model, &config, ScoreKind::Mse, threshold, record)
-            .unwrap();
+    let checkpoint = Checkpoint::new(
+        &model,
+        ModelConfig::ConvAutoencoder(config.clone()),
+        ScoreKind::Mse,
+        threshold,
+        record,
+    )
+    .unwrap();
     let bytes = checkpoint.to_bytes().unwrap();
 
     let loaded = Checkpoint::from_bytes(&bytes).unwrap();
@@ -136,11 +141,16 @@ fn damaged_checkpoints_are_refused_with_the_reason() {
         final_loss: None,
     };
     let threshold = kizu_model::threshold::fit(ThresholdMethod::MaxNormal, &[0.5]).unwrap();
-    let bytes =
-        Checkpoint::from_conv_autoencoder(&model, &config, ScoreKind::Mse, threshold, record)
-            .unwrap()
-            .to_bytes()
-            .unwrap();
+    let bytes = Checkpoint::new(
+        &model,
+        ModelConfig::ConvAutoencoder(config.clone()),
+        ScoreKind::Mse,
+        threshold,
+        record,
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
 
     let cut = &bytes[..bytes.len() - 100];
     assert!(matches!(

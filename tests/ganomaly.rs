@@ -3,9 +3,12 @@
 
 use burn::module::Module;
 use burn::tensor::read_sync;
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
+use kizu_model::score::ScoreKind;
+use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_tests::{bundled_mnist, device};
 
@@ -109,4 +112,47 @@ fn a_shared_second_encoder_has_fewer_weights() {
         .init(&device())
         .num_params();
     assert!(shared < separate, "{shared} vs {separate}");
+}
+
+#[test]
+fn a_ganomaly_checkpoint_round_trips_and_refuses_to_load_as_another_kind() {
+    let split = split();
+    let config = small();
+    let training =
+        GanomalyTrainingConfig::new(TrainingConfig::new().with_epochs(1).with_batch_size(64));
+    let mut trainer = GanomalyTrainer::new(&config, &training, &split.train, &device());
+    while read_sync(trainer.adversarial_step()).unwrap().is_some() {}
+    let model = trainer.into_model().unwrap();
+    let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
+    let threshold = fit(ThresholdMethod::MaxNormal, &scores.latent_distance).unwrap();
+    let record = TrainingRecord {
+        config: training.training.clone(),
+        steps: 4,
+        anomaly_digit: Some(2),
+        train_images: split.train.len(),
+        final_loss: None,
+    };
+    let bytes = Checkpoint::new(
+        &model,
+        ModelConfig::Ganomaly(config.clone()),
+        ScoreKind::LatentDistance,
+        threshold,
+        record,
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
+
+    let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.meta.input_size, 32);
+    let restored = loaded.ganomaly(&device()).unwrap();
+    let restored_scores = read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
+    assert_eq!(restored_scores, scores);
+    assert_eq!(
+        loaded.conv_autoencoder(&device()).unwrap_err(),
+        CheckpointError::WrongKind {
+            expected: "ConvAutoencoder",
+            found: "Ganomaly"
+        }
+    );
 }

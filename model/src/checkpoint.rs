@@ -10,7 +10,8 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig, INPUT_SIZE};
+use crate::conv_ae::{self, ConvAutoencoder, ConvAutoencoderConfig};
+use crate::ganomaly::{self, Ganomaly, GanomalyConfig};
 use crate::score::ScoreKind;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
@@ -26,6 +27,8 @@ const DIGEST_LEN: usize = 32;
 pub enum ModelConfig {
     /// The convolutional autoencoder of seed 003.
     ConvAutoencoder(ConvAutoencoderConfig),
+    /// GANomaly's generator (seed 000).
+    Ganomaly(GanomalyConfig),
 }
 
 impl ModelConfig {
@@ -33,6 +36,23 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::ConvAutoencoder(_) => "ConvAutoencoder",
+            Self::Ganomaly(_) => "Ganomaly",
+        }
+    }
+
+    /// Side of the square input, in pixels.
+    pub fn input_size(&self) -> usize {
+        match self {
+            Self::ConvAutoencoder(_) => conv_ae::INPUT_SIZE,
+            Self::Ganomaly(_) => ganomaly::INPUT_SIZE,
+        }
+    }
+
+    /// Input channels.
+    pub fn channels(&self) -> usize {
+        match self {
+            Self::ConvAutoencoder(c) => c.channels,
+            Self::Ganomaly(c) => c.channels,
         }
     }
 }
@@ -102,6 +122,14 @@ pub enum CheckpointError {
     /// The weights do not fit the architecture in the header.
     #[error("checkpoint weights do not fit the model: {0}")]
     Weights(String),
+    /// The file holds another kind of model than the one asked for.
+    #[error("checkpoint holds a {found}, not a {expected}")]
+    WrongKind {
+        /// Kind asked for.
+        expected: &'static str,
+        /// Kind in the file.
+        found: &'static str,
+    },
 }
 
 /// A trained detector as bytes: metadata plus weights.
@@ -113,10 +141,10 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Captures a trained convolutional autoencoder with its metadata.
-    pub fn from_conv_autoencoder(
-        model: &ConvAutoencoder,
-        config: &ConvAutoencoderConfig,
+    /// Captures a trained model, its configuration and everything needed to use it.
+    pub fn new(
+        model: &impl Module,
+        config: ModelConfig,
         score: ScoreKind,
         threshold: Threshold,
         training: TrainingRecord,
@@ -129,9 +157,9 @@ impl Checkpoint {
         Ok(Self {
             meta: CheckpointMeta {
                 format_version: FORMAT_VERSION,
-                model: ModelConfig::ConvAutoencoder(config.clone()),
-                input_size: INPUT_SIZE,
-                channels: config.channels,
+                input_size: config.input_size(),
+                channels: config.channels(),
+                model: config,
                 score,
                 threshold,
                 training,
@@ -142,11 +170,24 @@ impl Checkpoint {
 
     /// Rebuilds the convolutional autoencoder on `device`, in inference mode.
     pub fn conv_autoencoder(&self, device: &Device) -> Result<ConvAutoencoder, CheckpointError> {
-        let ModelConfig::ConvAutoencoder(config) = &self.meta.model;
+        match &self.meta.model {
+            ModelConfig::ConvAutoencoder(config) => self.load_into(config.init(device)),
+            other => Err(wrong_kind("ConvAutoencoder", other)),
+        }
+    }
+
+    /// Rebuilds GANomaly's generator on `device`, in inference mode.
+    pub fn ganomaly(&self, device: &Device) -> Result<Ganomaly, CheckpointError> {
+        match &self.meta.model {
+            ModelConfig::Ganomaly(config) => self.load_into(config.init(device)),
+            other => Err(wrong_kind("Ganomaly", other)),
+        }
+    }
+
+    fn load_into<M: Module>(&self, module: M) -> Result<M, CheckpointError> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        config
-            .init(device)
+        module
             .try_load_record(record)
             .map_err(|e| CheckpointError::Weights(e.to_string()))
     }
@@ -204,6 +245,13 @@ impl Checkpoint {
             )));
         }
         Ok(Self { meta, weights })
+    }
+}
+
+fn wrong_kind(expected: &'static str, found: &ModelConfig) -> CheckpointError {
+    CheckpointError::WrongKind {
+        expected,
+        found: found.kind(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::tensor::{read_sync, Device};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kizu_model::checkpoint::{Checkpoint, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
 use kizu_model::data::{Mnist, OneClassSplit, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
 use kizu_model::detector::score_images;
@@ -176,9 +176,9 @@ fn train_command(run: &RunArgs, out: &PathBuf) -> Result<(), AnyError> {
         train_images: split.train.len(),
         final_loss: trained.final_loss,
     };
-    let checkpoint = Checkpoint::from_conv_autoencoder(
+    let checkpoint = Checkpoint::new(
         &trained.model,
-        &trained.config,
+        ModelConfig::ConvAutoencoder(trained.config.clone()),
         evaluation.score_kind,
         threshold,
         record,
