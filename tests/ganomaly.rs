@@ -93,7 +93,7 @@ fn adversarial_training_runs_and_the_reconstruction_loss_falls() {
 #[test]
 fn detection_pads_digits_to_32_pixels_and_reconstructs_in_0_1() {
     let model = small().init(&device());
-    let images = split().test.padded_to(32);
+    let images = split().test.padded_to(32).into_owned();
     let detection = read_sync(model.detect(images.tensor(0, 4, &device())).read()).unwrap();
     assert_eq!(detection.reconstruction.image_shape(), [1, 32, 32]);
     assert!(detection

@@ -206,7 +206,8 @@ async fn samples(
             .take(SAMPLES_PER_CLASS)
     };
     let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
-    let images = split.test.select(&indices).padded_to(model.input_size());
+    let selected = split.test.select(&indices);
+    let images = selected.padded_to(model.input_size());
     let detection = model
         .detect(images.tensor(0, images.len(), device))
         .read()

@@ -36,13 +36,7 @@ pub async fn score_images(
     batch_size: usize,
     device: &Device,
 ) -> Result<Scores, ReadError> {
-    let padded;
-    let images = if images.image_shape()[1] < detector.input_size() {
-        padded = images.padded_to(detector.input_size());
-        &padded
-    } else {
-        images
-    };
+    let images = images.padded_to(detector.input_size());
     let mut scores = Scores::default();
     let batch_size = batch_size.max(1);
     let mut start = 0;

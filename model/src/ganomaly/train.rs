@@ -95,7 +95,7 @@ impl GanomalyTrainer {
             model: model.clone(),
             config: config.clone(),
             schedule: BatchSchedule::new(images.len(), &config.training),
-            images: images.padded_to(INPUT_SIZE),
+            images: images.padded_to(INPUT_SIZE).into_owned(),
             device,
         }
     }
