@@ -1,6 +1,6 @@
-// Browser benchmark (not a test): trains the conv AE in headless Chromium on each path
+// Browser benchmark (not a test): trains a model in headless Chromium on each path
 // and prints the app's own throughput figures.
-// Usage: node bench.mjs [epochs=1] [data-size=quick|standard|full] [paths=cpu,webgpu] [model=conv-ae|ganomaly]
+// Usage: node bench.mjs [epochs=1] [data-size=quick|standard|full] [paths=cpu,webgpu] [model=conv-ae|ganomaly|... (any ModelKind id)]
 // with the app built into ../dist (DIST to override).
 import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';

@@ -1,14 +1,41 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests): native CPU backends, the browser paths, and the .wasm sizes.
-# Prints the figures recorded in docs/BENCHMARKS.md. Usage: scripts/bench.sh [digit] [epochs]
+# Benchmarks (not tests): every model natively (speed, AUC per digit and on the overlay
+# protocol), GANomaly against PyTorch, the browser paths and the .wasm sizes. Prints the
+# figures recorded in docs/BENCHMARKS.md.
+# Usage: scripts/bench.sh [epochs for the AUC tables, default 3]
 source "$(dirname "$0")/prereqs.sh"
 cd "$ROOT"
-digit="${1:-0}"
-epochs="${2:-1}"
+epochs="${1:-3}"
+models="fc-ae fc-vae conv-ae conv-vae ganomaly skip-ganomaly aae anogan lstm-ae"
 
-log "native: conv AE, one-class digit $digit, $epochs epoch(s), flex vs ndarray"
 cargo build --release -p kizu-model --features cli --bin kizu
-"$CARGO_TARGET_DIR/release/kizu" bench --digit "$digit" --epochs "$epochs" --backends flex ndarray
+kizu="$CARGO_TARGET_DIR/release/kizu"
+
+log "native speed: every model, compact scale, 1 epoch, digit 0 held out (flex)"
+for model in $models; do
+  "$kizu" bench --model "$model" --scale compact --epochs 1 --backends flex
+done
+log "native speed: conv AE on both CPU backends"
+"$kizu" bench --model conv-ae --epochs 1 --backends flex ndarray
+
+log "GANomaly at the reference size (nz 100, 64 features), Burn flex vs PyTorch, 1 epoch"
+"$kizu" bench --model ganomaly --scale reference --epochs 1 --backends flex
+venv="$HOME/.cache/kizu/torch-venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+  log "installing PyTorch from PyPI into $venv (once)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet torch numpy
+fi
+"$venv/bin/python" bench/ganomaly_torch.py --epochs 1 --threads "$(nproc)"
+
+log "AUC per held-out digit: every model, compact scale, $epochs epochs, seed 42"
+for model in $models; do
+  "$kizu" eval --model "$model" --scale compact --epochs "$epochs"
+done
+log "AUC on the overlay protocol, trained with pseudo-anomalies: every model, $epochs epochs"
+for model in $models; do
+  "$kizu" eval --model "$model" --scale compact --epochs "$epochs" --protocol overlay --pseudo-anomalies
+done
 
 build_app
 log ".wasm sizes (raw, gzip -9)"
@@ -18,5 +45,8 @@ done
 
 ensure_chromium
 ensure_e2e_packages
-log "browser: quick run on the CPU and WebGPU paths, then the full split on the CPU"
-(cd e2e && DIST="$ROOT/dist" node bench.mjs "$epochs" quick cpu,webgpu && DIST="$ROOT/dist" node bench.mjs "$epochs" full cpu)
+log "browser: one epoch of every model on the CPU path (quick data), then the conv AE on WebGPU"
+for model in $models; do
+  (cd e2e && DIST="$ROOT/dist" node bench.mjs 1 quick cpu "$model")
+done
+(cd e2e && DIST="$ROOT/dist" node bench.mjs 1 quick webgpu conv-ae)

@@ -30,7 +30,7 @@ fn train(
         .with_batch_size(32)
         .with_learning_rate(3e-3)
         .with_seed(9);
-    let mut trainer = ConvAeTrainer::new(&config, &training, split.train.clone(), &device());
+    let mut trainer = ConvAeTrainer::new(&config, &training, &split.train, &device());
     let mut losses = Vec::new();
     while let Some(step) = read_sync(trainer.step()).unwrap() {
         assert_eq!(step.losses[0].0, "reconstruction");

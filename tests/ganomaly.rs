@@ -83,9 +83,9 @@ fn adversarial_training_runs_and_the_reconstruction_loss_falls() {
 
     let model = trainer.into_model().unwrap();
     let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
-    assert_eq!(scores.latent_distance.len(), split.test.len());
+    assert_eq!(scores.model_score.len(), split.test.len());
     assert!(scores
-        .latent_distance
+        .model_score
         .iter()
         .all(|s| s.is_finite() && *s >= 0.0));
 }
@@ -101,7 +101,7 @@ fn detection_pads_digits_to_32_pixels_and_reconstructs_in_0_1() {
         .pixels()
         .iter()
         .all(|p| (0.0..=1.0).contains(p)));
-    assert_eq!(detection.scores.latent_distance.len(), 4);
+    assert_eq!(detection.scores.model_score.len(), 4);
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn a_ganomaly_checkpoint_round_trips_and_refuses_to_load_as_another_kind() {
     while read_sync(trainer.adversarial_step()).unwrap().is_some() {}
     let model = trainer.into_model().unwrap();
     let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
-    let threshold = fit(ThresholdMethod::MaxNormal, &scores.latent_distance).unwrap();
+    let threshold = fit(ThresholdMethod::MaxNormal, &scores.model_score).unwrap();
     let record = TrainingRecord {
         config: training.training.clone(),
         steps: 4,

@@ -4,18 +4,17 @@
 //! orchestrates: models, scores and metrics come from `kizu-model`.
 
 use burn::tensor::Device;
-use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
-use kizu_model::data::{Mnist, OneClassSplit};
+use kizu_model::data::{Images, Mnist, OneClassSplit};
 use kizu_model::detector::Detector;
 use kizu_model::eval::{evaluate, Evaluation};
-use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_model::viz::to_u8;
+use kizu_model::zoo::{AnyTrainer, Scale};
 
 use crate::protocol::{
-    ModelChoice, Response, RunResult, Sample, StepReport, ThresholdView, Throughput, TrainRequest,
+    Response, RunResult, Sample, StepReport, ThresholdView, Throughput, TrainRequest,
 };
 
 /// Test images of each class shown after a run.
@@ -75,29 +74,17 @@ pub async fn train_and_evaluate<H: Host>(
         .with_epochs(request.epochs)
         .with_batch_size(BATCH_SIZE)
         .with_seed(request.seed);
-    match request.model {
-        ModelChoice::ConvAutoencoder => {
-            let training = training.with_learning_rate(3e-3);
-            let trainer = ConvAeTrainer::new(
-                &ConvAutoencoderConfig::new(),
-                &training,
-                split.train.clone(),
-                device,
-            );
-            run(trainer, ScoreKind::Mse, &split, device, host).await
-        }
-        ModelChoice::Ganomaly => {
-            let training = GanomalyTrainingConfig::new(training.with_learning_rate(2e-4));
-            let trainer = GanomalyTrainer::new(&ganomaly_config(), &training, &split.train, device);
-            run(trainer, ScoreKind::LatentDistance, &split, device, host).await
-        }
-    }
-}
-
-/// GANomaly's reference layout with fewer feature maps, so that a run in a browser tab
-/// on the CPU takes seconds rather than minutes.
-pub fn ganomaly_config() -> GanomalyConfig {
-    GanomalyConfig::new().with_features(16)
+    let config = request.model.config(Scale::Compact);
+    let training = training.with_learning_rate(request.model.learning_rate());
+    let no_labelled_anomalies = Images::new(Vec::new(), 0, 1, 28, 28)?;
+    let trainer = AnyTrainer::new(
+        &config,
+        &training,
+        &split.train,
+        &no_labelled_anomalies,
+        device,
+    );
+    run(trainer, config.score_kind(), &split, device, host).await
 }
 
 /// Drives any trainer to the end (or a stop), then scores and summarises.
@@ -146,7 +133,7 @@ async fn run<T: Trainer, H: Host>(
         return Err(JobError::NothingLearned);
     }
     let train_ms = host.now_ms() - train_started;
-    let model = trainer.into_model().ok_or(JobError::NothingLearned)?;
+    let model = trainer.finish().await?.ok_or(JobError::NothingLearned)?;
     host.emit(Response::Phase("scoring".into()));
     host.pause().await;
     let score_started = host.now_ms();

@@ -28,41 +28,8 @@ impl BackendChoice {
     }
 }
 
-/// Which detector a run trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ModelChoice {
-    /// The convolutional autoencoder of seed 003.
-    #[default]
-    ConvAutoencoder,
-    /// GANomaly (seed 000), compact layout.
-    Ganomaly,
-}
-
-impl ModelChoice {
-    /// All models, in menu order.
-    pub const ALL: [ModelChoice; 2] = [Self::ConvAutoencoder, Self::Ganomaly];
-
-    /// Stable identifier for forms and links.
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::ConvAutoencoder => "conv-ae",
-            Self::Ganomaly => "ganomaly",
-        }
-    }
-
-    /// Menu label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::ConvAutoencoder => "Conv autoencoder",
-            Self::Ganomaly => "GANomaly",
-        }
-    }
-
-    /// The model with identifier `id`.
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.id() == id)
-    }
-}
+/// Which detector a run trains: any of the model crate's kinds, at its compact scale.
+pub use kizu_model::zoo::ModelKind;
 
 /// How much of the bundled data a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -117,7 +84,7 @@ impl DataSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainRequest {
     /// The model to train.
-    pub model: ModelChoice,
+    pub model: ModelKind,
     /// The digit held out as the anomaly.
     pub anomaly_digit: u8,
     /// Passes over the training images.

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 
 use burn::tensor::read_sync;
 use kizu_app::job::{train_and_evaluate, Host, JobError, SAMPLES_PER_CLASS};
-use kizu_app::protocol::{BackendChoice, DataSize, ModelChoice, Response, RunResult, TrainRequest};
+use kizu_app::protocol::{BackendChoice, DataSize, ModelKind, Response, RunResult, TrainRequest};
 use kizu_tests::{bundled_mnist, device};
 
 /// Records what the job reports; asks to stop at its `stop_after`-th poll (one poll per step).
@@ -57,7 +57,7 @@ fn run(request: &TrainRequest, host: &TestHost) -> Result<RunResult, JobError> {
 
 fn request() -> TrainRequest {
     TrainRequest {
-        model: ModelChoice::ConvAutoencoder,
+        model: ModelKind::ConvAutoencoder,
         anomaly_digit: 4,
         epochs: 1,
         seed: 5,
@@ -144,7 +144,7 @@ fn an_invalid_digit_is_an_error_not_a_panic() {
 fn ganomaly_reports_generator_and_discriminator_losses_and_scores_latent_distance() {
     let host = TestHost::stopping_after(6);
     let request = TrainRequest {
-        model: ModelChoice::Ganomaly,
+        model: ModelKind::Ganomaly,
         ..request()
     };
     let result = run(&request, &host).unwrap();

@@ -10,9 +10,16 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::aae::{self, AaeConfig};
+use crate::anogan::AnoGanConfig;
 use crate::conv_ae::{self, ConvAutoencoder, ConvAutoencoderConfig};
+use crate::detector::{AnyDetector, Detector};
+use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
 use crate::ganomaly::{self, Ganomaly, GanomalyConfig};
+use crate::hotelling::Hotelling;
+use crate::lstm_ae::{self, LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
+use crate::skip_ganomaly::{self, SkipGanomalyConfig};
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 
@@ -25,10 +32,20 @@ const DIGEST_LEN: usize = 32;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "config")]
 pub enum ModelConfig {
-    /// The convolutional autoencoder of seed 003.
+    /// The convolutional autoencoder (or VAE) of seed 003.
     ConvAutoencoder(ConvAutoencoderConfig),
+    /// The fully connected autoencoder (or VAE) of seed 001.
+    FcAutoencoder(FcAutoencoderConfig),
     /// GANomaly's generator (seed 000).
     Ganomaly(GanomalyConfig),
+    /// Skip-GANomaly's U-Net and discriminator (seed 000).
+    SkipGanomaly(SkipGanomalyConfig),
+    /// The adversarial autoencoder (seed 002).
+    Aae(AaeConfig),
+    /// AnoGAN's latent search over a GANomaly (seed 004).
+    AnoGan(AnoGanConfig),
+    /// The LSTM autoencoder of seed 004, over image rows.
+    LstmAutoencoder(LstmAutoencoderConfig),
 }
 
 impl ModelConfig {
@@ -36,7 +53,12 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::ConvAutoencoder(_) => "ConvAutoencoder",
+            Self::FcAutoencoder(_) => "FcAutoencoder",
             Self::Ganomaly(_) => "Ganomaly",
+            Self::SkipGanomaly(_) => "SkipGanomaly",
+            Self::Aae(_) => "Aae",
+            Self::AnoGan(_) => "AnoGan",
+            Self::LstmAutoencoder(_) => "LstmAutoencoder",
         }
     }
 
@@ -44,7 +66,12 @@ impl ModelConfig {
     pub fn input_size(&self) -> usize {
         match self {
             Self::ConvAutoencoder(_) => conv_ae::INPUT_SIZE,
+            Self::FcAutoencoder(c) => c.input_size,
             Self::Ganomaly(_) => ganomaly::INPUT_SIZE,
+            Self::SkipGanomaly(_) => skip_ganomaly::INPUT_SIZE,
+            Self::Aae(_) => aae::INPUT_SIZE,
+            Self::AnoGan(_) => ganomaly::INPUT_SIZE,
+            Self::LstmAutoencoder(c) => c.steps,
         }
     }
 
@@ -52,7 +79,12 @@ impl ModelConfig {
     pub fn channels(&self) -> usize {
         match self {
             Self::ConvAutoencoder(c) => c.channels,
+            Self::FcAutoencoder(c) => c.channels,
             Self::Ganomaly(c) => c.channels,
+            Self::SkipGanomaly(c) => c.channels,
+            Self::Aae(c) => c.channels,
+            Self::AnoGan(c) => c.ganomaly.channels,
+            Self::LstmAutoencoder(_) => lstm_ae::CHANNELS,
         }
     }
 }
@@ -89,6 +121,9 @@ pub struct CheckpointMeta {
     pub threshold: Threshold,
     /// Training metadata.
     pub training: TrainingRecord,
+    /// Hotelling's T² statistics of the training latents, for models scored by T².
+    #[serde(default)]
+    pub hotelling: Option<Hotelling>,
 }
 
 /// What was wrong with a checkpoint file.
@@ -143,7 +178,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Captures a trained model, its configuration and everything needed to use it.
     pub fn new(
-        model: &impl Module,
+        model: &(impl Module + Detector),
         config: ModelConfig,
         score: ScoreKind,
         threshold: Threshold,
@@ -163,6 +198,7 @@ impl Checkpoint {
                 score,
                 threshold,
                 training,
+                hotelling: model.fitted_statistics().cloned(),
             },
             weights: weights.to_vec(),
         })
@@ -173,6 +209,58 @@ impl Checkpoint {
         match &self.meta.model {
             ModelConfig::ConvAutoencoder(config) => self.load_into(config.init(device)),
             other => Err(wrong_kind("ConvAutoencoder", other)),
+        }
+    }
+
+    /// Rebuilds the fully connected autoencoder on `device`, in inference mode.
+    pub fn fc_autoencoder(&self, device: &Device) -> Result<FcAutoencoder, CheckpointError> {
+        match &self.meta.model {
+            ModelConfig::FcAutoencoder(config) => self.load_into(config.init(device)),
+            other => Err(wrong_kind("FcAutoencoder", other)),
+        }
+    }
+
+    /// Rebuilds whatever detector the checkpoint holds on `device`, in inference mode.
+    pub fn detector(&self, device: &Device) -> Result<AnyDetector, CheckpointError> {
+        Ok(match &self.meta.model {
+            ModelConfig::ConvAutoencoder(_) => {
+                AnyDetector::ConvAutoencoder(self.conv_autoencoder(device)?)
+            }
+            ModelConfig::FcAutoencoder(_) => {
+                AnyDetector::FcAutoencoder(self.fc_autoencoder(device)?)
+            }
+            ModelConfig::Ganomaly(_) => AnyDetector::Ganomaly(self.ganomaly(device)?),
+            ModelConfig::SkipGanomaly(config) => {
+                AnyDetector::SkipGanomaly(self.load_into(config.init(device))?)
+            }
+            ModelConfig::Aae(config) => {
+                let model = self.load_into(config.init(device))?;
+                let statistics = self.meta.hotelling.clone().ok_or_else(|| {
+                    CheckpointError::Header("an AAE checkpoint needs its T² statistics".into())
+                })?;
+                if statistics.dim() != config.latent {
+                    return Err(CheckpointError::Header(format!(
+                        "T² statistics of dimension {}, latent of {}",
+                        statistics.dim(),
+                        config.latent
+                    )));
+                }
+                AnyDetector::Aae(model.with_hotelling(statistics))
+            }
+            ModelConfig::AnoGan(config) => {
+                AnyDetector::AnoGan(self.load_into(config.init(device))?)
+            }
+            ModelConfig::LstmAutoencoder(_) => {
+                AnyDetector::LstmAutoencoder(self.lstm_autoencoder(device)?)
+            }
+        })
+    }
+
+    /// Rebuilds the LSTM autoencoder on `device`, in inference mode.
+    pub fn lstm_autoencoder(&self, device: &Device) -> Result<LstmAutoencoder, CheckpointError> {
+        match &self.meta.model {
+            ModelConfig::LstmAutoencoder(config) => self.load_into(config.init(device)),
+            other => Err(wrong_kind("LstmAutoencoder", other)),
         }
     }
 

@@ -1,10 +1,18 @@
 //! The one interface every trained model offers for scoring.
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use crate::aae::Aae;
+use crate::anogan::AnoGan;
 use crate::conv_ae::ConvAutoencoder;
 use crate::data::Images;
-use crate::score::{Detection, ReadError, Scores};
+use crate::fc::FcAutoencoder;
+use crate::ganomaly::Ganomaly;
+use crate::hotelling::Hotelling;
+use crate::lstm_ae::LstmAutoencoder;
+use crate::score::{Detection, ReadError, ScoreKind, Scores};
+use crate::skip_ganomaly::SkipGanomaly;
 
 /// A trained model that turns a batch of images into a [`Detection`].
 pub trait Detector {
@@ -16,16 +24,68 @@ pub trait Detector {
 
     /// Side of the square images the model takes; smaller images are padded to it.
     fn input_size(&self) -> usize;
+
+    /// The score this model is meant to be judged by: its own score where it has one.
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::Mse
+    }
+
+    /// Statistics fitted on the training data that the score depends on (the AAE's T²).
+    fn fitted_statistics(&self) -> Option<&Hotelling> {
+        None
+    }
 }
 
-impl Detector for ConvAutoencoder {
+/// Any of Kizu's trained detectors, e.g. as loaded from a checkpoint of unknown kind.
+// One or two live per session: boxing the large variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum AnyDetector {
+    /// The convolutional autoencoder or VAE.
+    ConvAutoencoder(ConvAutoencoder),
+    /// The fully connected autoencoder or VAE.
+    FcAutoencoder(FcAutoencoder),
+    /// GANomaly's generator.
+    Ganomaly(Ganomaly),
+    /// Skip-GANomaly's generator and discriminator.
+    SkipGanomaly(SkipGanomaly),
+    /// The adversarial autoencoder with its T² statistics.
+    Aae(Aae),
+    /// GANomaly's generator and discriminator, scored by AnoGAN's latent search.
+    AnoGan(AnoGan),
+    /// The LSTM autoencoder over image rows.
+    LstmAutoencoder(LstmAutoencoder),
+}
+
+impl AnyDetector {
+    fn inner(&self) -> &dyn Detector {
+        match self {
+            Self::ConvAutoencoder(m) => m,
+            Self::FcAutoencoder(m) => m,
+            Self::Ganomaly(m) => m,
+            Self::SkipGanomaly(m) => m,
+            Self::Aae(m) => m,
+            Self::AnoGan(m) => m,
+            Self::LstmAutoencoder(m) => m,
+        }
+    }
+}
+
+impl Detector for AnyDetector {
     fn detect(&self, x: Tensor<4>) -> Detection {
-        let (reconstruction, _) = self.forward(x.clone());
-        Detection::from_reconstruction(x, reconstruction)
+        self.inner().detect(x)
     }
 
     fn input_size(&self) -> usize {
-        crate::conv_ae::INPUT_SIZE
+        self.inner().input_size()
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        self.inner().score_kind()
+    }
+
+    fn fitted_statistics(&self) -> Option<&Hotelling> {
+        self.inner().fitted_statistics()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use burn::tensor::Device;
 
-use crate::data::OneClassSplit;
+use crate::data::Protocol;
 use crate::detector::{score_images, Detector};
 use crate::metrics::{roc_auc, Confusion, Histogram};
 use crate::score::{ReadError, ScoreKind};
@@ -40,18 +40,19 @@ pub enum EvalError {
     NoThresholdMethod,
 }
 
-/// Scores the training and test images of `split` and summarises the test scores.
+/// Scores the training and test images of `split` (any [`Protocol`]) and summarises the
+/// test scores.
 ///
 /// `methods` must not be empty; each gives one threshold fitted on the training scores.
 pub async fn evaluate(
     detector: &impl Detector,
-    split: &OneClassSplit,
+    split: &(impl Protocol + ?Sized),
     score_kind: ScoreKind,
     methods: &[ThresholdMethod],
     batch_size: usize,
     device: &Device,
 ) -> Result<Evaluation, EvalError> {
-    let train = score_images(detector, &split.train, batch_size, device).await?;
+    let train = score_images(detector, split.train(), batch_size, device).await?;
     let thresholds = methods
         .iter()
         .map(|&method| fit(method, train.of(score_kind)))
@@ -59,15 +60,15 @@ pub async fn evaluate(
     if thresholds.is_empty() {
         return Err(EvalError::NoThresholdMethod);
     }
-    let test = score_images(detector, &split.test, batch_size, device).await?;
+    let test = score_images(detector, split.test(), batch_size, device).await?;
     let test_scores = test.of(score_kind).to_vec();
     let values: Vec<f32> = thresholds.iter().map(|t| t.value).collect();
     Ok(Evaluation {
         score_kind,
-        auc: roc_auc(&test_scores, &split.test_is_anomaly),
+        auc: roc_auc(&test_scores, split.test_is_anomaly()),
         histogram: Histogram::new(
             &test_scores,
-            &split.test_is_anomaly,
+            split.test_is_anomaly(),
             HISTOGRAM_BINS,
             &values,
         ),
@@ -78,7 +79,7 @@ pub async fn evaluate(
 
 impl Evaluation {
     /// Outcomes on the test set at `threshold`.
-    pub fn confusion(&self, split: &OneClassSplit, threshold: &Threshold) -> Confusion {
-        Confusion::at(&self.test_scores, &split.test_is_anomaly, threshold.value)
+    pub fn confusion(&self, split: &(impl Protocol + ?Sized), threshold: &Threshold) -> Confusion {
+        Confusion::at(&self.test_scores, split.test_is_anomaly(), threshold.value)
     }
 }

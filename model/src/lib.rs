@@ -4,8 +4,13 @@
 //! CPU) is decided by the caller: the browser app, the CLI, the tests.
 //!
 //! Without the default `burn` feature only the pure parts build (data parsing, protocols,
-//! thresholds, metrics, colour maps), so a web page can use them without linking Burn.
+//! synthetic defects, normalisation and resizing, thresholds, metrics, colour maps), so a
+//! web page can use them without linking Burn.
 
+#[cfg(feature = "burn")]
+pub mod aae;
+#[cfg(feature = "burn")]
+pub mod anogan;
 #[cfg(feature = "burn")]
 pub mod checkpoint;
 #[cfg(feature = "burn")]
@@ -16,11 +21,23 @@ pub mod detector;
 #[cfg(feature = "burn")]
 pub mod eval;
 #[cfg(feature = "burn")]
+pub mod fc;
+#[cfg(feature = "burn")]
+mod gan;
+#[cfg(feature = "burn")]
 pub mod ganomaly;
+pub mod hotelling;
+#[cfg(feature = "burn")]
+pub mod lstm_ae;
 pub mod metrics;
 #[cfg(feature = "burn")]
 pub mod score;
+#[cfg(feature = "burn")]
+pub mod skip_ganomaly;
 pub mod threshold;
 #[cfg(feature = "burn")]
 pub mod train;
+#[cfg(feature = "burn")]
+pub mod vae;
 pub mod viz;
+pub mod zoo;

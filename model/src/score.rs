@@ -19,6 +19,14 @@ pub enum ScoreKind {
     /// `mean((z - z^)^2)` between the latent of the input and of its reconstruction
     /// (GANomaly's score); only for models with a second encoder.
     LatentDistance,
+    /// The VAE's `MSE + beta * KL / pixels` (seed 004's reconstruction + beta*KL, per pixel).
+    Elbo,
+    /// Hotelling's T² of the latent against the training latents (the AAE of seed 002).
+    HotellingT2,
+    /// Skip-GANomaly's `0.9 * reconstruction + 0.1 * feature distance` (seed 000).
+    SkipGanomaly,
+    /// AnoGAN's `(1 - l) * residual + l * feature distance` after latent search (seed 004).
+    AnoGan,
 }
 
 impl ScoreKind {
@@ -28,7 +36,16 @@ impl ScoreKind {
             Self::Mse => "MSE",
             Self::DifferenceRatio => "difference ratio",
             Self::LatentDistance => "latent distance",
+            Self::Elbo => "MSE + beta KL",
+            Self::HotellingT2 => "Hotelling T²",
+            Self::SkipGanomaly => "0.9 recon + 0.1 feature",
+            Self::AnoGan => "AnoGAN residual",
         }
+    }
+
+    /// Whether the score is one of the two every detector has (the others are a model's own).
+    pub fn is_reconstruction_score(self) -> bool {
+        matches!(self, Self::Mse | Self::DifferenceRatio)
     }
 }
 
@@ -56,6 +73,15 @@ pub fn mse(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
         .reshape([batch])
 }
 
+/// Mean squared distance between latents, `mean((z - z^)^2)` per row.
+///
+/// # Shapes
+/// `[batch, d]` in (each), `[batch]` out.
+pub fn latent_distance(z: Tensor<2>, z_hat: Tensor<2>) -> Tensor<1> {
+    let [batch, _] = z.dims();
+    (z - z_hat).square().mean_dim(1).reshape([batch])
+}
+
 /// Difference ratio `sum|x - x^| / sum|x|` of each image (seed 000).
 ///
 /// # Shapes
@@ -79,8 +105,10 @@ pub struct Detection {
     pub mse: Tensor<1>,
     /// Difference ratio per image, `[batch]`.
     pub difference_ratio: Tensor<1>,
-    /// Latent distance per image, `[batch]`, for models that re-encode their output.
-    pub latent_distance: Option<Tensor<1>>,
+    /// The model's own score per image, `[batch]` (which one: [`Detector::score_kind`]).
+    ///
+    /// [`Detector::score_kind`]: crate::detector::Detector::score_kind
+    pub model_score: Option<Tensor<1>>,
 }
 
 impl Detection {
@@ -91,27 +119,26 @@ impl Detection {
             mse: mse(x.clone(), reconstruction.clone()),
             difference_ratio: difference_ratio(x, reconstruction.clone()),
             reconstruction,
-            latent_distance: None,
+            model_score: None,
         }
     }
 
-    /// Adds the latent distance `mean((z - z^)^2)` per image (`[batch, d]` each).
-    pub fn with_latent_distance(mut self, z: Tensor<2>, z_hat: Tensor<2>) -> Self {
-        let [batch, _] = z.dims();
-        self.latent_distance = Some((z - z_hat).square().mean_dim(1).reshape([batch]));
+    /// Adds the model's own score, `[batch]`.
+    pub fn with_model_score(mut self, score: Tensor<1>) -> Self {
+        self.model_score = Some(score);
         self
     }
 
     /// Reads the scores back (async: the only readback WebGPU allows in a browser).
     pub async fn read_scores(&self) -> Result<Scores, ReadError> {
-        let latent_distance = match &self.latent_distance {
+        let model_score = match &self.model_score {
             Some(t) => read_vec(t.clone().into_data_async().await)?,
             None => Vec::new(),
         };
         Ok(Scores {
             mse: read_vec(self.mse.clone().into_data_async().await)?,
             difference_ratio: read_vec(self.difference_ratio.clone().into_data_async().await)?,
-            latent_distance,
+            model_score,
         })
     }
 
@@ -135,17 +162,17 @@ pub struct Scores {
     pub mse: Vec<f32>,
     /// Difference ratio per image.
     pub difference_ratio: Vec<f32>,
-    /// Latent distance per image; empty for models without one.
-    pub latent_distance: Vec<f32>,
+    /// The model's own score per image; empty for models without one.
+    pub model_score: Vec<f32>,
 }
 
 impl Scores {
-    /// The scores of one kind.
+    /// The scores of one kind; a model's own kind is its [`Scores::model_score`].
     pub fn of(&self, kind: ScoreKind) -> &[f32] {
         match kind {
             ScoreKind::Mse => &self.mse,
             ScoreKind::DifferenceRatio => &self.difference_ratio,
-            ScoreKind::LatentDistance => &self.latent_distance,
+            _ => &self.model_score,
         }
     }
 
@@ -153,7 +180,7 @@ impl Scores {
     pub fn extend(&mut self, other: Scores) {
         self.mse.extend(other.mse);
         self.difference_ratio.extend(other.difference_ratio);
-        self.latent_distance.extend(other.latent_distance);
+        self.model_score.extend(other.model_score);
     }
 }
 

@@ -4,9 +4,16 @@
 use std::future::Future;
 
 use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+use crate::data::{corrupt, Images, PseudoAnomalies};
+use crate::detector::Detector;
+use crate::score::{read_scalar, ReadError};
 
 /// Settings of one training run.
 #[derive(Config, Debug, PartialEq)]
@@ -23,6 +30,54 @@ pub struct TrainingConfig {
     /// Seed of weight initialisation and batch order.
     #[config(default = 42)]
     pub seed: u64,
+    /// Pseudo-anomaly training (seed 000): defects drawn on a share of each batch's inputs,
+    /// the clean images as targets. `None`: inputs are the clean images.
+    #[config(default = "None")]
+    pub pseudo_anomalies: Option<PseudoAnomalies>,
+}
+
+/// Training images as batches of (input, target) tensors: the target is the clean image,
+/// the input has pseudo-anomalies drawn on it when the run asks for them.
+#[derive(Debug, Clone)]
+pub struct BatchSource {
+    images: Images,
+    pseudo_anomalies: Option<PseudoAnomalies>,
+    rng: ChaCha8Rng,
+}
+
+impl BatchSource {
+    /// The images padded to `side` if smaller, with the run's pseudo-anomaly settings.
+    pub fn new(images: &Images, side: usize, training: &TrainingConfig) -> Self {
+        Self {
+            images: images.padded_to(side).into_owned(),
+            pseudo_anomalies: training.pseudo_anomalies.clone(),
+            // Its own stream, so that turning defects on does not change the batch order.
+            rng: ChaCha8Rng::seed_from_u64(training.seed ^ 0x5eed_def3c7),
+        }
+    }
+
+    /// The images, padded.
+    pub fn images(&self) -> &Images {
+        &self.images
+    }
+
+    /// (input, target) of the images at `indices`, each `[b, c, side, side]` on `device`.
+    pub fn batch(
+        &mut self,
+        indices: &[usize],
+        device: &Device,
+    ) -> Result<(Tensor<4>, Tensor<4>), ReadError> {
+        let clean = self.images.select(indices);
+        let target = clean.tensor(0, clean.len(), device);
+        let input = match &self.pseudo_anomalies {
+            Some(config) => {
+                let (corrupted, _) = corrupt(&clean, config, &mut self.rng)?;
+                corrupted.tensor(0, corrupted.len(), device)
+            }
+            None => target.clone(),
+        };
+        Ok((input, target))
+    }
 }
 
 /// A training run the caller drives one step at a time, so a UI can show progress
@@ -40,8 +95,110 @@ pub trait Trainer {
     fn step(&mut self)
         -> impl Future<Output = Result<Option<StepReport>, crate::score::ReadError>>;
 
-    /// The model as trained so far, in inference mode.
+    /// The model as trained so far, in inference mode, without any fitting after training.
     fn into_model(self) -> Option<Self::Model>;
+
+    /// The model as trained so far, with whatever is fitted on its training data after
+    /// training (the AAE's T² statistics); `None` if no step was taken.
+    ///
+    /// Async because fitting reads values back.
+    fn finish(self) -> impl Future<Output = Result<Option<Self::Model>, ReadError>>
+    where
+        Self: Sized,
+    {
+        async { Ok(self.into_model()) }
+    }
+}
+
+/// A configuration that builds a model (the `init` of every `*Config`).
+pub trait Architecture {
+    /// The model it builds.
+    type Model;
+
+    /// Builds the model with freshly initialised weights on `device`.
+    fn build(&self, device: &Device) -> Self::Model;
+}
+
+/// A model trained on its own loss, without an adversary: the autoencoders and VAEs.
+pub trait SelfSupervised: Module + Detector {
+    /// The named loss terms of one batch, the one to minimise first.
+    ///
+    /// # Shapes
+    /// `input` and `target`: `[batch, channels, size, size]`; `target` is the clean image
+    /// the model should reproduce (the same as `input` without pseudo-anomalies).
+    fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)>;
+}
+
+/// Trains any [`SelfSupervised`] model, one Adam step per [`Trainer::step`].
+pub struct SelfSupervisedTrainer<M> {
+    model: Option<M>,
+    optimizer: ModuleOptimizer,
+    schedule: BatchSchedule,
+    source: BatchSource,
+    learning_rate: f64,
+    device: Device,
+}
+
+impl<M: SelfSupervised> SelfSupervisedTrainer<M> {
+    /// Starts a run on `images` (padded to the model's input size if smaller); `device` is
+    /// any Burn device (autodiff is enabled here).
+    pub fn new(
+        architecture: &impl Architecture<Model = M>,
+        training: &TrainingConfig,
+        images: &Images,
+        device: &Device,
+    ) -> Self {
+        let device = device.clone().autodiff();
+        device.seed(training.seed);
+        let model = architecture.build(&device);
+        Self {
+            source: BatchSource::new(images, model.input_size(), training),
+            model: Some(model),
+            optimizer: AdamConfig::new().init(),
+            schedule: BatchSchedule::new(images.len(), training),
+            learning_rate: training.learning_rate,
+            device,
+        }
+    }
+}
+
+impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
+    type Model = M;
+
+    fn total_steps(&self) -> usize {
+        self.schedule.total_steps()
+    }
+
+    /// One Adam step on the next batch; the losses are those before the update.
+    async fn step(&mut self) -> Result<Option<StepReport>, ReadError> {
+        let Some((indices, progress)) = self.schedule.next_batch() else {
+            return Ok(None);
+        };
+        let (input, target) = self.source.batch(&indices, &self.device)?; // [b, c, s, s] each
+        let Some(model) = self.model.take() else {
+            return Ok(None);
+        };
+        let terms = model.losses(input, target);
+        let Some((_, loss)) = terms.first() else {
+            self.model = Some(model);
+            return Ok(None);
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
+        let mut losses = Vec::with_capacity(terms.len());
+        for (name, term) in terms {
+            losses.push((name, read_scalar(term.detach()).await?));
+        }
+        Ok(Some(StepReport {
+            progress,
+            images: indices.len(),
+            losses,
+        }))
+    }
+
+    fn into_model(self) -> Option<M> {
+        self.model.map(|m| m.valid())
+    }
 }
 
 /// One step's outcome: where the run is and its named losses.
@@ -157,6 +314,34 @@ mod tests {
                 total_steps: 6
             })
         );
+    }
+
+    #[test]
+    fn pseudo_anomalies_change_inputs_but_never_targets() {
+        use crate::data::Defect;
+        use burn::tensor::Device;
+        let device = Device::flex();
+        // Four mid-grey 8x8 images: a cut-out (black square) always shows on them.
+        let images = Images::new(vec![0.5; 4 * 64], 4, 1, 8, 8).unwrap();
+        let read = |t: Tensor<4>| t.into_data().try_into_vec::<f32>().unwrap();
+        let plain = TrainingConfig::new();
+        let (input, target) = BatchSource::new(&images, 8, &plain)
+            .batch(&[0, 1, 2, 3], &device)
+            .unwrap();
+        assert_eq!(read(input), read(target));
+
+        let defects = PseudoAnomalies {
+            kinds: vec![Defect::Cutout],
+            fraction: 1.0,
+        };
+        let corrupting = plain.with_pseudo_anomalies(Some(defects));
+        let mut source = BatchSource::new(&images, 8, &corrupting);
+        let (input, target) = source.batch(&[0, 1, 2, 3], &device).unwrap();
+        assert_eq!(read(target), vec![0.5; 4 * 64], "targets stay clean");
+        let input = read(input);
+        for image in input.chunks(64) {
+            assert!(image.contains(&0.0), "every input has its cut-out");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::state::{send, Bridge, RunState};
-use crate::protocol::{BackendChoice, DataSize, ModelChoice, Request, TrainRequest};
+use crate::protocol::{BackendChoice, DataSize, ModelKind, Request, TrainRequest};
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
@@ -41,7 +41,7 @@ pub fn Controls() -> impl IntoView {
     let (epochs, set_epochs) = signal(5usize);
     let (seed, set_seed) = signal(42u64);
     let (data_size, set_data_size) = signal(DataSize::Quick);
-    let (model, set_model) = signal(ModelChoice::ConvAutoencoder);
+    let (model, set_model) = signal(ModelKind::ConvAutoencoder);
     let (backend, url_warning) = backend_from_url();
 
     let train = move |_| {
@@ -71,12 +71,12 @@ pub fn Controls() -> impl IntoView {
                 <select
                     data-testid="model"
                     on:change=move |ev| {
-                        if let Some(m) = ModelChoice::from_id(&event_target_value(&ev)) {
+                        if let Some(m) = ModelKind::from_id(&event_target_value(&ev)) {
                             set_model.set(m);
                         }
                     }
                 >
-                    {ModelChoice::ALL
+                    {ModelKind::ALL
                         .into_iter()
                         .map(|m| view! { <option value=m.id() selected=move || model.get() == m>{m.label()}</option> })
                         .collect_view()}

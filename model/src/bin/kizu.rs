@@ -1,20 +1,26 @@
-//! `kizu`: the native command-line tool (train a checkpoint, benchmark the CPU backends).
+//! `kizu`: the native command-line tool: train any model into a checkpoint, evaluate it per
+//! held-out digit, score a folder of images, benchmark the backends.
 #![allow(deprecated)] // Device::ndarray() is deprecated in Burn 0.22; it is benchmarked on purpose.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::{read_sync, Device};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
-use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
-use kizu_model::data::{Mnist, OneClassSplit, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
-use kizu_model::detector::score_images;
+use kizu_model::data::{
+    Images, Mnist, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies, BUNDLED_IMAGES_FILE,
+    BUNDLED_LABELS_FILE,
+};
+use kizu_model::detector::{score_images, AnyDetector, Detector};
 use kizu_model::eval::{evaluate, Evaluation};
-use kizu_model::score::ScoreKind;
+use kizu_model::metrics::average_precision;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::viz;
+use kizu_model::zoo::{AnyTrainer, ModelKind, Scale};
 
 #[derive(Parser)]
 #[command(name = "kizu", version, about = "Kizu anomaly detection, natively")]
@@ -25,15 +31,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train the conv autoencoder on the one-class MNIST protocol and write a checkpoint.
+    /// Train a model on the one-class MNIST protocol and write a checkpoint.
     Train {
         #[command(flatten)]
         run: RunArgs,
         /// Where to write the checkpoint.
-        #[arg(long, default_value = "conv-ae.kizu")]
+        #[arg(long)]
         out: PathBuf,
     },
-    /// Train one epoch and score the test set on each CPU backend; print images/s and AUC.
+    /// Train a model once per held-out digit and print its ROC AUC and average precision.
+    Eval {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Digits to hold out in turn.
+        #[arg(long, num_args = 1.., default_values_t = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])]
+        digits: Vec<u8>,
+    },
+    /// Score every image of a folder with a checkpoint: a CSV of scores and a PNG
+    /// difference map per image.
+    Score {
+        /// The checkpoint to score with.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Folder of PNG or JPEG images.
+        #[arg(long)]
+        images: PathBuf,
+        /// Folder for `scores.csv` and the difference maps (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// CPU backend.
+        #[arg(long, value_enum, default_value_t = Backend::Flex)]
+        backend: Backend,
+    },
+    /// Train and score on each backend; print images/s and AUC.
     Bench {
         #[command(flatten)]
         run: RunArgs,
@@ -45,6 +75,19 @@ enum Command {
 
 #[derive(clap::Args, Clone)]
 struct RunArgs {
+    /// The model to train.
+    #[arg(long, value_enum, default_value_t = ModelKind::ConvAutoencoder)]
+    model: ModelKind,
+    /// Reference sizes of the sources, or compact ones (what the browser trains).
+    #[arg(long, value_enum, default_value_t = Scale::Reference)]
+    scale: Scale,
+    /// The evaluation protocol.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::OneClass)]
+    protocol: ProtocolArg,
+    /// Train with pseudo-anomalies (seed 000): defects on half of each batch's inputs,
+    /// the clean images as targets.
+    #[arg(long)]
+    pseudo_anomalies: bool,
     /// The digit treated as the anomaly (trained without it).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
     digit: u8,
@@ -54,13 +97,22 @@ struct RunArgs {
     /// Images per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// Adam learning rate; the model's own default if not given.
+    #[arg(long)]
+    learning_rate: Option<f64>,
     /// Seed of the split, the weights and the batch order.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Keep at most this many training images (0: all).
+    #[arg(long, default_value_t = 0)]
+    max_train: usize,
+    /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
+    #[arg(long, default_value_t = 0.0)]
+    labelled_anomalies: f64,
     /// Folder with the bundled MNIST files.
     #[arg(long, default_value = "public/data")]
     data: PathBuf,
-    /// CPU backend for `train`.
+    /// Backend for `train` and `eval`.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     backend: Backend,
 }
@@ -82,11 +134,28 @@ impl Backend {
     }
 }
 
+impl RunArgs {
+    /// "digit 3 held out" or "overlay", for reports.
+    fn protocol_label(&self, digit: u8) -> String {
+        match self.protocol {
+            ProtocolArg::OneClass => format!("digit {digit} held out"),
+            ProtocolArg::Overlay => "overlay".into(),
+        }
+    }
+}
+
 type AnyError = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), AnyError> {
     match Cli::parse().command {
         Command::Train { run, out } => train_command(&run, &out),
+        Command::Eval { run, digits } => eval_command(&run, &digits),
+        Command::Score {
+            checkpoint,
+            images,
+            out,
+            backend,
+        } => score_command(&checkpoint, &images, &out, backend),
         Command::Bench { run, backends } => {
             for backend in backends {
                 bench(&run, backend)?;
@@ -96,48 +165,102 @@ fn main() -> Result<(), AnyError> {
     }
 }
 
-fn load_split(run: &RunArgs) -> Result<OneClassSplit, AnyError> {
+/// The evaluation protocols of the sources.
+#[derive(Clone, Copy, ValueEnum, Debug, PartialEq, Eq)]
+enum ProtocolArg {
+    /// One digit is the anomaly, trained without it (GANomaly's MNIST protocol).
+    OneClass,
+    /// Every digit is normal; anomalies are test digits with a second digit overlaid at
+    /// 50 % brightness (seed 000's pseudo-anomalies).
+    Overlay,
+}
+
+/// A protocol's images, plus labelled anomalies for the models that train with some.
+struct Split {
+    protocol: Box<dyn Protocol>,
+    labelled: Images,
+}
+
+fn load_split(run: &RunArgs, digit: u8) -> Result<Split, AnyError> {
     let read = |name: &str| {
         let path = run.data.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
     let mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
-    Ok(OneClassSplit::new(&mnist, run.digit, run.seed)?)
+    let max_train = if run.max_train > 0 {
+        run.max_train
+    } else {
+        usize::MAX
+    };
+    if run.protocol == ProtocolArg::Overlay {
+        let split = OverlaySplit::new(&mnist, run.seed)?.truncated(max_train, usize::MAX);
+        return Ok(Split {
+            protocol: Box::new(split),
+            labelled: Images::new(Vec::new(), 0, 1, 28, 28)?,
+        });
+    }
+    let mut split = OneClassSplit::new(&mnist, digit, run.seed)?.truncated(max_train, usize::MAX);
+    // Labelled anomalies (seed 002) are taken out of the test set, so that no image is
+    // both trained on and tested.
+    let wanted = (split.train.len() as f64 * run.labelled_anomalies).round() as usize;
+    let anomalous: Vec<usize> = (0..split.test.len())
+        .filter(|&i| split.test_is_anomaly[i])
+        .take(wanted)
+        .collect();
+    let labelled = split.test.select(&anomalous);
+    let keep: Vec<usize> = (0..split.test.len())
+        .filter(|i| !anomalous.contains(i))
+        .collect();
+    split.test = split.test.select(&keep);
+    split.test_digits = keep.iter().map(|&i| split.test_digits[i]).collect();
+    split.test_is_anomaly = keep.iter().map(|&i| split.test_is_anomaly[i]).collect();
+    Ok(Split {
+        protocol: Box::new(split),
+        labelled,
+    })
 }
 
 struct Trained {
-    model: ConvAutoencoder,
-    config: ConvAutoencoderConfig,
+    model: AnyDetector,
+    config: ModelConfig,
     training: TrainingConfig,
     steps: usize,
     final_loss: Option<f32>,
     seconds: f64,
 }
 
-fn train(run: &RunArgs, split: &OneClassSplit, device: &Device) -> Result<Trained, AnyError> {
-    let config = ConvAutoencoderConfig::new();
+fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyError> {
+    let config = run.model.config(run.scale);
     let training = TrainingConfig::new()
         .with_epochs(run.epochs)
         .with_batch_size(run.batch_size)
-        .with_seed(run.seed);
-    let mut trainer = ConvAeTrainer::new(&config, &training, split.train.clone(), device);
+        .with_learning_rate(run.learning_rate.unwrap_or(run.model.learning_rate()))
+        .with_seed(run.seed)
+        .with_pseudo_anomalies(run.pseudo_anomalies.then(PseudoAnomalies::default));
+    let mut trainer = AnyTrainer::new(
+        &config,
+        &training,
+        data.protocol.train(),
+        &data.labelled,
+        device,
+    );
     let bar =
         ProgressBar::new(trainer.total_steps() as u64).with_style(ProgressStyle::with_template(
-            "{msg:>12} [{bar:40}] {pos}/{len} steps, {elapsed} elapsed, {eta} left",
+            "{msg:>24} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, {eta} left",
         )?);
     let started = Instant::now();
     let mut final_loss = None;
     let mut steps = 0;
     while let Some(step) = read_sync(trainer.step())? {
-        let loss = step.losses[0].1;
+        let (name, loss) = step.losses[0];
         steps = step.progress.step;
         final_loss = Some(loss);
-        bar.set_message(format!("loss {loss:.5}"));
+        bar.set_message(format!("{name} {loss:.5}"));
         bar.inc(1);
     }
+    let model = read_sync(trainer.finish())?.ok_or("training produced no model")?;
     let seconds = started.elapsed().as_secs_f64();
-    bar.finish();
-    let model = trainer.into_model().ok_or("training produced no model")?;
+    bar.finish_and_clear();
     Ok(Trained {
         model,
         config,
@@ -149,74 +272,219 @@ fn train(run: &RunArgs, split: &OneClassSplit, device: &Device) -> Result<Traine
 }
 
 fn evaluate_model(
-    model: &ConvAutoencoder,
-    split: &OneClassSplit,
+    model: &AnyDetector,
+    split: &dyn Protocol,
     device: &Device,
 ) -> Result<Evaluation, AnyError> {
     Ok(read_sync(evaluate(
         model,
         split,
-        ScoreKind::Mse,
+        model.score_kind(),
         &[ThresholdMethod::MaxNormal],
         256,
         device,
     ))?)
 }
 
-fn train_command(run: &RunArgs, out: &PathBuf) -> Result<(), AnyError> {
-    let split = load_split(run)?;
+fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
+    let data = load_split(run, run.digit)?;
     let device = run.backend.device();
-    let trained = train(run, &split, &device)?;
-    let evaluation = evaluate_model(&trained.model, &split, &device)?;
+    let trained = train(run, &data, &device)?;
+    let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), &device)?;
     let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
         steps: trained.steps,
-        anomaly_digit: Some(run.digit),
-        train_images: split.train.len(),
+        anomaly_digit: (run.protocol == ProtocolArg::OneClass).then_some(run.digit),
+        train_images: data.protocol.train().len(),
         final_loss: trained.final_loss,
     };
     let checkpoint = Checkpoint::new(
         &trained.model,
-        ModelConfig::ConvAutoencoder(trained.config.clone()),
+        trained.config.clone(),
         evaluation.score_kind,
         threshold,
         record,
     )?;
-    std::fs::write(out, checkpoint.to_bytes()?)?;
+    let bytes = checkpoint.to_bytes()?;
+    std::fs::write(out, &bytes)?;
     println!(
-        "digit {} held out: AUC {}, threshold {:.5} ({}); wrote {}",
-        run.digit,
-        evaluation.auc.map_or("n/a".into(), |a| format!("{a:.4}")),
+        "{} ({}): AUC {}, threshold {:.5} ({}); wrote {} ({} KB)",
+        run.model,
+        run.protocol_label(run.digit),
+        format_auc(evaluation.auc),
         threshold.value,
         threshold.method.label(),
-        out.display()
+        out.display(),
+        bytes.len() / 1024
     );
     Ok(())
 }
 
-fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
-    let split = load_split(run)?;
-    let device = backend.device();
-    let trained = train(run, &split, &device)?;
-    let train_rate = (split.train.len() * run.epochs) as f64 / trained.seconds;
-
-    // Warm up once, then time scoring of the whole test set.
-    read_sync(score_images(&trained.model, &split.test, 256, &device))?;
-    let started = Instant::now();
-    read_sync(score_images(&trained.model, &split.test, 256, &device))?;
-    let score_rate = split.test.len() as f64 / started.elapsed().as_secs_f64();
-
-    let evaluation = evaluate_model(&trained.model, &split, &device)?;
+fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
+    let device = run.backend.device();
+    // The overlay protocol has no held-out digit: one run.
+    let digits = if run.protocol == ProtocolArg::Overlay {
+        &digits[..1.min(digits.len())]
+    } else {
+        digits
+    };
+    let mut aucs = Vec::new();
+    let mut table =
+        String::from("| protocol | ROC AUC | average precision | train s |\n|---|---|---|---|\n");
+    for &digit in digits {
+        let data = load_split(run, digit)?;
+        let trained = train(run, &data, &device)?;
+        let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), &device)?;
+        let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
+        let label = run.protocol_label(digit);
+        eprintln!(
+            "{} ({label}): AUC {}",
+            run.model,
+            format_auc(evaluation.auc)
+        );
+        writeln!(
+            table,
+            "| {label} | {} | {} | {:.0} |",
+            format_auc(evaluation.auc),
+            ap.map_or("n/a".into(), |a| format!("{a:.3}")),
+            trained.seconds
+        )?;
+        aucs.extend(evaluation.auc);
+    }
+    let mean = aucs.iter().sum::<f64>() / aucs.len().max(1) as f64;
     println!(
-        "{backend:?}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} (digit {} held out, seed {})",
-        split.train.len(),
+        "{} ({:?} scale, {} epoch(s), batch {}, seed {}, score {}): mean AUC {mean:.3}\n\n{table}",
+        run.model,
+        run.scale,
         run.epochs,
         run.batch_size,
-        split.test.len(),
-        evaluation.auc.map_or("n/a".into(), |a| format!("{a:.4}")),
-        run.digit,
+        run.seed,
+        run.model.config(run.scale).score_kind().label()
+    );
+    Ok(())
+}
+
+fn score_command(
+    checkpoint: &Path,
+    folder: &Path,
+    out: &Path,
+    backend: Backend,
+) -> Result<(), AnyError> {
+    let bytes = std::fs::read(checkpoint).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes)?;
+    let device = backend.device();
+    let model = checkpoint.detector(&device)?;
+    let (size, channels) = (checkpoint.meta.input_size, checkpoint.meta.channels);
+    std::fs::create_dir_all(out)?;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    let bar = ProgressBar::new(paths.len() as u64);
+    let mut csv = String::from("file,score,threshold,anomaly\n");
+    let mut skipped = 0;
+    for path in &paths {
+        bar.inc(1);
+        // A bad file is reported and skipped: it never stops the batch.
+        let image = match load_image(path, size, channels) {
+            Ok(image) => image,
+            Err(e) => {
+                bar.suspend(|| eprintln!("skipped {}: {e}", path.display()));
+                skipped += 1;
+                continue;
+            }
+        };
+        let detection = read_sync(model.detect(image.tensor(0, 1, &device)).read())?;
+        let score = detection.scores.of(checkpoint.meta.score)[0];
+        let threshold = checkpoint.meta.threshold;
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        writeln!(
+            csv,
+            "{name},{score},{},{}",
+            threshold.value,
+            threshold.is_anomaly(score)
+        )?;
+        // Channels summed into one map; differences of 1 (black vs white) saturate.
+        let plane = size * size;
+        let difference = detection.difference.image(0);
+        let summed: Vec<f32> = (0..plane)
+            .map(|i| (0..channels).map(|c| difference[c * plane + i]).sum())
+            .collect();
+        let map = viz::heat_rgba(&viz::to_u8(&summed, channels as f32));
+        let png = out.join(format!("{name}.difference.png"));
+        image::save_buffer(
+            &png,
+            &map,
+            size as u32,
+            size as u32,
+            image::ExtendedColorType::Rgba8,
+        )?;
+    }
+    bar.finish_and_clear();
+    std::fs::write(out.join("scores.csv"), csv)?;
+    println!(
+        "scored {} of {} files ({} skipped) with {}; wrote {}",
+        paths.len() - skipped,
+        paths.len(),
+        skipped,
+        checkpoint.meta.model.kind(),
+        out.join("scores.csv").display()
+    );
+    Ok(())
+}
+
+/// Decodes an image file to the checkpoint's input: `size` x `size`, gray or RGB, in [0, 1].
+fn load_image(path: &Path, size: usize, channels: usize) -> Result<Images, AnyError> {
+    let decoded = image::open(path)?;
+    let resized = decoded.resize_exact(
+        size as u32,
+        size as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    let pixels: Vec<f32> = if channels == 1 {
+        resized.to_luma32f().into_raw()
+    } else {
+        // Planar [c, h, w] from interleaved RGB.
+        let rgb = resized.to_rgb32f().into_raw();
+        (0..3)
+            .flat_map(|c| rgb.iter().skip(c).step_by(3).copied().collect::<Vec<_>>())
+            .collect()
+    };
+    Ok(Images::new(pixels, 1, channels, size, size)?)
+}
+
+fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
+    let data = load_split(run, run.digit)?;
+    let split = data.protocol.as_ref();
+    let device = backend.device();
+    let trained = train(run, &data, &device)?;
+    let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
+
+    // Warm up once, then time scoring of the whole test set.
+    read_sync(score_images(&trained.model, split.test(), 256, &device))?;
+    let started = Instant::now();
+    read_sync(score_images(&trained.model, split.test(), 256, &device))?;
+    let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
+
+    let evaluation = evaluate_model(&trained.model, split, &device)?;
+    println!(
+        "{} on {backend:?}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
+        run.model,
+        split.train().len(),
+        run.epochs,
+        run.batch_size,
+        split.test().len(),
+        format_auc(evaluation.auc),
+        run.protocol_label(run.digit),
         run.seed,
     );
     Ok(())
+}
+
+fn format_auc(auc: Option<f64>) -> String {
+    auc.map_or("n/a".into(), |a| format!("{a:.4}"))
 }

@@ -6,6 +6,12 @@
 //!
 //! Loss: `MSE(x, x^)`. Scores (see [`crate::score`]): `MSE(x, x^)` per image, or the
 //! difference ratio `sum|x - x^| / sum|x|` of seed 000.
+//!
+//! With `variational` it is seed 003's convolutional VAE: the last encoder layer has a
+//! second head giving `sigma = softplus(.)`, the decoder takes the reparametrised sample
+//! `z = mu + sigma * eps`; loss `BCE(x, x^) + beta * KL(N(mu, sigma^2) || N(0, I))` with
+//! `KL = 1/2 sum(mu^2 + sigma^2 - 1 - 2 ln sigma)` (seed 004 §4.2); score
+//! `MSE(x, x^(mu)) + beta * KL / pixels` ([`crate::vae`]).
 
 mod model;
 mod train;

@@ -7,6 +7,10 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
+use crate::detector::Detector;
+use crate::score::{Detection, ScoreKind};
+use crate::vae;
+
 /// Side of the square input image, in pixels.
 pub const INPUT_SIZE: usize = 28;
 
@@ -31,6 +35,12 @@ pub struct ConvAutoencoderConfig {
     /// Negative slope of every LeakyReLU.
     #[config(default = 0.2)]
     pub leaky_slope: f64,
+    /// The convolutional VAE of seed 003: the last layer also gives a softplus sigma.
+    #[config(default = false)]
+    pub variational: bool,
+    /// The VAE's `beta`: weight of the KL term in its loss and its score.
+    #[config(default = 1.0)]
+    pub kl_weight: f32,
 }
 
 impl ConvAutoencoderConfig {
@@ -63,6 +73,7 @@ impl ConvAutoencoderConfig {
             enc_norm3: BatchNormConfig::new(f3).init(device),
             enc3: conv(f3, f4, 3, 1),
             enc4: conv(f4, d, 3, 0),
+            enc4_sigma: self.variational.then(|| conv(f4, d, 3, 0)),
             dec4: deconv(d, f4, 3, 0, 1),
             dec3: deconv(f4, f3, 3, 1, 0),
             dec_norm3: BatchNormConfig::new(f3).init(device),
@@ -70,6 +81,7 @@ impl ConvAutoencoderConfig {
             dec_norm2: BatchNormConfig::new(f2).init(device),
             dec1: deconv(f2, c, 4, 1, 0),
             leaky_slope: self.leaky_slope,
+            kl_weight: self.kl_weight,
         }
     }
 }
@@ -83,6 +95,8 @@ pub struct ConvAutoencoder {
     enc_norm3: BatchNorm,
     enc3: Conv2d,
     enc4: Conv2d,
+    /// The VAE's sigma head beside `enc4`; `None` for the plain autoencoder.
+    enc4_sigma: Option<Conv2d>,
     dec4: ConvTranspose2d,
     dec3: ConvTranspose2d,
     dec_norm3: BatchNorm,
@@ -90,21 +104,40 @@ pub struct ConvAutoencoder {
     dec_norm2: BatchNorm,
     dec1: ConvTranspose2d,
     leaky_slope: f64,
+    kl_weight: f32,
 }
 
 impl ConvAutoencoder {
-    /// Encodes images to latent vectors.
+    /// Encodes images to latent vectors (the VAE's posterior means).
     ///
     /// # Shapes
     /// - `x`: `[batch, channels, 28, 28]`, pixels in [0, 1]
     /// - returns `[batch, latent]`
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
+        self.encode_distribution(x).0
+    }
+
+    /// Encodes images to the latent mean and, for the VAE, the softplus sigma.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, channels, 28, 28]`
+    /// - returns (`mu` `[batch, latent]`, `sigma` `[batch, latent]` for the VAE)
+    pub fn encode_distribution(&self, x: Tensor<4>) -> (Tensor<2>, Option<Tensor<2>>) {
         let a = self.leaky_slope;
         let h = leaky_relu(self.enc_norm2.forward(self.enc1.forward(x)), a); // [b, 4, 14, 14]
         let h = leaky_relu(self.enc_norm3.forward(self.enc2.forward(h)), a); // [b, 16, 7, 7]
         let h = leaky_relu(self.enc3.forward(h), a); // [b, 32, 4, 4]
-        let z = self.enc4.forward(h); // [b, latent, 1, 1]
-        z.flatten(1, 3)
+        let sigma = self
+            .enc4_sigma
+            .as_ref()
+            .map(|head| vae::sigma_from(head.forward(h.clone()).flatten(1, 3)));
+        let mu = self.enc4.forward(h); // [b, latent, 1, 1]
+        (mu.flatten(1, 3), sigma)
+    }
+
+    /// The VAE's `beta` (weight of the KL term).
+    pub fn kl_weight(&self) -> f32 {
+        self.kl_weight
     }
 
     /// Decodes latent vectors to images.
@@ -130,6 +163,39 @@ impl ConvAutoencoder {
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<2>) {
         let z = self.encode(x);
         (self.decode(z.clone()), z)
+    }
+}
+
+impl Detector for ConvAutoencoder {
+    /// Reconstructs from the latent mean, so scores are deterministic; the VAE adds its
+    /// `MSE + beta * KL / pixels` score.
+    fn detect(&self, x: Tensor<4>) -> Detection {
+        let (mu, sigma) = self.encode_distribution(x.clone());
+        let [_, c, h, w] = x.dims();
+        let detection = Detection::from_reconstruction(x, self.decode(mu.clone()));
+        match sigma {
+            Some(sigma) => {
+                let score = vae::score(
+                    detection.mse.clone(),
+                    &vae::Gaussian { mu, sigma },
+                    self.kl_weight,
+                    c * h * w,
+                );
+                detection.with_model_score(score)
+            }
+            None => detection,
+        }
+    }
+
+    fn input_size(&self) -> usize {
+        INPUT_SIZE
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        match self.enc4_sigma {
+            Some(_) => ScoreKind::Elbo,
+            None => ScoreKind::Mse,
+        }
     }
 }
 

@@ -1,76 +1,35 @@
-//! Step-wise training of the convolutional autoencoder: one call, one Adam step.
+//! Training the convolutional autoencoder (or VAE): the shared self-supervised trainer.
 
-use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use super::{ConvAutoencoder, ConvAutoencoderConfig};
-use crate::data::Images;
-use crate::score::{read_scalar, ReadError};
-use crate::train::{BatchSchedule, StepReport, Trainer, TrainingConfig};
+use crate::train::{Architecture, SelfSupervised, SelfSupervisedTrainer};
+use crate::vae;
 
-/// Trains a [`ConvAutoencoder`] on normal images, one optimiser step per
-/// [`Trainer::step`]; [`Trainer::into_model`] keeps what was learned so far.
-pub struct ConvAeTrainer {
-    model: Option<ConvAutoencoder>,
-    optimizer: ModuleOptimizer,
-    schedule: BatchSchedule,
-    images: Images,
-    learning_rate: f64,
-    device: Device,
-}
+/// Trains a [`ConvAutoencoder`] on normal images, one Adam step per step.
+pub type ConvAeTrainer = SelfSupervisedTrainer<ConvAutoencoder>;
 
-impl ConvAeTrainer {
-    /// Starts a run on `images`; `device` is any Burn device (autodiff is enabled here).
-    pub fn new(
-        model: &ConvAutoencoderConfig,
-        training: &TrainingConfig,
-        images: Images,
-        device: &Device,
-    ) -> Self {
-        let device = device.clone().autodiff();
-        device.seed(training.seed);
-        Self {
-            model: Some(model.init(&device)),
-            optimizer: AdamConfig::new().init(),
-            schedule: BatchSchedule::new(images.len(), training),
-            images,
-            learning_rate: training.learning_rate,
-            device,
-        }
-    }
-}
-
-impl Trainer for ConvAeTrainer {
+impl Architecture for ConvAutoencoderConfig {
     type Model = ConvAutoencoder;
 
-    fn total_steps(&self) -> usize {
-        self.schedule.total_steps()
+    fn build(&self, device: &Device) -> ConvAutoencoder {
+        self.init(device)
     }
+}
 
-    /// One Adam step on the next batch; the loss is `MSE(x, x^)` before the update.
-    async fn step(&mut self) -> Result<Option<StepReport>, ReadError> {
-        let Some((indices, progress)) = self.schedule.next_batch() else {
-            return Ok(None);
-        };
-        let Some(model) = self.model.take() else {
-            return Ok(None);
-        };
-        let batch = self.images.select(&indices);
-        let x = batch.tensor(0, batch.len(), &self.device); // [b, c, 28, 28]
-        let (reconstruction, _) = model.forward(x.clone());
-        let loss = (reconstruction - x).square().mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
-        let loss = read_scalar(loss.detach()).await?;
-        Ok(Some(StepReport {
-            progress,
-            images: indices.len(),
-            losses: vec![("reconstruction", loss)],
-        }))
-    }
-
-    fn into_model(self) -> Option<ConvAutoencoder> {
-        self.model.map(|m| m.valid())
+impl SelfSupervised for ConvAutoencoder {
+    /// The autoencoder: `MSE(x, x^)`. The VAE: per-image BCE + `beta` KL, as seed 003/004.
+    fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
+        match self.encode_distribution(input) {
+            (mu, None) => {
+                let reconstruction = self.decode(mu);
+                vec![("reconstruction", (reconstruction - target).square().mean())]
+            }
+            (mu, Some(sigma)) => {
+                let posterior = vae::Gaussian { mu, sigma };
+                let reconstruction = self.decode(posterior.sample());
+                vae::losses(reconstruction, target, &posterior, self.kl_weight())
+            }
+        }
     }
 }

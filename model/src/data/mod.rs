@@ -1,17 +1,38 @@
-//! Data: image sets, the bundled MNIST subset and the evaluation protocols.
+//! Data: image sets, the bundled MNIST subset, the evaluation protocols, synthetic
+//! defects for pseudo-anomaly training and the pixel transforms (normalisation, resizing,
+//! channel conversion). Pure Rust: all of it builds without Burn.
 
+mod defects;
 mod images;
 mod mnist;
 mod protocol;
+mod transform;
 
+pub use defects::{corrupt, Defect, PseudoAnomalies, OVERLAY_BRIGHTNESS};
 pub use images::Images;
 pub use mnist::{
     Mnist, BUNDLED_IMAGES_FILE, BUNDLED_IMAGES_SHA256, BUNDLED_LABELS_FILE, BUNDLED_LABELS_SHA256,
 };
-pub use protocol::{OneClassSplit, TEST_FRACTION};
+pub use protocol::{OneClassSplit, OverlaySplit, Protocol, TEST_FRACTION};
+pub use transform::{Normalisation, LUMA_WEIGHTS, MIN_STD};
 
-/// What was wrong with a data file or an image set.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The bundled MNIST subset, read from the repository's `public/data/` (unit tests only).
+#[cfg(test)]
+pub(crate) fn bundled_for_tests() -> Mnist {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    match Mnist::bundled(&read(BUNDLED_IMAGES_FILE), &read(BUNDLED_LABELS_FILE)) {
+        Ok(set) => set,
+        Err(e) => panic!("the bundled data does not load: {e}"),
+    }
+}
+
+/// What was wrong with a data file, an image set or a transform's parameters.
+// Not `Eq`: `Fraction` carries the offending `f32`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
     /// The bytes are not a valid gzip stream.
     #[error("{file}: not a valid gzip file ({reason})")]
@@ -94,4 +115,59 @@ pub enum DataError {
     /// A protocol parameter is out of range.
     #[error("invalid protocol: {0}")]
     Protocol(String),
+    /// A share parameter is outside [0, 1] or not a number.
+    #[error("{name} must be a number between 0 and 1, got {value}")]
+    Fraction {
+        /// Which parameter.
+        name: &'static str,
+        /// The value given.
+        value: f32,
+    },
+    /// The pseudo-anomaly configuration lists no defect kind to draw from.
+    #[error("pseudo-anomalies: `kinds` is empty; list at least one defect kind")]
+    NoDefectKinds,
+    /// An operation needs at least one image (or pixel) and got none.
+    #[error("{what}: the image set is empty")]
+    Empty {
+        /// What needed the images.
+        what: &'static str,
+    },
+    /// Images have a different channel count than the operation expects.
+    #[error("{what} expects {expected}-channel images, got {found} channels")]
+    ChannelMismatch {
+        /// What expected them.
+        what: &'static str,
+        /// Channels expected.
+        expected: usize,
+        /// Channels of the images given.
+        found: usize,
+    },
+    /// Standardisation statistics with a different number of means and deviations.
+    #[error("standardisation has {means} means but {stds} standard deviations")]
+    StatisticsLength {
+        /// Number of per-channel means.
+        means: usize,
+        /// Number of per-channel standard deviations.
+        stds: usize,
+    },
+    /// A channel conversion other than gray <-> RGB (or none) was asked for.
+    #[error("cannot convert {from}-channel images to {to} channels (only 1 <-> 3)")]
+    ChannelConversion {
+        /// Channels of the images given.
+        from: usize,
+        /// Channels asked for.
+        to: usize,
+    },
+    /// A resize to or from an image with no pixels.
+    #[error("cannot resize {from_height}x{from_width} images to {to_height}x{to_width}: every side must be at least 1")]
+    ZeroSize {
+        /// Height of the images given.
+        from_height: usize,
+        /// Width of the images given.
+        from_width: usize,
+        /// Height asked for.
+        to_height: usize,
+        /// Width asked for.
+        to_width: usize,
+    },
 }

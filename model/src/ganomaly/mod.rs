@@ -16,5 +16,6 @@
 mod model;
 mod train;
 
+pub(crate) use model::to_model_range;
 pub use model::{Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZE};
 pub use train::{GanomalyLosses, GanomalyStep, GanomalyTrainer, GanomalyTrainingConfig};

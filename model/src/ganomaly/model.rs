@@ -3,12 +3,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
 use crate::detector::Detector;
-use crate::score::Detection;
+use crate::score::{latent_distance, Detection, ScoreKind};
 
 /// Side of the square input, in pixels (MNIST's 28 is padded to it).
 pub const INPUT_SIZE: usize = 32;
@@ -44,14 +44,19 @@ impl GanomalyConfig {
 
     /// Builds a fresh discriminator on `device`.
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
-        Discriminator {
-            encoder: Encoder::new(self.channels, self.features, 1, device),
-        }
+        Discriminator::new(self.channels, self.features, device)
     }
 }
 
+/// DCGAN's weight initialisation, `N(0, 0.02)`, as GANomaly's reference `weights_init`.
+const DCGAN_INIT: Initializer = Initializer::Normal {
+    mean: 0.0,
+    std: 0.02,
+};
+
 fn conv(cin: usize, cout: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [4, 4])
+        .with_initializer(DCGAN_INIT)
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
         .with_bias(false)
@@ -60,6 +65,7 @@ fn conv(cin: usize, cout: usize, stride: usize, pad: usize, device: &Device) -> 
 
 fn deconv(cin: usize, cout: usize, stride: usize, pad: usize, device: &Device) -> ConvTranspose2d {
     ConvTranspose2dConfig::new([cin, cout], [4, 4])
+        .with_initializer(DCGAN_INIT)
         .with_stride([stride, stride])
         .with_padding([pad, pad])
         .with_bias(false)
@@ -158,6 +164,16 @@ pub struct GeneratorOutput {
 }
 
 impl Ganomaly {
+    /// The first encoder: images in [-1, 1] `[b, c, 32, 32]` -> latents `[b, nz]`.
+    pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
+        self.encoder.forward(x).1
+    }
+
+    /// The decoder: latents `[b, nz]` -> images `[b, c, 32, 32]` in (-1, 1).
+    pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
+        self.decoder.forward(z)
+    }
+
     /// Runs the generator on images in [-1, 1].
     ///
     /// # Shapes
@@ -176,7 +192,7 @@ impl Ganomaly {
 }
 
 /// Maps [0, 1] pixels to the model's [-1, 1].
-pub(super) fn to_model_range(x: Tensor<4>) -> Tensor<4> {
+pub(crate) fn to_model_range(x: Tensor<4>) -> Tensor<4> {
     x.mul_scalar(2.0).sub_scalar(1.0)
 }
 
@@ -185,7 +201,11 @@ impl Detector for Ganomaly {
         let out = self.generate(to_model_range(x.clone()));
         let reconstruction = out.generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
         Detection::from_reconstruction(x, reconstruction)
-            .with_latent_distance(out.latent, out.latent_of_generated)
+            .with_model_score(latent_distance(out.latent, out.latent_of_generated))
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::LatentDistance
     }
 
     fn input_size(&self) -> usize {
@@ -200,6 +220,13 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
+    /// A fresh discriminator for `channels`-channel 32x32 images, `features` base maps.
+    pub fn new(channels: usize, features: usize, device: &Device) -> Self {
+        Self {
+            encoder: Encoder::new(channels, features, 1, device),
+        }
+    }
+
     /// # Shapes
     /// `x`: `[b, c, 32, 32]` in [-1, 1] -> (probability real `[b]`, features `[b, 4f, 4, 4]`)
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<1>, Tensor<4>) {

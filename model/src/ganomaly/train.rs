@@ -1,18 +1,15 @@
 //! Step-wise adversarial training: one call, one generator and one discriminator step.
 
 use burn::config::Config;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
 
 use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZE};
 use crate::data::Images;
+use crate::gan;
 use crate::score::{read_scalar, ReadError};
-use crate::train::{BatchSchedule, Progress, StepReport, Trainer, TrainingConfig};
-
-/// The discriminator is re-initialised when its loss falls below this (reference code).
-const COLLAPSED_DISCRIMINATOR_LOSS: f32 = 1e-5;
-/// Keeps `log` finite in the binary cross-entropy.
-const PROBABILITY_EPSILON: f32 = 1e-7;
+use crate::train::{BatchSchedule, BatchSource, Progress, StepReport, Trainer, TrainingConfig};
 
 /// GANomaly's training settings (defaults from the reference code).
 #[derive(Config, Debug, PartialEq)]
@@ -73,11 +70,18 @@ pub struct GanomalyTrainer {
     model: GanomalyConfig,
     config: GanomalyTrainingConfig,
     schedule: BatchSchedule,
-    images: Images,
+    source: BatchSource,
     device: Device,
 }
 
 impl GanomalyTrainer {
+    /// The generator and discriminator as trained so far, in inference mode (AnoGAN's
+    /// latent search needs both).
+    pub fn into_parts(self) -> Option<(Ganomaly, Discriminator)> {
+        let (generator, discriminator) = (self.generator?, self.discriminator?);
+        Some((generator.valid(), discriminator.valid()))
+    }
+
     /// Starts a run; images are padded to 32x32 if smaller.
     pub fn new(
         model: &GanomalyConfig,
@@ -95,7 +99,7 @@ impl GanomalyTrainer {
             model: model.clone(),
             config: config.clone(),
             schedule: BatchSchedule::new(images.len(), &config.training),
-            images: images.padded_to(INPUT_SIZE).into_owned(),
+            source: BatchSource::new(images, INPUT_SIZE, &config.training),
             device,
         }
     }
@@ -108,18 +112,21 @@ impl GanomalyTrainer {
         let Some((indices, progress)) = self.schedule.next_batch() else {
             return Ok(None);
         };
+        let (input, target) = self.source.batch(&indices, &self.device)?;
         let (Some(generator), Some(discriminator)) =
             (self.generator.take(), self.discriminator.take())
         else {
             return Ok(None);
         };
-        let batch = self.images.select(&indices);
-        let x = to_model_range(batch.tensor(0, batch.len(), &self.device)); // [b, c, 32, 32]
+        // The generator sees the input (with pseudo-anomalies, if any) and should give back
+        // the clean target; the discriminator learns that clean images are real.
+        let input = to_model_range(input); // [b, c, 32, 32]
+        let x = to_model_range(target); // [b, c, 32, 32]
         let c = &self.config;
         let lr = c.training.learning_rate;
 
         // Generator: fool the discriminator's features, reconstruct, keep the latent.
-        let out = generator.generate(x.clone());
+        let out = generator.generate(input);
         let (_, real_features) = discriminator.forward(x.clone());
         let (_, fake_features) = discriminator.forward(out.generated.clone());
         let adversarial = (real_features - fake_features).square().mean();
@@ -134,7 +141,7 @@ impl GanomalyTrainer {
         // Discriminator: real images are 1, generated ones 0.
         let (p_real, _) = discriminator.forward(x);
         let (p_fake, _) = discriminator.forward(out.generated.detach());
-        let discriminator_loss = (bce(p_real, true) + bce(p_fake, false)).div_scalar(2.0);
+        let discriminator_loss = gan::discriminator_loss(p_real, p_fake);
         let grads = GradientsParams::from_grads(discriminator_loss.backward(), &discriminator);
         let mut discriminator = self.discriminator_optimizer.step(lr, discriminator, grads);
 
@@ -145,7 +152,7 @@ impl GanomalyTrainer {
             encoder: read_scalar(encoder.detach()).await?,
             discriminator: read_scalar(discriminator_loss.detach()).await?,
         };
-        let discriminator_reset = losses.discriminator < COLLAPSED_DISCRIMINATOR_LOSS;
+        let discriminator_reset = losses.discriminator < gan::COLLAPSED_DISCRIMINATOR_LOSS;
         if discriminator_reset {
             discriminator = self.model.init_discriminator(&self.device);
             self.discriminator_optimizer = adam(&self.config);
@@ -184,20 +191,10 @@ impl Trainer for GanomalyTrainer {
 
     /// The generator as trained so far, in inference mode.
     fn into_model(self) -> Option<Ganomaly> {
-        self.generator.map(|g| burn::module::Module::valid(&g))
+        self.generator.map(|g| g.valid())
     }
 }
 
 fn adam(config: &GanomalyTrainingConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta_1)
-        .with_beta_2(config.beta_2)
-        .init()
-}
-
-/// Binary cross-entropy of probabilities against an all-`target` label.
-fn bce(p: Tensor<1>, target: bool) -> Tensor<1> {
-    let p = p.clamp(PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON);
-    let p = if target { p } else { p.neg().add_scalar(1.0) };
-    p.log().neg().mean()
+    gan::adam(config.beta_1, config.beta_2)
 }

@@ -1,0 +1,158 @@
+//! The network: LSTM encoder over image rows, latent, LSTM decoder back to rows.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig, Lstm, LstmConfig, LstmState};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor};
+
+use crate::detector::Detector;
+use crate::score::Detection;
+
+/// Image channels the model reads: one grayscale plane, rows as time steps.
+pub const CHANNELS: usize = 1;
+
+/// Sizes of the LSTM autoencoder (defaults from seed 004, sequences of MNIST rows).
+#[derive(Config, Debug, PartialEq)]
+pub struct LstmAutoencoderConfig {
+    /// Features per time step: the image width.
+    #[config(default = 28)]
+    pub features: usize,
+    /// Time steps: the image height (the side images are padded to).
+    #[config(default = 28)]
+    pub steps: usize,
+    /// Hidden units of every LSTM layer (`hidden_dim`).
+    #[config(default = 64)]
+    pub hidden: usize,
+    /// Latent dimensions (`latent_dim`).
+    #[config(default = 32)]
+    pub latent: usize,
+    /// Stacked LSTM layers in the encoder and in the decoder (`num_layers`), at least 1.
+    #[config(default = 2)]
+    pub layers: usize,
+}
+
+impl LstmAutoencoderConfig {
+    /// Builds the network with freshly initialised weights on `device`.
+    pub fn init(&self, device: &Device) -> LstmAutoencoder {
+        // At least one layer: without one there is no hidden state to encode.
+        let layers = self.layers.max(1);
+        let stack = |d_input: usize| {
+            (0..layers)
+                .map(|i| {
+                    let d_in = if i == 0 { d_input } else { self.hidden };
+                    LstmConfig::new(d_in, self.hidden, true).init(device)
+                })
+                .collect::<Vec<_>>()
+        };
+        LstmAutoencoder {
+            encoder: stack(self.features),
+            to_latent: LinearConfig::new(self.hidden, self.latent).init(device),
+            to_hidden: LinearConfig::new(self.latent, self.hidden).init(device),
+            decoder: stack(self.latent),
+            to_features: LinearConfig::new(self.hidden, self.features).init(device),
+            steps: self.steps,
+        }
+    }
+}
+
+/// LSTM autoencoder (seed 004); build it with [`LstmAutoencoderConfig::init`].
+#[derive(Module, Debug)]
+pub struct LstmAutoencoder {
+    encoder: Vec<Lstm>,
+    to_latent: Linear,
+    to_hidden: Linear,
+    decoder: Vec<Lstm>,
+    to_features: Linear,
+    steps: usize,
+}
+
+impl LstmAutoencoder {
+    /// Encodes images, read row by row, to latent vectors.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, 1, steps, features]`, pixels in [0, 1]
+    /// - returns `[batch, latent]`
+    pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
+        let [_, _, steps, _] = x.dims();
+        let mut h = x.squeeze_dim::<3>(1); // [b, steps, features]
+        for lstm in &self.encoder {
+            h = lstm.forward(h, None).0; // [b, steps, hidden]
+        }
+        // The top layer's output at the last step is its last hidden state.
+        let last = h.narrow(1, steps.saturating_sub(1), 1).squeeze_dim::<2>(1); // [b, hidden]
+        self.to_latent.forward(last) // [b, latent]
+    }
+
+    /// Decodes latent vectors to `steps` rows of an image.
+    ///
+    /// # Shapes
+    /// - `z`: `[batch, latent]`
+    /// - returns `[batch, 1, steps, features]`, pixels in (0, 1)
+    pub fn decode(&self, z: Tensor<2>, steps: usize) -> Tensor<4> {
+        let hidden = self.to_hidden.forward(z.clone()); // [b, hidden]
+                                                        // Every layer starts from the same hidden state, cells from zero (seed 004).
+        let initial = LstmState::new(hidden.zeros_like(), hidden);
+        let mut h = z.unsqueeze_dim::<3>(1).repeat_dim(1, steps); // [b, steps, latent]
+        for lstm in &self.decoder {
+            h = lstm.forward(h, Some(initial.clone())).0; // [b, steps, hidden]
+        }
+        let rows = sigmoid(self.to_features.forward(h)); // [b, steps, features]
+        rows.unsqueeze_dim(1) // [b, 1, steps, features]
+    }
+
+    /// Reconstructs images through the latent bottleneck.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, 1, steps, features]`
+    /// - returns (reconstruction `[batch, 1, steps, features]`, latent `[batch, latent]`)
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<2>) {
+        let [_, _, steps, _] = x.dims();
+        let z = self.encode(x);
+        (self.decode(z.clone(), steps), z)
+    }
+}
+
+impl Detector for LstmAutoencoder {
+    fn detect(&self, x: Tensor<4>) -> Detection {
+        let (reconstruction, _) = self.forward(x.clone());
+        Detection::from_reconstruction(x, reconstruction)
+    }
+
+    fn input_size(&self) -> usize {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_go_in_as_steps_and_come_back_as_an_image() {
+        let device = Device::flex();
+        let config = LstmAutoencoderConfig::new().with_hidden(16).with_latent(8);
+        let model = config.init(&device);
+        let x = Tensor::<4>::zeros([3, 1, 28, 28], &device);
+        let (reconstruction, latent) = model.forward(x);
+        assert_eq!(reconstruction.dims(), [3, 1, 28, 28]);
+        assert_eq!(latent.dims(), [3, 8]);
+        assert_eq!(model.input_size(), 28);
+    }
+
+    #[test]
+    fn one_layer_and_short_sequences_work_too() {
+        let device = Device::flex();
+        let model = LstmAutoencoderConfig::new()
+            .with_features(5)
+            .with_steps(7)
+            .with_hidden(4)
+            .with_latent(3)
+            .with_layers(1)
+            .init(&device);
+        let x = Tensor::<4>::ones([2, 1, 7, 5], &device);
+        let detection = model.detect(x);
+        assert_eq!(detection.reconstruction.dims(), [2, 1, 7, 5]);
+        assert_eq!(detection.mse.dims(), [2]);
+    }
+}
