@@ -353,5 +353,24 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
         );
         let model = read_sync(trainer.finish()).unwrap().unwrap();
         assert_eq!(model.score_kind(), config.score_kind(), "{kind}");
+
+        // What the CLI writes from an `AnyDetector` loads back as its own kind.
+        let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
+        let threshold = fit(ThresholdMethod::MaxNormal, scores.of(model.score_kind())).unwrap();
+        let record = TrainingRecord {
+            config: training,
+            steps: 1,
+            anomaly_digit: Some(7),
+            train_images: split.train.len(),
+            final_loss: None,
+        };
+        let checkpoint =
+            Checkpoint::from_detector(&model, config, model.score_kind(), threshold, record)
+                .unwrap();
+        let loaded = Checkpoint::from_bytes(&checkpoint.to_bytes().unwrap()).unwrap();
+        let restored = loaded.detector(&device()).unwrap();
+        let restored_scores =
+            read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
+        assert_eq!(restored_scores, scores, "{kind}");
     }
 }

@@ -204,6 +204,26 @@ impl Checkpoint {
         })
     }
 
+    /// Captures any trained detector: the weights of the model inside, so the file loads
+    /// as that model's kind.
+    pub fn from_detector(
+        model: &AnyDetector,
+        config: ModelConfig,
+        score: ScoreKind,
+        threshold: Threshold,
+        training: TrainingRecord,
+    ) -> Result<Self, CheckpointError> {
+        match model {
+            AnyDetector::ConvAutoencoder(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::FcAutoencoder(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::Ganomaly(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::SkipGanomaly(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::Aae(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::AnoGan(m) => Self::new(m, config, score, threshold, training),
+            AnyDetector::LstmAutoencoder(m) => Self::new(m, config, score, threshold, training),
+        }
+    }
+
     /// Rebuilds the convolutional autoencoder on `device`, in inference mode.
     pub fn conv_autoencoder(&self, device: &Device) -> Result<ConvAutoencoder, CheckpointError> {
         match &self.meta.model {

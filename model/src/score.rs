@@ -10,6 +10,7 @@ use crate::data::Images;
 
 /// Which per-image number is the anomaly score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ScoreKind {
     /// Mean squared error between input and reconstruction.
     #[default]

@@ -17,6 +17,7 @@ use kizu_model::data::{
 use kizu_model::detector::{score_images, AnyDetector, Detector};
 use kizu_model::eval::{evaluate, Evaluation};
 use kizu_model::metrics::average_precision;
+use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::{Trainer, TrainingConfig};
 use kizu_model::viz;
@@ -112,6 +113,9 @@ struct RunArgs {
     /// Folder with the bundled MNIST files.
     #[arg(long, default_value = "public/data")]
     data: PathBuf,
+    /// The score to judge by: MSE, difference ratio, or the model's own (the default).
+    #[arg(long, value_enum)]
+    score: Option<ScoreKind>,
     /// Backend for `train` and `eval`.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     backend: Backend,
@@ -274,12 +278,23 @@ fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyErr
 fn evaluate_model(
     model: &AnyDetector,
     split: &dyn Protocol,
+    score: Option<ScoreKind>,
     device: &Device,
 ) -> Result<Evaluation, AnyError> {
+    let own = model.score_kind();
+    let kind = score.unwrap_or(own);
+    if !kind.is_reconstruction_score() && kind != own {
+        return Err(format!(
+            "this model has no {} score (its own is {})",
+            kind.label(),
+            own.label()
+        )
+        .into());
+    }
     Ok(read_sync(evaluate(
         model,
         split,
-        model.score_kind(),
+        kind,
         &[ThresholdMethod::MaxNormal],
         256,
         device,
@@ -290,7 +305,7 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
     let data = load_split(run, run.digit)?;
     let device = run.backend.device();
     let trained = train(run, &data, &device)?;
-    let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), &device)?;
+    let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), run.score, &device)?;
     let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
@@ -299,7 +314,7 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
         train_images: data.protocol.train().len(),
         final_loss: trained.final_loss,
     };
-    let checkpoint = Checkpoint::new(
+    let checkpoint = Checkpoint::from_detector(
         &trained.model,
         trained.config.clone(),
         evaluation.score_kind,
@@ -335,7 +350,8 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     for &digit in digits {
         let data = load_split(run, digit)?;
         let trained = train(run, &data, &device)?;
-        let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), &device)?;
+        let evaluation =
+            evaluate_model(&trained.model, data.protocol.as_ref(), run.score, &device)?;
         let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
         let label = run.protocol_label(digit);
         eprintln!(
@@ -360,7 +376,9 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
         run.epochs,
         run.batch_size,
         run.seed,
-        run.model.config(run.scale).score_kind().label()
+        run.score
+            .unwrap_or(run.model.config(run.scale).score_kind())
+            .label()
     );
     Ok(())
 }
@@ -470,7 +488,7 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     read_sync(score_images(&trained.model, split.test(), 256, &device))?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
-    let evaluation = evaluate_model(&trained.model, split, &device)?;
+    let evaluation = evaluate_model(&trained.model, split, run.score, &device)?;
     println!(
         "{} on {backend:?}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
         run.model,
