@@ -1,0 +1,52 @@
+//! The pretrained checkpoints in `public/checkpoints/` (written by
+//! `scripts/checkpoints.sh`): every model kind ships for both protocols, and every file
+//! still loads with this build and scores real digits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+use burn::tensor::read_sync;
+use kizu_model::checkpoint::Checkpoint;
+use kizu_model::data::OneClassSplit;
+use kizu_model::detector::{score_images, Detector};
+use kizu_model::zoo::ModelKind;
+use kizu_tests::{bundled_mnist, device};
+
+fn checkpoint_path(kind: ModelKind, protocol: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../public/checkpoints")
+        .join(format!("{}-{protocol}.kizu", kind.id()))
+}
+
+#[test]
+fn every_model_kind_ships_for_both_protocols_and_scores_digits() {
+    let split = OneClassSplit::new(&bundled_mnist(), 0, 42)
+        .unwrap()
+        .truncated(0, 48);
+    for kind in ModelKind::ALL {
+        for protocol in ["digit0", "overlay"] {
+            let path = checkpoint_path(kind, protocol);
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run scripts/checkpoints.sh)", path.display()));
+            let checkpoint = Checkpoint::from_bytes(&bytes)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                checkpoint.meta.model.model_kind(),
+                kind,
+                "{}",
+                path.display()
+            );
+            let model = checkpoint.detector(&device()).unwrap();
+            assert_eq!(model.score_kind(), checkpoint.meta.score);
+            assert!(checkpoint.meta.threshold.value.is_finite());
+            let scores = read_sync(score_images(&model, &split.test, 48, &device())).unwrap();
+            let own = scores.of(checkpoint.meta.score);
+            assert_eq!(own.len(), 48, "{}", path.display());
+            assert!(
+                own.iter().all(|s| s.is_finite()),
+                "{}: {own:?}",
+                path.display()
+            );
+            let expected_digit = (protocol == "digit0").then_some(0);
+            assert_eq!(checkpoint.meta.training.anomaly_digit, expected_digit);
+        }
+    }
+}
