@@ -69,6 +69,29 @@ test('GANomaly trains in the browser and shows its generator and discriminator l
   });
 });
 
+test('every other model kind in the menu trains in the browser and is judged by its own score', { timeout: TIMEOUT }, async () => {
+  const ownScore = {
+    'fc-ae': /MSE/,
+    'fc-vae': /MSE \+ beta KL/,
+    'conv-vae': /MSE \+ beta KL/,
+    'skip-ganomaly': /0\.9 recon \+ 0\.1 feature/,
+    aae: /Hotelling T²/,
+    anogan: /AnoGAN residual/,
+    'lstm-ae': /MSE/,
+  };
+  await withApp({ webgpu: false }, async (app) => {
+    const offered = await app.page.getByTestId('model').locator('option').evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(offered.sort(), [...Object.keys(ownScore), 'conv-ae', 'ganomaly'].sort());
+    for (const [model, score] of Object.entries(ownScore)) {
+      // A fresh page per model, so no status of the previous run is mistaken for this one's.
+      await app.open(server.url);
+      await app.startRun({ digit: 3, epochs: 1, model });
+      await assertCompleteResults(app, `${model}-run`);
+      assert.match(await app.page.locator('.metrics').textContent(), score, model);
+    }
+  });
+});
+
 test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout: TIMEOUT }, async () => {
   await withApp({ webgpu: true, query: '?backend=webgpu' }, async (app) => {
     await app.startRun({ digit: 7, epochs: 1 });
