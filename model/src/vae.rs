@@ -5,6 +5,8 @@
 use burn::tensor::activation::softplus;
 use burn::tensor::{Distribution, Tensor};
 
+use crate::score::Detection;
+
 /// Keeps `ln(sigma)` and the BCE's logarithms finite.
 const EPSILON: f32 = 1e-6;
 
@@ -62,6 +64,56 @@ pub fn losses(
     let kl = posterior.kl().mean();
     let total = bce.clone() + kl.clone().mul_scalar(beta);
     vec![("loss", total), ("reconstruction", bce), ("kl", kl)]
+}
+
+/// The losses of an autoencoder that may be variational: `MSE(x, x^)` decoded from a
+/// deterministic latent (`sigma` is `None`), the VAE loss decoded from a sample otherwise.
+///
+/// # Shapes
+/// `mu`, `sigma`: `[batch, latent]`; `decode`: `[batch, latent]` -> `[batch, c, h, w]`;
+/// `target`: `[batch, c, h, w]`.
+pub fn autoencoder_losses(
+    mu: Tensor<2>,
+    sigma: Option<Tensor<2>>,
+    decode: impl Fn(Tensor<2>) -> Tensor<4>,
+    target: Tensor<4>,
+    beta: f32,
+) -> Vec<(&'static str, Tensor<1>)> {
+    match sigma {
+        None => vec![("reconstruction", (decode(mu) - target).square().mean())],
+        Some(sigma) => {
+            let posterior = Gaussian { mu, sigma };
+            losses(decode(posterior.sample()), target, &posterior, beta)
+        }
+    }
+}
+
+/// The detection of an autoencoder that may be variational: reconstructed from the latent
+/// mean, so scores are deterministic; a VAE adds its `MSE + beta * KL / pixels` score.
+///
+/// # Shapes
+/// `x`: `[batch, c, h, w]`; `mu`, `sigma`: `[batch, latent]`.
+pub fn autoencoder_detection(
+    x: Tensor<4>,
+    mu: Tensor<2>,
+    sigma: Option<Tensor<2>>,
+    decode: impl Fn(Tensor<2>) -> Tensor<4>,
+    beta: f32,
+) -> Detection {
+    let [_, c, h, w] = x.dims();
+    let detection = Detection::from_reconstruction(x, decode(mu.clone()));
+    match sigma {
+        Some(sigma) => {
+            let score = score(
+                detection.mse.clone(),
+                &Gaussian { mu, sigma },
+                beta,
+                c * h * w,
+            );
+            detection.with_model_score(score)
+        }
+        None => detection,
+    }
 }
 
 /// The anomaly score `MSE(x, x^) + beta * KL / pixels`: seed 004's reconstruction + beta*KL,

@@ -171,20 +171,7 @@ impl Detector for ConvAutoencoder {
     /// `MSE + beta * KL / pixels` score.
     fn detect(&self, x: Tensor<4>) -> Detection {
         let (mu, sigma) = self.encode_distribution(x.clone());
-        let [_, c, h, w] = x.dims();
-        let detection = Detection::from_reconstruction(x, self.decode(mu.clone()));
-        match sigma {
-            Some(sigma) => {
-                let score = vae::score(
-                    detection.mse.clone(),
-                    &vae::Gaussian { mu, sigma },
-                    self.kl_weight,
-                    c * h * w,
-                );
-                detection.with_model_score(score)
-            }
-            None => detection,
-        }
+        vae::autoencoder_detection(x, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 
     fn input_size(&self) -> usize {

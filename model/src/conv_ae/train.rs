@@ -20,16 +20,7 @@ impl Architecture for ConvAutoencoderConfig {
 impl SelfSupervised for ConvAutoencoder {
     /// The autoencoder: `MSE(x, x^)`. The VAE: per-image BCE + `beta` KL, as seed 003/004.
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
-        match self.encode_distribution(input) {
-            (mu, None) => {
-                let reconstruction = self.decode(mu);
-                vec![("reconstruction", (reconstruction - target).square().mean())]
-            }
-            (mu, Some(sigma)) => {
-                let posterior = vae::Gaussian { mu, sigma };
-                let reconstruction = self.decode(posterior.sample());
-                vae::losses(reconstruction, target, &posterior, self.kl_weight())
-            }
-        }
+        let (mu, sigma) = self.encode_distribution(input);
+        vae::autoencoder_losses(mu, sigma, |z| self.decode(z), target, self.kl_weight())
     }
 }

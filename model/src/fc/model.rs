@@ -125,17 +125,8 @@ impl FcAutoencoder {
 impl SelfSupervised for FcAutoencoder {
     /// The autoencoder: `MSE(x, x^)`; the VAE: per-image BCE + `beta` KL (seed 004).
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
-        match self.encode(input) {
-            (mu, None) => {
-                let reconstruction = self.decode(mu);
-                vec![("reconstruction", (reconstruction - target).square().mean())]
-            }
-            (mu, Some(sigma)) => {
-                let posterior = vae::Gaussian { mu, sigma };
-                let reconstruction = self.decode(posterior.sample());
-                vae::losses(reconstruction, target, &posterior, self.kl_weight)
-            }
-        }
+        let (mu, sigma) = self.encode(input);
+        vae::autoencoder_losses(mu, sigma, |z| self.decode(z), target, self.kl_weight)
     }
 }
 
@@ -143,16 +134,7 @@ impl Detector for FcAutoencoder {
     /// Reconstructs from the latent mean so scores are deterministic.
     fn detect(&self, x: Tensor<4>) -> Detection {
         let (mu, sigma) = self.encode(x.clone());
-        let pixels = self.channels * self.input_size * self.input_size;
-        let detection = Detection::from_reconstruction(x, self.decode(mu.clone()));
-        match sigma {
-            Some(sigma) => {
-                let posterior = vae::Gaussian { mu, sigma };
-                let score = vae::score(detection.mse.clone(), &posterior, self.kl_weight, pixels);
-                detection.with_model_score(score)
-            }
-            None => detection,
-        }
+        vae::autoencoder_detection(x, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 
     fn input_size(&self) -> usize {
