@@ -61,17 +61,21 @@ pub fn difference_map(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<4> {
     (x - reconstruction).abs()
 }
 
+/// The mean of each image's (or feature map's) values.
+///
+/// # Shapes
+/// `[batch, c, h, w]` in, `[batch]` out.
+pub fn per_image_mean(t: Tensor<4>) -> Tensor<1> {
+    let [batch, ..] = t.dims();
+    t.reshape([batch as i64, -1]).mean_dim(1).reshape([batch])
+}
+
 /// Mean squared error of each image.
 ///
 /// # Shapes
 /// `[batch, c, h, w]` in, `[batch]` out.
 pub fn mse(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
-    let [batch, ..] = x.dims();
-    (x - reconstruction)
-        .square()
-        .reshape([batch as i64, -1])
-        .mean_dim(1)
-        .reshape([batch])
+    per_image_mean((x - reconstruction).square())
 }
 
 /// Mean squared distance between latents, `mean((z - z^)^2)` per row.
@@ -220,7 +224,10 @@ pub async fn read_scalar(t: Tensor<1>) -> Result<f32, ReadError> {
         .map_err(|e| ReadError::Device(format!("{e:?}")))
 }
 
-fn read_vec<E: std::fmt::Debug>(data: Result<TensorData, E>) -> Result<Vec<f32>, ReadError> {
+/// The values of tensor data read back, or what went wrong reading them.
+pub(crate) fn read_vec<E: std::fmt::Debug>(
+    data: Result<TensorData, E>,
+) -> Result<Vec<f32>, ReadError> {
     data.map_err(|e| ReadError::Device(format!("{e:?}")))?
         .try_into_vec::<f32>()
         .map_err(|e| ReadError::Data(format!("{e:?}")))

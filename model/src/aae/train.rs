@@ -10,7 +10,7 @@ use super::model::{Aae, AaeConfig, LatentDiscriminator, INPUT_SIZE};
 use crate::data::Images;
 use crate::gan;
 use crate::hotelling::Hotelling;
-use crate::score::{read_scalar, ReadError};
+use crate::score::{read_scalar, read_vec, ReadError};
 use crate::train::{BatchSchedule, BatchSource, StepReport, Trainer, TrainingConfig};
 
 /// Keeps the inverse-norm term finite for a latent at the origin.
@@ -187,12 +187,7 @@ impl Trainer for AaeTrainer {
         while start < images.len() {
             let end = (start + FIT_BATCH).min(images.len());
             let z = model.encode(images.tensor(start, end, &device));
-            let data = z.into_data_async().await;
-            let values = data
-                .map_err(|e| ReadError::Device(format!("{e:?}")))?
-                .try_into_vec::<f32>()
-                .map_err(|e| ReadError::Data(format!("{e:?}")))?;
-            latents.extend(values);
+            latents.extend(read_vec(z.into_data_async().await)?);
             start = end;
         }
         let dim = model.hotelling().dim();

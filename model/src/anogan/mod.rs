@@ -20,7 +20,7 @@ use crate::ganomaly::{
     to_model_range, Discriminator, Ganomaly, GanomalyConfig, GanomalyTrainer,
     GanomalyTrainingConfig, INPUT_SIZE,
 };
-use crate::score::{Detection, ReadError, ScoreKind};
+use crate::score::{per_image_mean, Detection, ReadError, ScoreKind};
 use crate::train::{StepReport, Trainer};
 
 const ADAM_BETA_1: f32 = 0.9;
@@ -82,12 +82,10 @@ impl AnoGan {
     /// `x`: `[b, c, 32, 32]` in [-1, 1]; `real_features`: `f(x)`; `z`: `[b, nz]` ->
     /// (`[b]`, `[b, c, 32, 32]`)
     fn loss(&self, x: Tensor<4>, real_features: Tensor<4>, z: Tensor<2>) -> (Tensor<1>, Tensor<4>) {
-        let [batch, ..] = x.dims();
         let generated = self.generator.decode(z);
         let (_, fake_features) = self.discriminator.forward(generated.clone());
-        let per_image = |t: Tensor<4>| t.reshape([batch as i64, -1]).mean_dim(1).reshape([batch]);
-        let residual = per_image((x - generated.clone()).abs());
-        let feature = per_image((real_features - fake_features).abs());
+        let residual = per_image_mean((x - generated.clone()).abs());
+        let feature = per_image_mean((real_features - fake_features).abs());
         let l = self.feature_weight;
         (
             residual.mul_scalar(1.0 - l) + feature.mul_scalar(l),

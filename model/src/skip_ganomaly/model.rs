@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::detector::Detector;
 use crate::ganomaly::{to_model_range, Discriminator};
-use crate::score::{Detection, ScoreKind};
+use crate::score::{per_image_mean, Detection, ScoreKind};
 
 /// Side of the square input, in pixels (MNIST's 28 is padded to it).
 pub const INPUT_SIZE: usize = 32;
@@ -152,16 +152,15 @@ impl SkipGanomaly {
 
 impl Detector for SkipGanomaly {
     fn detect(&self, x: Tensor<4>) -> Detection {
-        let [batch, ..] = x.dims();
         let input = to_model_range(x.clone());
         let generated = self.generator.forward(input.clone());
         let (_, real) = self.discriminator.forward(input);
         let (_, fake) = self.discriminator.forward(generated.clone());
         let reconstruction = generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        let detection = Detection::from_reconstruction(x.clone(), reconstruction.clone());
-        let per_image = |t: Tensor<4>| t.reshape([batch as i64, -1]).mean_dim(1).reshape([batch]);
-        let residual = per_image((x - reconstruction).abs());
-        let feature = per_image((real - fake).square());
+        let detection = Detection::from_reconstruction(x, reconstruction);
+        // The residual is the mean of the difference map the detection already holds.
+        let residual = per_image_mean(detection.difference.clone());
+        let feature = per_image_mean((real - fake).square());
         let l = self.score_weight;
         detection.with_model_score(residual.mul_scalar(l) + feature.mul_scalar(1.0 - l))
     }
