@@ -8,6 +8,7 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aae::{self, AaeConfig};
@@ -73,6 +74,21 @@ impl ModelConfig {
             Self::AnoGan(_) => ganomaly::INPUT_SIZE,
             Self::LstmAutoencoder(c) => c.steps,
         }
+    }
+
+    /// The JSON of a configuration of kind `kind` with every setting at its default.
+    fn defaults_json(kind: &str) -> Option<Value> {
+        let defaults = match kind {
+            "ConvAutoencoder" => Self::ConvAutoencoder(ConvAutoencoderConfig::new()),
+            "FcAutoencoder" => Self::FcAutoencoder(FcAutoencoderConfig::new()),
+            "Ganomaly" => Self::Ganomaly(GanomalyConfig::new()),
+            "SkipGanomaly" => Self::SkipGanomaly(SkipGanomalyConfig::new()),
+            "Aae" => Self::Aae(AaeConfig::new()),
+            "AnoGan" => Self::AnoGan(AnoGanConfig::new(GanomalyConfig::new())),
+            "LstmAutoencoder" => Self::LstmAutoencoder(LstmAutoencoderConfig::new()),
+            _ => return None,
+        };
+        serde_json::to_value(defaults).ok()
     }
 
     /// Input channels.
@@ -344,8 +360,13 @@ impl Checkpoint {
         if Sha256::digest(&bytes[..body_end]).as_slice() != digest {
             return Err(CheckpointError::Corrupted);
         }
-        let meta: CheckpointMeta =
+        let mut header: Value =
             serde_json::from_slice(header).map_err(|e| CheckpointError::Header(e.to_string()))?;
+        if let Some(model) = header.get_mut("model") {
+            with_defaults(model);
+        }
+        let meta: CheckpointMeta =
+            serde_json::from_value(header).map_err(|e| CheckpointError::Header(e.to_string()))?;
         if meta.format_version != version {
             return Err(CheckpointError::Header(format!(
                 "header says format {}, file says {version}",
@@ -353,6 +374,34 @@ impl Checkpoint {
             )));
         }
         Ok(Self { meta, weights })
+    }
+}
+
+/// Gives the settings a model's configuration gained after a file was written (e.g.
+/// `input_size`) their defaults: Burn's configs deserialise without their defaults, so a
+/// field missing from an older file would otherwise refuse it.
+fn with_defaults(model: &mut Value) {
+    let kind = model.get("kind").and_then(Value::as_str);
+    if let Some(mut defaults) = kind.and_then(ModelConfig::defaults_json) {
+        overlay(&mut defaults, model.take());
+        *model = defaults;
+    }
+}
+
+/// Lays `stored` over `base`: objects field by field, any other value replaced.
+fn overlay(base: &mut Value, stored: Value) {
+    match (base, stored) {
+        (Value::Object(base), Value::Object(stored)) => {
+            for (key, value) in stored {
+                match base.get_mut(&key) {
+                    Some(slot) => overlay(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
     }
 }
 
@@ -393,5 +442,29 @@ impl<'a> Reader<'a> {
         let mut word = [0u8; 8];
         word.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(word))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_missing_from_an_older_file_take_their_defaults() {
+        let read = |json: &str| {
+            let mut model: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            with_defaults(&mut model);
+            serde_json::from_value::<ModelConfig>(model).map_err(|e| e.to_string())
+        };
+        // As the shipped files were written, before `input_size` and the LSTM's `channels`.
+        let anogan = r#"{"kind": "AnoGan", "config": {"ganomaly": {"channels": 1,
+            "latent": 100, "features": 16, "shared_encoder": false}, "steps": 20,
+            "learning_rate": 0.05, "feature_weight": 0.1}}"#;
+        let expected = AnoGanConfig::new(GanomalyConfig::new().with_features(16));
+        assert_eq!(read(anogan), Ok(ModelConfig::AnoGan(expected)));
+        let lstm = r#"{"kind": "LstmAutoencoder", "config": {"features": 28, "steps": 28,
+            "hidden": 64, "latent": 32, "layers": 2}}"#;
+        let expected = LstmAutoencoderConfig::new();
+        assert_eq!(read(lstm), Ok(ModelConfig::LstmAutoencoder(expected)));
     }
 }
