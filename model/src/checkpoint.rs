@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aae::{self, AaeConfig};
 use crate::anogan::AnoGanConfig;
-use crate::conv_ae::{self, ConvAutoencoder, ConvAutoencoderConfig};
+use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::detector::{AnyDetector, Detector};
 use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
 use crate::ganomaly::{self, Ganomaly, GanomalyConfig};
@@ -63,10 +63,11 @@ impl ModelConfig {
         }
     }
 
-    /// Side of the square input, in pixels.
+    /// Side of the square input, in pixels: the configured size, as the network is built
+    /// for it (a convolutional model configured between its sizes builds the next one up).
     pub fn input_size(&self) -> usize {
         match self {
-            Self::ConvAutoencoder(_) => conv_ae::INPUT_SIZE,
+            Self::ConvAutoencoder(c) => c.built_size(),
             Self::FcAutoencoder(c) => c.input_size,
             Self::Ganomaly(_) => ganomaly::INPUT_SIZE,
             Self::SkipGanomaly(_) => skip_ganomaly::INPUT_SIZE,
