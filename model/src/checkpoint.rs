@@ -16,7 +16,7 @@ use crate::anogan::AnoGanConfig;
 use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::detector::{AnyDetector, Detector};
 use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
-use crate::ganomaly::{self, Ganomaly, GanomalyConfig};
+use crate::ganomaly::{Ganomaly, GanomalyConfig};
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::{self, LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
@@ -69,10 +69,10 @@ impl ModelConfig {
         match self {
             Self::ConvAutoencoder(c) => c.built_size(),
             Self::FcAutoencoder(c) => c.input_size,
-            Self::Ganomaly(_) => ganomaly::INPUT_SIZE,
+            Self::Ganomaly(c) => c.built_size(),
             Self::SkipGanomaly(_) => skip_ganomaly::INPUT_SIZE,
             Self::Aae(_) => aae::INPUT_SIZE,
-            Self::AnoGan(_) => ganomaly::INPUT_SIZE,
+            Self::AnoGan(c) => c.ganomaly.built_size(),
             Self::LstmAutoencoder(c) => c.steps,
         }
     }

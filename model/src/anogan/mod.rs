@@ -18,7 +18,7 @@ use crate::data::Images;
 use crate::detector::Detector;
 use crate::ganomaly::{
     to_model_range, Discriminator, Ganomaly, GanomalyConfig, GanomalyTrainer,
-    GanomalyTrainingConfig, INPUT_SIZE,
+    GanomalyTrainingConfig,
 };
 use crate::score::{per_image_mean, Detection, ReadError, ScoreKind};
 use crate::train::{StepReport, Trainer};
@@ -79,8 +79,8 @@ impl AnoGan {
     /// `L(z)` per image and `G(z)`.
     ///
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]` in [-1, 1]; `real_features`: `f(x)`; `z`: `[b, nz]` ->
-    /// (`[b]`, `[b, c, 32, 32]`)
+    /// `x`: `[b, c, s, s]` in [-1, 1]; `real_features`: `f(x)`; `z`: `[b, nz]` ->
+    /// (`[b]`, `[b, c, s, s]`)
     fn loss(&self, x: Tensor<4>, real_features: Tensor<4>, z: Tensor<2>) -> (Tensor<1>, Tensor<4>) {
         let generated = self.generator.decode(z);
         let (_, fake_features) = self.discriminator.forward(generated.clone());
@@ -96,7 +96,7 @@ impl AnoGan {
     /// Runs the search: Adam on `z`, each image's latent moved by its own loss only.
     ///
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]` in [-1, 1] -> the found `z` `[b, nz]`
+    /// `x`: `[b, c, s, s]` in [-1, 1] -> the found `z` `[b, nz]`
     fn search(&self, x: Tensor<4>, real_features: Tensor<4>) -> Tensor<2> {
         // Only `z` takes part in autodiff: the weights on the plain device act as constants,
         // and freezing keeps batch norm on its running statistics (an autodiff input would
@@ -135,7 +135,7 @@ impl Detector for AnoGan {
     }
 
     fn input_size(&self) -> usize {
-        INPUT_SIZE
+        self.generator.input_size()
     }
 
     fn score_kind(&self) -> ScoreKind {

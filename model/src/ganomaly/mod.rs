@@ -3,7 +3,9 @@
 //! Generator: encoder `G_E` -> latent `z` -> decoder `G_D` -> `x^` -> encoder `E` -> `z^`
 //! (the second encoder separate or shared with the first, an option). Discriminator: the
 //! encoder shape with a one-channel head and a sigmoid, returning (probability, features).
-//! DCGAN blocks, 32x32 inputs scaled to [-1, 1] inside the model, `tanh` output.
+//! DCGAN blocks, inputs scaled to [-1, 1] inside the model, `tanh` output. As the reference,
+//! the encoders halve a 32x32 input to 4x4 in three stride-2 layers (`f, 2f, 4f` maps) and
+//! add one pyramid layer per doubling of the side (`8f` at 64); the decoder mirrors them.
 //!
 //! Losses (seed 000, eqs. 1-4): generator
 //! `w_adv * MSE(f(x), f(x^)) + w_con * L1(x, x^) + w_enc * MSE(z, z^)`, discriminator
@@ -17,5 +19,5 @@ mod model;
 mod train;
 
 pub(crate) use model::to_model_range;
-pub use model::{Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZE};
+pub use model::{Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZES};
 pub use train::{GanomalyLosses, GanomalyStep, GanomalyTrainer, GanomalyTrainingConfig};

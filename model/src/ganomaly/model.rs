@@ -9,14 +9,21 @@ use burn::tensor::{Device, Tensor};
 
 use crate::detector::Detector;
 use crate::score::{latent_distance, Detection, ScoreKind};
+use crate::zoo::fitting_size;
 
-/// Side of the square input, in pixels (MNIST's 28 is padded to it).
-pub const INPUT_SIZE: usize = 32;
+/// Sides the networks are built for. The reference DCGAN halves the side down to 4x4 (so it
+/// needs multiples of 16) with one pyramid layer per halving: two at 32, three at 64.
+/// MNIST's 28 is padded to 32.
+pub const INPUT_SIZES: [usize; 2] = [32, 64];
 const LEAKY_SLOPE: f64 = 0.2;
 
 /// Sizes of GANomaly's networks (defaults from the reference code).
 #[derive(Config, Debug, PartialEq)]
 pub struct GanomalyConfig {
+    /// Side of the square input, in pixels: one of [`INPUT_SIZES`] (another side builds the
+    /// next one up, and smaller images are padded to it).
+    #[config(default = 32)]
+    pub input_size: usize,
     /// Image channels.
     #[config(default = 1)]
     pub channels: usize,
@@ -32,20 +39,33 @@ pub struct GanomalyConfig {
 }
 
 impl GanomalyConfig {
+    /// The side the networks are built for: the smallest of [`INPUT_SIZES`] that holds
+    /// `input_size`, or the largest.
+    pub fn built_size(&self) -> usize {
+        fitting_size(&INPUT_SIZES, self.input_size)
+    }
+
     /// Builds the generator on `device`.
     pub fn init(&self, device: &Device) -> Ganomaly {
-        let encoder = || Encoder::new(self.channels, self.features, self.latent, device);
+        let size = self.built_size();
+        let encoder = || Encoder::new(self.channels, self.features, self.latent, size, device);
         Ganomaly {
             encoder: encoder(),
-            decoder: Decoder::new(self.channels, self.features, self.latent, device),
+            decoder: Decoder::new(self.channels, self.features, self.latent, size, device),
             re_encoder: (!self.shared_encoder).then(encoder),
+            input_size: size,
         }
     }
 
     /// Builds a fresh discriminator on `device`.
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
-        Discriminator::new(self.channels, self.features, device)
+        Discriminator::new(self.channels, self.features, self.built_size(), device)
     }
+}
+
+/// Pyramid layers beyond the two of a 32x32 input: one per doubling of the side.
+fn extra_pyramid_layers(size: usize) -> usize {
+    (size / INPUT_SIZES[0]).max(1).ilog2() as usize
 }
 
 /// DCGAN's weight initialisation, `N(0, 0.02)`, as GANomaly's reference `weights_init`.
@@ -72,7 +92,52 @@ fn deconv(cin: usize, cout: usize, stride: usize, pad: usize, device: &Device) -
         .init(device)
 }
 
-/// DCGAN encoder: `[b, c, 32, 32]` -> features `[b, 4f, 4, 4]` and output `[b, out, 1, 1]`.
+/// One more pyramid level of the encoder: stride-2 convolution, batch norm, LeakyReLU.
+#[derive(Module, Debug)]
+pub struct EncoderLevel {
+    conv: Conv2d,
+    norm: BatchNorm,
+}
+
+impl EncoderLevel {
+    fn new(cin: usize, cout: usize, device: &Device) -> Self {
+        Self {
+            conv: conv(cin, cout, 2, 1, device),
+            norm: BatchNormConfig::new(cout).init(device),
+        }
+    }
+
+    /// # Shapes
+    /// `[b, cin, s, s]` -> `[b, cout, s/2, s/2]`
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        leaky_relu(self.norm.forward(self.conv.forward(x)), LEAKY_SLOPE)
+    }
+}
+
+/// One more pyramid level of the decoder: stride-2 transposed convolution, batch norm, ReLU.
+#[derive(Module, Debug)]
+pub struct DecoderLevel {
+    deconv: ConvTranspose2d,
+    norm: BatchNorm,
+}
+
+impl DecoderLevel {
+    fn new(cin: usize, cout: usize, device: &Device) -> Self {
+        Self {
+            deconv: deconv(cin, cout, 2, 1, device),
+            norm: BatchNormConfig::new(cout).init(device),
+        }
+    }
+
+    /// # Shapes
+    /// `[b, cin, s, s]` -> `[b, cout, 2s, 2s]`
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.norm.forward(self.deconv.forward(x)))
+    }
+}
+
+/// DCGAN encoder: `[b, c, s, s]` -> features `[b, 4f * s/32, 4, 4]` and output
+/// `[b, out, 1, 1]`.
 #[derive(Module, Debug)]
 pub struct Encoder {
     initial: Conv2d,
@@ -81,32 +146,44 @@ pub struct Encoder {
     pyramid_2: Conv2d,
     norm_2: BatchNorm,
     last: Conv2d,
+    /// The pyramid layers after `pyramid_2` of inputs larger than 32x32 (one at 64), each
+    /// doubling the channels, as the reference adds them while the map is larger than 4x4.
+    pyramid_more: Vec<EncoderLevel>,
 }
 
 impl Encoder {
-    fn new(channels: usize, f: usize, out: usize, device: &Device) -> Self {
+    fn new(channels: usize, f: usize, out: usize, size: usize, device: &Device) -> Self {
+        let extra = extra_pyramid_layers(size);
         Self {
             initial: conv(channels, f, 2, 1, device),
             pyramid_1: conv(f, 2 * f, 2, 1, device),
             norm_1: BatchNormConfig::new(2 * f).init(device),
             pyramid_2: conv(2 * f, 4 * f, 2, 1, device),
             norm_2: BatchNormConfig::new(4 * f).init(device),
-            last: conv(4 * f, out, 1, 0, device),
+            last: conv((4 * f) << extra, out, 1, 0, device),
+            // After the 32x32 layers, so that at 32 the seeded weights are those without them.
+            pyramid_more: (0..extra)
+                .map(|i| EncoderLevel::new((4 * f) << i, (4 * f) << (i + 1), device))
+                .collect(),
         }
     }
 
     /// # Shapes
-    /// `[b, c, 32, 32]` -> (features `[b, 4f, 4, 4]`, output `[b, out]`)
+    /// `[b, c, s, s]` -> (features `[b, 4f * s/32, 4, 4]`, output `[b, out]`)
     fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<2>) {
-        let h = leaky_relu(self.initial.forward(x), LEAKY_SLOPE); // [b, f, 16, 16]
-        let h = leaky_relu(self.norm_1.forward(self.pyramid_1.forward(h)), LEAKY_SLOPE); // [b, 2f, 8, 8]
-        let features = leaky_relu(self.norm_2.forward(self.pyramid_2.forward(h)), LEAKY_SLOPE); // [b, 4f, 4, 4]
+        let h = leaky_relu(self.initial.forward(x), LEAKY_SLOPE); // [b, f, s/2, s/2]
+        let h = leaky_relu(self.norm_1.forward(self.pyramid_1.forward(h)), LEAKY_SLOPE); // [b, 2f, s/4, s/4]
+        let h = leaky_relu(self.norm_2.forward(self.pyramid_2.forward(h)), LEAKY_SLOPE); // [b, 4f, s/8, s/8]
+        let features = self
+            .pyramid_more
+            .iter()
+            .fold(h, |h, level| level.forward(h)); // [b, 4f * s/32, 4, 4]
         let out = self.last.forward(features.clone()); // [b, out, 1, 1]
         (features, out.flatten(1, 3))
     }
 }
 
-/// DCGAN decoder: `[b, nz]` -> `[b, c, 32, 32]` in (-1, 1).
+/// DCGAN decoder: `[b, nz]` -> `[b, c, s, s]` in (-1, 1).
 #[derive(Module, Debug)]
 pub struct Decoder {
     initial: ConvTranspose2d,
@@ -116,30 +193,44 @@ pub struct Decoder {
     pyramid_2: ConvTranspose2d,
     norm_2: BatchNorm,
     last: ConvTranspose2d,
+    /// The pyramid layers before `pyramid_1` of outputs larger than 32x32 (one at 64), each
+    /// halving the channels, as the reference starts wider for larger images.
+    pyramid_more: Vec<DecoderLevel>,
 }
 
 impl Decoder {
-    fn new(channels: usize, f: usize, latent: usize, device: &Device) -> Self {
+    fn new(channels: usize, f: usize, latent: usize, size: usize, device: &Device) -> Self {
+        let extra = extra_pyramid_layers(size);
+        let top = (4 * f) << extra;
         Self {
-            initial: deconv(latent, 4 * f, 1, 0, device),
-            norm_0: BatchNormConfig::new(4 * f).init(device),
+            initial: deconv(latent, top, 1, 0, device),
+            norm_0: BatchNormConfig::new(top).init(device),
             pyramid_1: deconv(4 * f, 2 * f, 2, 1, device),
             norm_1: BatchNormConfig::new(2 * f).init(device),
             pyramid_2: deconv(2 * f, f, 2, 1, device),
             norm_2: BatchNormConfig::new(f).init(device),
             last: deconv(f, channels, 2, 1, device),
+            // After the 32x32 layers, so that at 32 the seeded weights are those without them.
+            pyramid_more: (0..extra)
+                .rev()
+                .map(|i| DecoderLevel::new((4 * f) << (i + 1), (4 * f) << i, device))
+                .collect(),
         }
     }
 
     /// # Shapes
-    /// `[b, nz]` -> `[b, c, 32, 32]`
+    /// `[b, nz]` -> `[b, c, s, s]`
     fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, latent] = z.dims();
         let z = z.reshape([batch, latent, 1, 1]);
-        let h = relu(self.norm_0.forward(self.initial.forward(z))); // [b, 4f, 4, 4]
-        let h = relu(self.norm_1.forward(self.pyramid_1.forward(h))); // [b, 2f, 8, 8]
-        let h = relu(self.norm_2.forward(self.pyramid_2.forward(h))); // [b, f, 16, 16]
-        tanh(self.last.forward(h)) // [b, c, 32, 32]
+        let h = relu(self.norm_0.forward(self.initial.forward(z))); // [b, 4f * s/32, 4, 4]
+        let h = self
+            .pyramid_more
+            .iter()
+            .fold(h, |h, level| level.forward(h)); // [b, 4f, s/8, s/8]
+        let h = relu(self.norm_1.forward(self.pyramid_1.forward(h))); // [b, 2f, s/4, s/4]
+        let h = relu(self.norm_2.forward(self.pyramid_2.forward(h))); // [b, f, s/2, s/2]
+        tanh(self.last.forward(h)) // [b, c, s, s]
     }
 }
 
@@ -150,12 +241,13 @@ pub struct Ganomaly {
     decoder: Decoder,
     /// `None` when the second encoder shares the first one's weights.
     re_encoder: Option<Encoder>,
+    input_size: usize,
 }
 
 /// What one generator pass produces, in the model's [-1, 1] pixel range.
 #[derive(Debug, Clone)]
 pub struct GeneratorOutput {
-    /// The generated image `x^`, `[b, c, 32, 32]`.
+    /// The generated image `x^`, `[b, c, s, s]`.
     pub generated: Tensor<4>,
     /// Latent of the input `z`, `[b, nz]`.
     pub latent: Tensor<2>,
@@ -164,12 +256,12 @@ pub struct GeneratorOutput {
 }
 
 impl Ganomaly {
-    /// The first encoder: images in [-1, 1] `[b, c, 32, 32]` -> latents `[b, nz]`.
+    /// The first encoder: images in [-1, 1] `[b, c, s, s]` -> latents `[b, nz]`.
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
         self.encoder.forward(x).1
     }
 
-    /// The decoder: latents `[b, nz]` -> images `[b, c, 32, 32]` in (-1, 1).
+    /// The decoder: latents `[b, nz]` -> images `[b, c, s, s]` in (-1, 1).
     pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
         self.decoder.forward(z)
     }
@@ -177,7 +269,7 @@ impl Ganomaly {
     /// Runs the generator on images in [-1, 1].
     ///
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]`
+    /// `x`: `[b, c, s, s]`
     pub fn generate(&self, x: Tensor<4>) -> GeneratorOutput {
         let (_, latent) = self.encoder.forward(x);
         let generated = self.decoder.forward(latent.clone());
@@ -209,7 +301,7 @@ impl Detector for Ganomaly {
     }
 
     fn input_size(&self) -> usize {
-        INPUT_SIZE
+        self.input_size
     }
 }
 
@@ -220,17 +312,50 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
-    /// A fresh discriminator for `channels`-channel 32x32 images, `features` base maps.
-    pub fn new(channels: usize, features: usize, device: &Device) -> Self {
+    /// A fresh discriminator for `channels`-channel `size` x `size` images (one of
+    /// [`INPUT_SIZES`]), `features` base maps.
+    pub fn new(channels: usize, features: usize, size: usize, device: &Device) -> Self {
         Self {
-            encoder: Encoder::new(channels, features, 1, device),
+            encoder: Encoder::new(channels, features, 1, size, device),
         }
     }
 
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]` in [-1, 1] -> (probability real `[b]`, features `[b, 4f, 4, 4]`)
+    /// `x`: `[b, c, s, s]` in [-1, 1] -> (probability real `[b]`, features
+    /// `[b, 4f * s/32, 4, 4]`)
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<1>, Tensor<4>) {
         let (features, logit) = self.encoder.forward(x);
         (sigmoid(logit).flatten(0, 1), features)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_size_generates_its_own_shape() {
+        let device = Device::flex();
+        for (size, channels) in [(32, 1), (32, 3), (64, 1), (64, 3)] {
+            let config = GanomalyConfig::new()
+                .with_input_size(size)
+                .with_channels(channels)
+                .with_features(4)
+                .with_latent(8);
+            let model = config.init(&device);
+            assert_eq!(model.input_size(), size);
+            let out = model.generate(Tensor::zeros([2, channels, size, size], &device));
+            assert_eq!(out.generated.dims(), [2, channels, size, size]);
+            assert_eq!(out.latent_of_generated.dims(), [2, 8]);
+            let (p, features) = config.init_discriminator(&device).forward(out.generated);
+            assert_eq!(p.dims(), [2]);
+            assert_eq!(features.dims(), [2, 4 * 4 * size / 32, 4, 4]);
+        }
+    }
+
+    #[test]
+    fn mnist_sides_build_the_32_network() {
+        assert_eq!(GanomalyConfig::new().with_input_size(28).built_size(), 32);
+        assert_eq!(GanomalyConfig::new().with_input_size(33).built_size(), 64);
     }
 }

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
-use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig, INPUT_SIZE};
+use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig};
 use crate::data::Images;
 use crate::gan;
 use crate::score::{read_scalar, ReadError};
@@ -82,7 +82,7 @@ impl GanomalyTrainer {
         Some((generator.valid(), discriminator.valid()))
     }
 
-    /// Starts a run; images are padded to 32x32 if smaller.
+    /// Starts a run; images are padded to the networks' side if smaller.
     pub fn new(
         model: &GanomalyConfig,
         config: &GanomalyTrainingConfig,
@@ -99,7 +99,7 @@ impl GanomalyTrainer {
             model: model.clone(),
             config: config.clone(),
             schedule: BatchSchedule::new(images.len(), &config.training),
-            source: BatchSource::new(images, INPUT_SIZE, &config.training),
+            source: BatchSource::new(images, model.built_size(), &config.training),
             device,
         }
     }
@@ -120,8 +120,8 @@ impl GanomalyTrainer {
         };
         // The generator sees the input (with pseudo-anomalies, if any) and should give back
         // the clean target; the discriminator learns that clean images are real.
-        let input = to_model_range(input); // [b, c, 32, 32]
-        let x = to_model_range(target); // [b, c, 32, 32]
+        let input = to_model_range(input); // [b, c, s, s]
+        let x = to_model_range(target); // [b, c, s, s]
         let c = &self.config;
         let lr = c.training.learning_rate;
 

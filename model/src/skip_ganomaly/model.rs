@@ -53,7 +53,7 @@ impl SkipGanomalyConfig {
 
     /// Builds a fresh discriminator (GANomaly's) on `device`.
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
-        Discriminator::new(self.channels, self.features, device)
+        Discriminator::new(self.channels, self.features, INPUT_SIZE, device)
     }
 
     /// Builds the detector, generator and discriminator, on `device`.
