@@ -20,7 +20,7 @@ use crate::ganomaly::{Ganomaly, GanomalyConfig};
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::{self, LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
-use crate::skip_ganomaly::{self, SkipGanomalyConfig};
+use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 
@@ -70,7 +70,7 @@ impl ModelConfig {
             Self::ConvAutoencoder(c) => c.built_size(),
             Self::FcAutoencoder(c) => c.input_size,
             Self::Ganomaly(c) => c.built_size(),
-            Self::SkipGanomaly(_) => skip_ganomaly::INPUT_SIZE,
+            Self::SkipGanomaly(c) => c.built_size(),
             Self::Aae(_) => aae::INPUT_SIZE,
             Self::AnoGan(c) => c.ganomaly.built_size(),
             Self::LstmAutoencoder(c) => c.steps,

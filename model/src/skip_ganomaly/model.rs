@@ -11,13 +11,20 @@ use burn::tensor::{Device, Tensor};
 use crate::detector::Detector;
 use crate::ganomaly::{to_model_range, Discriminator};
 use crate::score::{per_image_mean, Detection, ScoreKind};
+use crate::zoo::fitting_size;
 
-/// Side of the square input, in pixels (MNIST's 28 is padded to it).
-pub const INPUT_SIZE: usize = 32;
+/// Sides the networks are built for: the U-Net pools 32x32 down to an 8x8 bottom in two
+/// levels and takes one more level per doubling; the discriminator is GANomaly's, which
+/// needs multiples of 16. MNIST's 28 is padded to 32.
+pub const INPUT_SIZES: [usize; 2] = [32, 64];
 
 /// Sizes of Skip-GANomaly's networks and its score weight.
 #[derive(Config, Debug, PartialEq)]
 pub struct SkipGanomalyConfig {
+    /// Side of the square input, in pixels: one of [`INPUT_SIZES`] (another side builds the
+    /// next one up, and smaller images are padded to it).
+    #[config(default = 32)]
+    pub input_size: usize,
     /// Image channels.
     #[config(default = 1)]
     pub channels: usize,
@@ -30,30 +37,53 @@ pub struct SkipGanomalyConfig {
 }
 
 impl SkipGanomalyConfig {
+    /// The side the networks are built for: the smallest of [`INPUT_SIZES`] that holds
+    /// `input_size`, or the largest.
+    pub fn built_size(&self) -> usize {
+        fitting_size(&INPUT_SIZES, self.input_size)
+    }
+
     /// Builds the U-Net generator on `device`.
     pub fn init_generator(&self, device: &Device) -> UNet {
         let (c, f) = (self.channels, self.features);
+        let size = self.built_size();
+        // Levels below the second one: one per doubling of 32, so the bottom stays 8x8.
+        let extra = (size / INPUT_SIZES[0]).max(1).ilog2() as usize;
+        // Level `k` (from 1) has `f << (k - 1)` maps; the bottom is one level below the last.
+        let maps = |level: usize| f << (level - 1);
         let up = |cin, cout| {
             ConvTranspose2dConfig::new([cin, cout], [2, 2])
                 .with_stride([2, 2])
                 .init(device)
         };
+        let bottom_level = 3 + extra;
         UNet {
             down_1: DoubleConv::new(c, f, device),
             down_2: DoubleConv::new(f, 2 * f, device),
-            bottom: DoubleConv::new(2 * f, 4 * f, device),
+            bottom: DoubleConv::new(maps(bottom_level - 1), maps(bottom_level), device),
             up_2: up(4 * f, 2 * f),
             merge_2: DoubleConv::new(4 * f, 2 * f, device),
             up_1: up(2 * f, f),
             merge_1: DoubleConv::new(2 * f, f, device),
             out: Conv2dConfig::new([f, c], [1, 1]).init(device),
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            // After the 32x32 layers, so that at 32 the seeded weights are those without them.
+            down_more: (3..bottom_level)
+                .map(|k| DoubleConv::new(maps(k - 1), maps(k), device))
+                .collect(),
+            up_more: (3..bottom_level)
+                .map(|k| up(maps(k + 1), maps(k)))
+                .collect(),
+            merge_more: (3..bottom_level)
+                .map(|k| DoubleConv::new(2 * maps(k), maps(k), device))
+                .collect(),
+            input_size: size,
         }
     }
 
     /// Builds a fresh discriminator (GANomaly's) on `device`.
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
-        Discriminator::new(self.channels, self.features, INPUT_SIZE, device)
+        Discriminator::new(self.channels, self.features, self.built_size(), device)
     }
 
     /// Builds the detector, generator and discriminator, on `device`.
@@ -98,7 +128,8 @@ impl DoubleConv {
     }
 }
 
-/// The U-Net generator: two down levels, a bottom, two up levels joined to the down ones.
+/// The U-Net generator: two down levels at 32x32 (three at 64x64), an 8x8 bottom, as many
+/// up levels joined to the down ones.
 #[derive(Module, Debug)]
 pub struct UNet {
     down_1: DoubleConv,
@@ -110,22 +141,39 @@ pub struct UNet {
     merge_1: DoubleConv,
     out: Conv2d,
     pool: MaxPool2d,
+    /// Down levels below `down_2` of inputs larger than 32x32 (level 3 at 64), `2f -> 4f`.
+    down_more: Vec<DoubleConv>,
+    /// Up-sampling into each level of `down_more` (from the level below), same order.
+    up_more: Vec<ConvTranspose2d>,
+    /// Each level of `down_more`'s merge of its skip and its up-sampling, same order.
+    merge_more: Vec<DoubleConv>,
+    input_size: usize,
 }
 
 impl UNet {
     /// Generates `x^` from images in [-1, 1].
     ///
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]` -> `[b, c, 32, 32]` in (-1, 1)
+    /// `x`: `[b, c, s, s]` -> `[b, c, s, s]` in (-1, 1)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let skip_1 = self.down_1.forward(x); // [b, f, 32, 32]
-        let skip_2 = self.down_2.forward(self.pool.forward(skip_1.clone())); // [b, 2f, 16, 16]
-        let bottom = self.bottom.forward(self.pool.forward(skip_2.clone())); // [b, 4f, 8, 8]
-        let up_2 = self.up_2.forward(bottom); // [b, 2f, 16, 16]
-        let h = self.merge_2.forward(Tensor::cat(vec![skip_2, up_2], 1)); // [b, 2f, 16, 16]
-        let up_1 = self.up_1.forward(h); // [b, f, 32, 32]
-        let h = self.merge_1.forward(Tensor::cat(vec![skip_1, up_1], 1)); // [b, f, 32, 32]
-        tanh(self.out.forward(h)) // [b, c, 32, 32]
+        let skip_1 = self.down_1.forward(x); // [b, f, s, s]
+        let skip_2 = self.down_2.forward(self.pool.forward(skip_1.clone())); // [b, 2f, s/2, s/2]
+        let mut deeper = Vec::with_capacity(self.down_more.len());
+        let mut h = skip_2.clone();
+        for down in &self.down_more {
+            h = down.forward(self.pool.forward(h)); // [b, 4f, 16, 16] at 64
+            deeper.push(h.clone());
+        }
+        let mut h = self.bottom.forward(self.pool.forward(h)); // [b, 4f * s/32, 8, 8]
+        let levels = self.up_more.iter().zip(&self.merge_more).zip(deeper);
+        for ((up, merge), skip) in levels.rev() {
+            h = merge.forward(Tensor::cat(vec![skip, up.forward(h)], 1)); // [b, 4f, 16, 16] at 64
+        }
+        let up_2 = self.up_2.forward(h); // [b, 2f, s/2, s/2]
+        let h = self.merge_2.forward(Tensor::cat(vec![skip_2, up_2], 1)); // [b, 2f, s/2, s/2]
+        let up_1 = self.up_1.forward(h); // [b, f, s, s]
+        let h = self.merge_1.forward(Tensor::cat(vec![skip_1, up_1], 1)); // [b, f, s, s]
+        tanh(self.out.forward(h)) // [b, c, s, s]
     }
 }
 
@@ -166,7 +214,7 @@ impl Detector for SkipGanomaly {
     }
 
     fn input_size(&self) -> usize {
-        INPUT_SIZE
+        self.generator.input_size
     }
 
     fn score_kind(&self) -> ScoreKind {
@@ -186,5 +234,21 @@ mod tests {
             .init_generator(&device);
         let out = generator.forward(Tensor::zeros([2, 1, 32, 32], &device));
         assert_eq!(out.dims(), [2, 1, 32, 32]);
+    }
+
+    #[test]
+    fn a_64_input_takes_one_more_level() {
+        let device = Device::flex();
+        for channels in [1, 3] {
+            let config = SkipGanomalyConfig::new()
+                .with_input_size(64)
+                .with_channels(channels)
+                .with_features(2);
+            let model = config.init(&device);
+            assert_eq!(model.input_size(), 64);
+            assert_eq!(model.generator.down_more.len(), 1);
+            let x = Tensor::zeros([2, channels, 64, 64], &device);
+            assert_eq!(model.generator.forward(x).dims(), [2, channels, 64, 64]);
+        }
     }
 }

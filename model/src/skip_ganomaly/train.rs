@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
-use super::model::{SkipGanomaly, SkipGanomalyConfig, UNet, INPUT_SIZE};
+use super::model::{SkipGanomaly, SkipGanomalyConfig, UNet};
 use crate::data::Images;
 use crate::gan;
 use crate::ganomaly::{to_model_range, Discriminator};
@@ -48,7 +48,7 @@ pub struct SkipGanomalyTrainer {
 }
 
 impl SkipGanomalyTrainer {
-    /// Starts a run; images are padded to 32x32 if smaller.
+    /// Starts a run; images are padded to the networks' side if smaller.
     pub fn new(
         model: &SkipGanomalyConfig,
         config: &SkipGanomalyTrainingConfig,
@@ -65,7 +65,7 @@ impl SkipGanomalyTrainer {
             model: model.clone(),
             config: config.clone(),
             schedule: BatchSchedule::new(images.len(), &config.training),
-            source: BatchSource::new(images, INPUT_SIZE, &config.training),
+            source: BatchSource::new(images, model.built_size(), &config.training),
             device,
         }
     }
@@ -91,8 +91,8 @@ impl Trainer for SkipGanomalyTrainer {
             return Ok(None);
         };
         // The U-Net repairs the input (pseudo-anomalies, if any) towards the clean target.
-        let input = to_model_range(input); // [b, c, 32, 32]
-        let x = to_model_range(target); // [b, c, 32, 32]
+        let input = to_model_range(input); // [b, c, s, s]
+        let x = to_model_range(target); // [b, c, s, s]
         let c = &self.config;
         let lr = c.training.learning_rate;
 
