@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aae::{self, AaeConfig};
+use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
 use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::detector::{AnyDetector, Detector};
@@ -71,7 +71,7 @@ impl ModelConfig {
             Self::FcAutoencoder(c) => c.input_size,
             Self::Ganomaly(c) => c.built_size(),
             Self::SkipGanomaly(c) => c.built_size(),
-            Self::Aae(_) => aae::INPUT_SIZE,
+            Self::Aae(c) => c.built_size(),
             Self::AnoGan(c) => c.ganomaly.built_size(),
             Self::LstmAutoencoder(c) => c.steps,
         }
@@ -467,5 +467,14 @@ mod tests {
             "hidden": 64, "latent": 32, "layers": 2}}"#;
         let expected = LstmAutoencoderConfig::new();
         assert_eq!(read(lstm), Ok(ModelConfig::LstmAutoencoder(expected)));
+        // What a file states wins over the defaults.
+        let aae = r#"{"kind": "Aae", "config": {"input_size": 64, "channels": 3,
+            "features": 8, "latent": 12, "discriminator_hidden": 64}}"#;
+        let expected = AaeConfig::new()
+            .with_input_size(64)
+            .with_channels(3)
+            .with_features(8)
+            .with_latent(12);
+        assert_eq!(read(aae), Ok(ModelConfig::Aae(expected)));
     }
 }

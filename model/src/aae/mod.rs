@@ -1,7 +1,8 @@
 //! Adversarial autoencoder with Hotelling's T² (seed 002).
 //!
 //! A deterministic convolutional autoencoder (32x32 input, 3 conv blocks, a bottleneck of
-//! at least 12 dimensions — the seed's best setting) whose latent is pushed towards
+//! at least 12 dimensions — the seed's best setting; 64x64 inputs take a fourth block, so
+//! the last map is 4x4 at both) whose latent is pushed towards
 //! `N(0, I)` by a latent discriminator: samples of `N(0, I)` are "real", encodings "fake".
 //!
 //! Losses per step: autoencoder `MSE(x, x^) + w_adv * BCE(D(E(x)), 1)
@@ -17,5 +18,5 @@
 mod model;
 mod train;
 
-pub use model::{Aae, AaeConfig, LatentDiscriminator, INPUT_SIZE};
+pub use model::{Aae, AaeConfig, LatentDiscriminator, INPUT_SIZES};
 pub use train::{AaeTrainer, AaeTrainingConfig};

@@ -10,16 +10,22 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::detector::Detector;
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ScoreKind};
+use crate::zoo::fitting_size;
 
-/// Side of the square input, in pixels (seed 002's best size; MNIST's 28 is padded to it).
-pub const INPUT_SIZE: usize = 32;
+/// Sides the network is built for: seed 002's best 32 with three stride-2 blocks, 64 with a
+/// fourth. MNIST's 28 is padded to 32.
+pub const INPUT_SIZES: [usize; 2] = [32, 64];
 const LEAKY_SLOPE: f64 = 0.2;
-/// Side of the feature map after three stride-2 blocks.
-const BOTTOM: usize = INPUT_SIZE / 8;
+/// Side of the feature map after the last block: 32 / 2^3, 64 / 2^4.
+const BOTTOM: usize = 4;
 
 /// Sizes of the adversarial autoencoder (seed 002: 3 blocks, bottleneck >= 12).
 #[derive(Config, Debug, PartialEq)]
 pub struct AaeConfig {
+    /// Side of the square input, in pixels: one of [`INPUT_SIZES`] (another side builds the
+    /// next one up, and smaller images are padded to it).
+    #[config(default = 32)]
+    pub input_size: usize,
     /// Image channels.
     #[config(default = 1)]
     pub channels: usize,
@@ -35,9 +41,18 @@ pub struct AaeConfig {
 }
 
 impl AaeConfig {
+    /// The side the network is built for: the smallest of [`INPUT_SIZES`] that holds
+    /// `input_size`, or the largest.
+    pub fn built_size(&self) -> usize {
+        fitting_size(&INPUT_SIZES, self.input_size)
+    }
+
     /// Builds the autoencoder on `device`; its T² statistics start as `N(0, I)`.
     pub fn init(&self, device: &Device) -> Aae {
         let (c, f, d) = (self.channels, self.features, self.latent);
+        let size = self.built_size();
+        // Blocks after the third: one per doubling of 32, so the last map stays 4x4.
+        let extra = (size / INPUT_SIZES[0]).max(1).ilog2() as usize;
         let conv = |cin, cout| {
             Conv2dConfig::new([cin, cout], [4, 4])
                 .with_stride([2, 2])
@@ -51,7 +66,7 @@ impl AaeConfig {
                 .init(device)
         };
         let norm = |n| BatchNormConfig::new(n).init(device);
-        let flat = 4 * f * BOTTOM * BOTTOM;
+        let flat = ((4 * f) << extra) * BOTTOM * BOTTOM;
         Aae {
             enc_1: conv(c, f),
             enc_2: conv(f, 2 * f),
@@ -67,6 +82,21 @@ impl AaeConfig {
             dec_1: deconv(f, c),
             features: f,
             hotelling: Hotelling::standard(d),
+            // After the 32x32 layers, so that at 32 the seeded weights are those without them.
+            enc_more: (0..extra)
+                .map(|i| Block {
+                    conv: conv((4 * f) << i, (4 * f) << (i + 1)),
+                    norm: norm((4 * f) << (i + 1)),
+                })
+                .collect(),
+            dec_more: (0..extra)
+                .rev()
+                .map(|i| DeconvBlock {
+                    deconv: deconv((4 * f) << (i + 1), (4 * f) << i),
+                    norm: norm((4 * f) << i),
+                })
+                .collect(),
+            input_size: size,
         }
     }
 
@@ -100,34 +130,60 @@ pub struct Aae {
     /// T² statistics of the training latents (kept in the checkpoint header, not the weights).
     #[module(skip)]
     hotelling: Hotelling,
+    /// Encoder blocks after `enc_3` of inputs larger than 32x32 (one at 64), `4f -> 8f`.
+    enc_more: Vec<Block>,
+    /// Decoder blocks before `dec_3`, mirroring `enc_more`.
+    dec_more: Vec<DeconvBlock>,
+    input_size: usize,
+}
+
+/// One more encoder block: stride-2 convolution, batch norm (LeakyReLU in the forward pass).
+#[derive(Module, Debug)]
+pub struct Block {
+    conv: Conv2d,
+    norm: BatchNorm,
+}
+
+/// One more decoder block: stride-2 transposed convolution, batch norm (LeakyReLU after).
+#[derive(Module, Debug)]
+pub struct DeconvBlock {
+    deconv: ConvTranspose2d,
+    norm: BatchNorm,
 }
 
 impl Aae {
     /// Encodes images to latent vectors.
     ///
     /// # Shapes
-    /// `x`: `[b, c, 32, 32]` in [0, 1] -> `[b, latent]`
+    /// `x`: `[b, c, s, s]` in [0, 1] -> `[b, latent]`
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = leaky_relu(self.enc_1.forward(x), LEAKY_SLOPE); // [b, f, 16, 16]
-        let h = leaky_relu(self.enc_norm_2.forward(self.enc_2.forward(h)), LEAKY_SLOPE); // [b, 2f, 8, 8]
-        let h = leaky_relu(self.enc_norm_3.forward(self.enc_3.forward(h)), LEAKY_SLOPE); // [b, 4f, 4, 4]
+        let h = leaky_relu(self.enc_1.forward(x), LEAKY_SLOPE); // [b, f, s/2, s/2]
+        let h = leaky_relu(self.enc_norm_2.forward(self.enc_2.forward(h)), LEAKY_SLOPE); // [b, 2f, s/4, s/4]
+        let h = leaky_relu(self.enc_norm_3.forward(self.enc_3.forward(h)), LEAKY_SLOPE); // [b, 4f, s/8, s/8]
+        let h = self.enc_more.iter().fold(h, |h, block| {
+            leaky_relu(block.norm.forward(block.conv.forward(h)), LEAKY_SLOPE)
+        }); // [b, 4f * s/32, 4, 4]
         self.to_latent.forward(h.flatten(1, 3))
     }
 
     /// Decodes latent vectors to images.
     ///
     /// # Shapes
-    /// `z`: `[b, latent]` -> `[b, c, 32, 32]` in (0, 1)
+    /// `z`: `[b, latent]` -> `[b, c, s, s]` in (0, 1)
     pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
+        let bottom_maps = (4 * self.features) << self.dec_more.len();
         let h = self
             .from_latent
             .forward(z)
-            .reshape([batch, 4 * self.features, BOTTOM, BOTTOM]);
-        let h = leaky_relu(h, LEAKY_SLOPE); // [b, 4f, 4, 4]
-        let h = leaky_relu(self.dec_norm_3.forward(self.dec_3.forward(h)), LEAKY_SLOPE); // [b, 2f, 8, 8]
-        let h = leaky_relu(self.dec_norm_2.forward(self.dec_2.forward(h)), LEAKY_SLOPE); // [b, f, 16, 16]
-        sigmoid(self.dec_1.forward(h)) // [b, c, 32, 32]
+            .reshape([batch, bottom_maps, BOTTOM, BOTTOM]);
+        let h = leaky_relu(h, LEAKY_SLOPE); // [b, 4f * s/32, 4, 4]
+        let h = self.dec_more.iter().fold(h, |h, block| {
+            leaky_relu(block.norm.forward(block.deconv.forward(h)), LEAKY_SLOPE)
+        }); // [b, 4f, s/8, s/8]
+        let h = leaky_relu(self.dec_norm_3.forward(self.dec_3.forward(h)), LEAKY_SLOPE); // [b, 2f, s/4, s/4]
+        let h = leaky_relu(self.dec_norm_2.forward(self.dec_2.forward(h)), LEAKY_SLOPE); // [b, f, s/2, s/2]
+        sigmoid(self.dec_1.forward(h)) // [b, c, s, s]
     }
 
     /// The T² statistics the score uses.
@@ -167,7 +223,7 @@ impl Detector for Aae {
     }
 
     fn input_size(&self) -> usize {
-        INPUT_SIZE
+        self.input_size
     }
 
     fn score_kind(&self) -> ScoreKind {
@@ -210,6 +266,23 @@ mod tests {
         assert_eq!(z.dims(), [2, 12]);
         assert_eq!(model.decode(z.clone()).dims(), [2, 1, 32, 32]);
         assert_eq!(config.init_discriminator(&device).forward(z).dims(), [2]);
+    }
+
+    #[test]
+    fn four_blocks_at_64() {
+        let device = Device::flex();
+        for channels in [1, 3] {
+            let config = AaeConfig::new()
+                .with_input_size(64)
+                .with_channels(channels)
+                .with_features(4)
+                .with_latent(12);
+            let model = config.init(&device);
+            assert_eq!(model.input_size(), 64);
+            let z = model.encode(Tensor::zeros([2, channels, 64, 64], &device));
+            assert_eq!(z.dims(), [2, 12]);
+            assert_eq!(model.decode(z).dims(), [2, channels, 64, 64]);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
 
-use super::model::{Aae, AaeConfig, LatentDiscriminator, INPUT_SIZE};
+use super::model::{Aae, AaeConfig, LatentDiscriminator};
 use crate::data::Images;
 use crate::gan;
 use crate::hotelling::Hotelling;
@@ -54,7 +54,7 @@ pub struct AaeTrainer {
 
 impl AaeTrainer {
     /// Starts a run on `normal` images plus labelled `anomalies` (may be empty; seed 002
-    /// found about 0.5 % of the training set best); both are padded to 32x32.
+    /// found about 0.5 % of the training set best); both are padded to the network's side.
     pub fn new(
         model: &AaeConfig,
         config: &AaeTrainingConfig,
@@ -72,8 +72,8 @@ impl AaeTrainer {
             model: model.clone(),
             config: config.clone(),
             schedule: BatchSchedule::new(normal.len(), &config.training),
-            source: BatchSource::new(normal, INPUT_SIZE, &config.training),
-            anomalies: anomalies.padded_to(INPUT_SIZE).into_owned(),
+            source: BatchSource::new(normal, model.built_size(), &config.training),
+            anomalies: anomalies.padded_to(model.built_size()).into_owned(),
             next_anomaly: 0,
             device,
         }
@@ -106,7 +106,7 @@ impl Trainer for AaeTrainer {
         let Some((indices, progress)) = self.schedule.next_batch() else {
             return Ok(None);
         };
-        let (input, x) = self.source.batch(&indices, &self.device)?; // [b, c, 32, 32] each
+        let (input, x) = self.source.batch(&indices, &self.device)?; // [b, c, s, s] each
         let (Some(autoencoder), Some(discriminator)) =
             (self.autoencoder.take(), self.discriminator.take())
         else {
