@@ -18,7 +18,7 @@ use crate::detector::{AnyDetector, Detector};
 use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
 use crate::ganomaly::{Ganomaly, GanomalyConfig};
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::{self, LstmAutoencoder, LstmAutoencoderConfig};
+use crate::lstm_ae::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
 use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
@@ -101,7 +101,7 @@ impl ModelConfig {
             Self::SkipGanomaly(c) => c.channels,
             Self::Aae(c) => c.channels,
             Self::AnoGan(c) => c.ganomaly.channels,
-            Self::LstmAutoencoder(_) => lstm_ae::CHANNELS,
+            Self::LstmAutoencoder(c) => c.channels,
         }
     }
 }

@@ -9,13 +9,13 @@ use burn::tensor::{Device, Tensor};
 use crate::detector::Detector;
 use crate::score::Detection;
 
-/// Image channels the model reads: one grayscale plane, rows as time steps.
-pub const CHANNELS: usize = 1;
-
 /// Sizes of the LSTM autoencoder (defaults from seed 004, sequences of MNIST rows).
 #[derive(Config, Debug, PartialEq)]
 pub struct LstmAutoencoderConfig {
-    /// Features per time step: the image width.
+    /// Image channels: each time step reads the same row of every plane.
+    #[config(default = 1)]
+    pub channels: usize,
+    /// Pixels per row of one plane: the image width (a step has `channels * features`).
     #[config(default = 28)]
     pub features: usize,
     /// Time steps: the image height (the side images are padded to).
@@ -45,13 +45,16 @@ impl LstmAutoencoderConfig {
                 })
                 .collect::<Vec<_>>()
         };
+        let per_step = self.channels * self.features;
         LstmAutoencoder {
-            encoder: stack(self.features),
+            encoder: stack(per_step),
             to_latent: LinearConfig::new(self.hidden, self.latent).init(device),
             to_hidden: LinearConfig::new(self.latent, self.hidden).init(device),
             decoder: stack(self.latent),
-            to_features: LinearConfig::new(self.hidden, self.features).init(device),
+            to_features: LinearConfig::new(self.hidden, per_step).init(device),
             steps: self.steps,
+            channels: self.channels,
+            features: self.features,
         }
     }
 }
@@ -65,17 +68,20 @@ pub struct LstmAutoencoder {
     decoder: Vec<Lstm>,
     to_features: Linear,
     steps: usize,
+    channels: usize,
+    features: usize,
 }
 
 impl LstmAutoencoder {
     /// Encodes images, read row by row, to latent vectors.
     ///
     /// # Shapes
-    /// - `x`: `[batch, 1, steps, features]`, pixels in [0, 1]
+    /// - `x`: `[batch, channels, steps, features]`, pixels in [0, 1]
     /// - returns `[batch, latent]`
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
-        let [_, _, steps, _] = x.dims();
-        let mut h = x.squeeze_dim::<3>(1); // [b, steps, features]
+        let [batch, channels, steps, width] = x.dims();
+        // Step t reads row t of every plane, plane after plane.
+        let mut h = x.swap_dims(1, 2).reshape([batch, steps, channels * width]); // [b, steps, c * features]
         for lstm in &self.encoder {
             h = lstm.forward(h, None).0; // [b, steps, hidden]
         }
@@ -88,7 +94,7 @@ impl LstmAutoencoder {
     ///
     /// # Shapes
     /// - `z`: `[batch, latent]`
-    /// - returns `[batch, 1, steps, features]`, pixels in (0, 1)
+    /// - returns `[batch, channels, steps, features]`, pixels in (0, 1)
     pub fn decode(&self, z: Tensor<2>, steps: usize) -> Tensor<4> {
         let hidden = self.to_hidden.forward(z.clone()); // [b, hidden]
                                                         // Every layer starts from the same hidden state, cells from zero (seed 004).
@@ -97,15 +103,17 @@ impl LstmAutoencoder {
         for lstm in &self.decoder {
             h = lstm.forward(h, Some(initial.clone())).0; // [b, steps, hidden]
         }
-        let rows = sigmoid(self.to_features.forward(h)); // [b, steps, features]
-        rows.unsqueeze_dim(1) // [b, 1, steps, features]
+        let rows = sigmoid(self.to_features.forward(h)); // [b, steps, c * features]
+        let [batch, _, _] = rows.dims();
+        rows.reshape([batch, steps, self.channels, self.features])
+            .swap_dims(1, 2) // [b, c, steps, features]
     }
 
     /// Reconstructs images through the latent bottleneck.
     ///
     /// # Shapes
-    /// - `x`: `[batch, 1, steps, features]`
-    /// - returns (reconstruction `[batch, 1, steps, features]`, latent `[batch, latent]`)
+    /// - `x`: `[batch, channels, steps, features]`
+    /// - returns (reconstruction `[batch, channels, steps, features]`, latent `[batch, latent]`)
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<2>) {
         let [_, _, steps, _] = x.dims();
         let z = self.encode(x);
@@ -154,5 +162,22 @@ mod tests {
         let detection = model.detect(x);
         assert_eq!(detection.reconstruction.dims(), [2, 1, 7, 5]);
         assert_eq!(detection.mse.dims(), [2]);
+    }
+
+    #[test]
+    fn colour_planes_are_read_side_by_side_in_each_step() {
+        let device = Device::flex();
+        let model = LstmAutoencoderConfig::new()
+            .with_channels(3)
+            .with_features(64)
+            .with_steps(64)
+            .with_hidden(8)
+            .with_latent(4)
+            .init(&device);
+        assert_eq!(model.input_size(), 64);
+        let x = Tensor::<4>::ones([2, 3, 64, 64], &device);
+        let (reconstruction, latent) = model.forward(x);
+        assert_eq!(reconstruction.dims(), [2, 3, 64, 64]);
+        assert_eq!(latent.dims(), [2, 4]);
     }
 }
