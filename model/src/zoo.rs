@@ -115,6 +115,30 @@ impl ModelKind {
     }
 }
 
+/// The largest image side any model is built for.
+pub const MAX_INPUT_SIZE: usize = 64;
+
+/// Why a model cannot be configured for images of a given shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InputShapeError {
+    /// The side is 0 or larger than [`MAX_INPUT_SIZE`].
+    #[error("{model} takes images of side 1 to {MAX_INPUT_SIZE} pixels, not {size}")]
+    Size {
+        /// The model asked for.
+        model: ModelKind,
+        /// The side asked for.
+        size: usize,
+    },
+    /// Neither grayscale (1) nor RGB (3).
+    #[error("{model} takes images of 1 (gray) or 3 (RGB) channels, not {channels}")]
+    Channels {
+        /// The model asked for.
+        model: ModelKind,
+        /// The channels asked for.
+        channels: usize,
+    },
+}
+
 /// The smallest of `sizes` (ascending) that holds images of side `size`, or the largest: the
 /// side a model built for `sizes` is built at, smaller images being padded to it.
 #[cfg(feature = "burn")]
@@ -133,24 +157,25 @@ impl fmt::Display for ModelKind {
 mod networks {
     use burn::tensor::Device;
 
-    use super::{ModelKind, Scale};
-    use crate::aae::{AaeConfig, AaeTrainer, AaeTrainingConfig};
+    use super::{fitting_size, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
+    use crate::aae::{self, AaeConfig, AaeTrainer, AaeTrainingConfig};
     use crate::anogan::{AnoGanConfig, AnoGanTrainer};
     use crate::checkpoint::ModelConfig;
-    use crate::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
+    use crate::conv_ae::{self, ConvAeTrainer, ConvAutoencoderConfig};
     use crate::data::Images;
     use crate::detector::AnyDetector;
     use crate::fc::{FcAutoencoderConfig, FcTrainer};
-    use crate::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
+    use crate::ganomaly::{self, GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
     use crate::lstm_ae::{LstmAeTrainer, LstmAutoencoderConfig};
     use crate::score::{ReadError, ScoreKind};
     use crate::skip_ganomaly::{
-        SkipGanomalyConfig, SkipGanomalyTrainer, SkipGanomalyTrainingConfig,
+        self, SkipGanomalyConfig, SkipGanomalyTrainer, SkipGanomalyTrainingConfig,
     };
     use crate::train::{StepReport, Trainer, TrainingConfig};
 
     impl ModelKind {
-        /// The configuration of this kind at `scale`, for grayscale images.
+        /// The configuration of this kind at `scale`, for grayscale images of its native size
+        /// (28 or 32); [`ModelConfig::for_input`] adapts it to other images.
         pub fn config(self, scale: Scale) -> ModelConfig {
             let compact = scale == Scale::Compact;
             let gan_features = if compact { 16 } else { 64 };
@@ -195,6 +220,52 @@ mod networks {
                 Self::AnoGan(_) => ModelKind::AnoGan,
                 Self::LstmAutoencoder(_) => ModelKind::LstmAutoencoder,
             }
+        }
+
+        /// This configuration for images of side `size` (1 to [`MAX_INPUT_SIZE`]) with
+        /// `channels` channels (1 or 3): the input size becomes the smallest one the model is
+        /// built for that holds `size` (smaller images are padded to it: 28 -> 32 for the
+        /// GANs and the AAE), the channels are set, all other settings are kept.
+        pub fn for_input(self, size: usize, channels: usize) -> Result<Self, InputShapeError> {
+            let model = self.model_kind();
+            if !(1..=MAX_INPUT_SIZE).contains(&size) {
+                return Err(InputShapeError::Size { model, size });
+            }
+            if !matches!(channels, 1 | 3) {
+                return Err(InputShapeError::Channels { model, channels });
+            }
+            let gan = |c: GanomalyConfig| {
+                c.with_input_size(fitting_size(&ganomaly::INPUT_SIZES, size))
+                    .with_channels(channels)
+            };
+            Ok(match self {
+                Self::ConvAutoencoder(c) => Self::ConvAutoencoder(
+                    c.with_input_size(fitting_size(&conv_ae::INPUT_SIZES, size))
+                        .with_channels(channels),
+                ),
+                // Fully connected and recurrent layers take any side as it is.
+                Self::FcAutoencoder(c) => {
+                    Self::FcAutoencoder(c.with_input_size(size).with_channels(channels))
+                }
+                Self::LstmAutoencoder(c) => Self::LstmAutoencoder(
+                    c.with_steps(size)
+                        .with_features(size)
+                        .with_channels(channels),
+                ),
+                Self::Ganomaly(c) => Self::Ganomaly(gan(c)),
+                Self::AnoGan(mut c) => {
+                    c.ganomaly = gan(c.ganomaly);
+                    Self::AnoGan(c)
+                }
+                Self::SkipGanomaly(c) => Self::SkipGanomaly(
+                    c.with_input_size(fitting_size(&skip_ganomaly::INPUT_SIZES, size))
+                        .with_channels(channels),
+                ),
+                Self::Aae(c) => Self::Aae(
+                    c.with_input_size(fitting_size(&aae::INPUT_SIZES, size))
+                        .with_channels(channels),
+                ),
+            })
         }
 
         /// The score this kind is judged by.
@@ -317,5 +388,64 @@ mod networks {
                 other => Ok(other.into_model()),
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "burn"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_take_the_smallest_size_each_model_is_built_for() {
+        let side = |kind: ModelKind, size| {
+            let config = kind.config(Scale::Compact).for_input(size, 3);
+            config.map(|c| (c.input_size(), c.channels()))
+        };
+        assert_eq!(side(ModelKind::ConvAutoencoder, 28), Ok((28, 3)));
+        assert_eq!(side(ModelKind::ConvVae, 30), Ok((32, 3)));
+        assert_eq!(side(ModelKind::ConvAutoencoder, 33), Ok((64, 3)));
+        assert_eq!(side(ModelKind::Ganomaly, 28), Ok((32, 3)));
+        assert_eq!(side(ModelKind::AnoGan, 64), Ok((64, 3)));
+        assert_eq!(side(ModelKind::SkipGanomaly, 1), Ok((32, 3)));
+        assert_eq!(side(ModelKind::Aae, 40), Ok((64, 3)));
+        // Fully connected and recurrent layers take the side as it is.
+        assert_eq!(side(ModelKind::FcVae, 40), Ok((40, 3)));
+        assert_eq!(side(ModelKind::LstmAutoencoder, 64), Ok((64, 3)));
+    }
+
+    #[test]
+    fn sides_above_64_and_two_channels_are_refused_by_name() {
+        for kind in ModelKind::ALL {
+            let config = kind.config(Scale::Compact);
+            assert_eq!(
+                config.clone().for_input(65, 1),
+                Err(InputShapeError::Size {
+                    model: kind,
+                    size: 65
+                })
+            );
+            assert_eq!(
+                config.clone().for_input(0, 1),
+                Err(InputShapeError::Size {
+                    model: kind,
+                    size: 0
+                })
+            );
+            assert_eq!(
+                config.for_input(32, 2),
+                Err(InputShapeError::Channels {
+                    model: kind,
+                    channels: 2
+                })
+            );
+        }
+        let error = ModelKind::Ganomaly
+            .config(Scale::Compact)
+            .for_input(65, 1)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "GANomaly takes images of side 1 to 64 pixels, not 65"
+        );
     }
 }
