@@ -10,7 +10,7 @@ use kizu_model::anogan::{AnoGanConfig, AnoGanTrainer};
 use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
 use kizu_model::data::{Images, OneClassSplit, PseudoAnomalies};
-use kizu_model::detector::{score_images, Detector};
+use kizu_model::detector::{score_images, AnyDetector, Detector};
 use kizu_model::fc::{FcAutoencoderConfig, FcTrainer};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoderConfig};
@@ -372,5 +372,118 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
         let restored_scores =
             read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
         assert_eq!(restored_scores, scores, "{kind}");
+    }
+}
+
+/// A freshly built detector of `config`, without training.
+fn untrained(config: &ModelConfig) -> AnyDetector {
+    let device = device();
+    match config {
+        ModelConfig::ConvAutoencoder(c) => AnyDetector::ConvAutoencoder(c.init(&device)),
+        ModelConfig::FcAutoencoder(c) => AnyDetector::FcAutoencoder(c.init(&device)),
+        ModelConfig::Ganomaly(c) => AnyDetector::Ganomaly(c.init(&device)),
+        ModelConfig::SkipGanomaly(c) => AnyDetector::SkipGanomaly(c.init(&device)),
+        ModelConfig::Aae(c) => AnyDetector::Aae(c.init(&device)),
+        ModelConfig::AnoGan(c) => AnyDetector::AnoGan(c.init(&device)),
+        ModelConfig::LstmAutoencoder(c) => AnyDetector::LstmAutoencoder(c.init(&device)),
+    }
+}
+
+#[test]
+fn default_sizes_keep_the_architectures_of_the_shipped_checkpoints() {
+    use kizu_model::zoo::{ModelKind, Scale};
+    // Parameter counts of every kind before the input size became an option.
+    let expected = |kind: ModelKind, scale: Scale| match (kind, scale) {
+        (ModelKind::FcAutoencoder, _) => 484_944,
+        (ModelKind::FcVae, _) => 493_200,
+        (ModelKind::ConvAutoencoder, _) => 48_585,
+        (ModelKind::ConvVae, _) => 67_081,
+        (ModelKind::LstmAutoencoder, _) => 121_724,
+        (ModelKind::Ganomaly, Scale::Reference) => 3_202_816,
+        (ModelKind::Ganomaly, Scale::Compact) => 432_064,
+        (ModelKind::SkipGanomaly, Scale::Reference) => 2_528_833,
+        (ModelKind::SkipGanomaly, Scale::Compact) => 41_033,
+        (ModelKind::Aae, Scale::Reference) => 397_777,
+        (ModelKind::Aae, Scale::Compact) => 116_977,
+        (ModelKind::AnoGan, Scale::Reference) => 3_864_832,
+        (ModelKind::AnoGan, Scale::Compact) => 474_688,
+    };
+    for scale in [Scale::Reference, Scale::Compact] {
+        for kind in ModelKind::ALL {
+            let config = kind.config(scale);
+            let model = untrained(&config);
+            let native = match kind {
+                ModelKind::Ganomaly | ModelKind::SkipGanomaly | ModelKind::Aae => 32,
+                ModelKind::AnoGan => 32,
+                _ => 28,
+            };
+            assert_eq!(model.input_size(), native, "{kind}");
+            assert_eq!(config.input_size(), native, "{kind}");
+            assert_eq!(
+                model.num_params(),
+                expected(kind, scale),
+                "{kind} {scale:?}"
+            );
+        }
+    }
+}
+
+/// Digits as images of side `size` with `channels` channels (gray planes repeated).
+fn digits(images: &Images, size: usize, channels: usize) -> Images {
+    images
+        .resized(size, size)
+        .unwrap()
+        .to_channels(channels)
+        .unwrap()
+}
+
+#[test]
+fn every_kind_adapts_to_64_gray_32_rgb_and_28_gray_images() {
+    use kizu_model::zoo::{AnyTrainer, ModelKind, Scale};
+    let split = OneClassSplit::new(&bundled_mnist(), 7, 5)
+        .unwrap()
+        .truncated(32, 4);
+    for (size, channels) in [(64, 1), (32, 3), (28, 1)] {
+        let train = digits(&split.train, size, channels);
+        let test = digits(&split.test, size, channels);
+        let none = Images::new(Vec::new(), 0, channels, size, size).unwrap();
+        for kind in ModelKind::ALL {
+            let context = format!("{kind} at {size}x{size}x{channels}");
+            let config = kind
+                .config(Scale::Compact)
+                .for_input(size, channels)
+                .unwrap();
+            let side = config.input_size();
+            assert!(side >= size, "{context}: built for {side}");
+            assert_eq!(config.channels(), channels, "{context}");
+
+            let training = training()
+                .with_epochs(1)
+                .with_batch_size(16)
+                .with_learning_rate(kind.learning_rate());
+            let mut trainer = AnyTrainer::new(&config, &training, &train, &none, &device());
+            for _ in 0..2 {
+                let step = read_sync(trainer.step()).unwrap().unwrap();
+                assert!(
+                    step.losses.iter().all(|(_, v)| v.is_finite()),
+                    "{context}: {step:?}"
+                );
+            }
+            let model = read_sync(trainer.finish()).unwrap().unwrap();
+            assert_eq!(model.input_size(), side, "{context}");
+
+            // As `score_images` feeds it: padded to the model's side.
+            let batch = padded(&test, side).tensor(0, test.len(), &device());
+            let detection = read_sync(model.detect(batch).read()).unwrap();
+            assert_eq!(
+                detection.reconstruction.image_shape(),
+                [channels, side, side],
+                "{context}"
+            );
+            assert_eq!(detection.difference.image_shape(), [channels, side, side]);
+            let own = detection.scores.of(model.score_kind());
+            assert_eq!(own.len(), test.len(), "{context}");
+            assert!(own.iter().all(|s| s.is_finite()), "{context}: {own:?}");
+        }
     }
 }
