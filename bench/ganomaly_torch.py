@@ -10,7 +10,7 @@ The same data: the bundled MNIST subset in public/data, the one-class protocol (
 is the anomaly; 80 % of the other digits train, 20 % plus every anomaly test). The split
 is drawn with NumPy, so its images differ from Kizu's ChaCha8 split; its sizes do not.
 
-Usage: bench/ganomaly_torch.py [--digit 0] [--epochs 1] [--threads 2] [--features 64]
+Usage: bench/ganomaly_torch.py [--digit 0] [--epochs 1] [--threads 2] [--features 64] [--device cpu|cuda]
 Prints one line: train img/s, score img/s, AUC.
 """
 
@@ -115,6 +115,12 @@ def roc_auc(scores, is_anomaly):
     return (ranks[is_anomaly].sum() - pos * (pos + 1) / 2) / (pos * neg)
 
 
+def device_label(device, threads):
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{threads} threads"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digit", type=int, default=0)
@@ -125,14 +131,16 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--data", default=os.path.join(ROOT, "public", "data"))
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU comparison")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
     images, labels = load_mnist(args.data)
     train, test, test_is_anomaly = one_class_split(images, labels, args.digit, args.seed)
-    generator = Generator(1, args.features, args.latent)
-    make_discriminator = lambda: Discriminator(1, args.features).apply(dcgan_init)
+    generator = Generator(1, args.features, args.latent).to(device)
+    make_discriminator = lambda: Discriminator(1, args.features).apply(dcgan_init).to(device)
     generator.apply(dcgan_init)
     discriminator = make_discriminator()
     adam = lambda m: torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -144,7 +152,7 @@ def main():
     for _ in range(args.epochs):
         order = rng.permutation(len(train))
         for start in range(0, len(train), args.batch_size):
-            x = torch.from_numpy(train[order[start : start + args.batch_size]])
+            x = torch.from_numpy(train[order[start : start + args.batch_size]]).to(device)
             generated, z, z_hat = generator(x)
             _, real_features = discriminator(x)
             _, fake_features = discriminator(generated)
@@ -168,15 +176,15 @@ def main():
         out = []
         with torch.no_grad():
             for start in range(0, len(test), 256):
-                _, z, z_hat = generator(torch.from_numpy(test[start : start + 256]))
-                out.append(((z - z_hat) ** 2).mean(1).numpy())
+                _, z, z_hat = generator(torch.from_numpy(test[start : start + 256]).to(device))
+                out.append(((z - z_hat) ** 2).mean(1).cpu().numpy())
         return np.concatenate(out)
     score()  # warm-up, as Kizu's bench
     started = time.perf_counter()
     scores = score()
     score_rate = len(test) / (time.perf_counter() - started)
     print(
-        f"PyTorch {torch.__version__} ({args.threads} threads): train {train_rate:.0f} img/s "
+        f"PyTorch {torch.__version__} ({device_label(device, args.threads)}): train {train_rate:.0f} img/s "
         f"({len(train)} images x {args.epochs} epoch(s), batch {args.batch_size}), "
         f"score {score_rate:.0f} img/s ({len(test)} images), "
         f"AUC {roc_auc(scores, test_is_anomaly):.4f} (digit {args.digit} held out, seed {args.seed})"

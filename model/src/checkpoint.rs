@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
 use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
+use crate::data::Normalisation;
 use crate::detector::{AnyDetector, Detector};
 use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
 use crate::ganomaly::{Ganomaly, GanomalyConfig};
@@ -25,7 +26,11 @@ use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2 added the input normalisation (`training.config.normalisation`), every image
+/// model's `input_size` and the LSTM AE's `channels`; version 1 files are upgraded on
+/// reading with the values those models had then.
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
 
@@ -141,6 +146,13 @@ pub struct CheckpointMeta {
     /// Hotelling's T² statistics of the training latents, for models scored by T².
     #[serde(default)]
     pub hotelling: Option<Hotelling>,
+}
+
+impl CheckpointMeta {
+    /// How the model's inputs are scaled (what it was trained with).
+    pub fn normalisation(&self) -> &Normalisation {
+        &self.training.config.normalisation
+    }
 }
 
 /// What was wrong with a checkpoint file.
@@ -361,31 +373,51 @@ impl Checkpoint {
         if Sha256::digest(&bytes[..body_end]).as_slice() != digest {
             return Err(CheckpointError::Corrupted);
         }
-        let mut header: Value =
-            serde_json::from_slice(header).map_err(|e| CheckpointError::Header(e.to_string()))?;
-        if let Some(model) = header.get_mut("model") {
-            with_defaults(model);
-        }
-        let meta: CheckpointMeta =
-            serde_json::from_value(header).map_err(|e| CheckpointError::Header(e.to_string()))?;
-        if meta.format_version != version {
+        let header_error = |e: serde_json::Error| CheckpointError::Header(e.to_string());
+        let mut header: Value = serde_json::from_slice(header).map_err(header_error)?;
+        let header_version = header.get("format_version").and_then(Value::as_u64);
+        if header_version != Some(u64::from(version)) {
             return Err(CheckpointError::Header(format!(
                 "header says format {}, file says {version}",
-                meta.format_version
+                header_version.map_or("none".into(), |v| v.to_string())
             )));
+        }
+        with_defaults(&mut header);
+        if let Some(v) = header.get_mut("format_version") {
+            // Upgraded in memory: what an older file lacks now holds its defaults.
+            *v = Value::from(FORMAT_VERSION);
+        }
+        let meta: CheckpointMeta = serde_json::from_value(header).map_err(header_error)?;
+        if let Normalisation::Standardise { mean, .. } = &meta.training.config.normalisation {
+            if mean.len() != meta.channels {
+                return Err(CheckpointError::Header(format!(
+                    "normalisation has statistics for {} channels, the model takes {}",
+                    mean.len(),
+                    meta.channels
+                )));
+            }
         }
         Ok(Self { meta, weights })
     }
 }
 
-/// Gives the settings a model's configuration gained after a file was written (e.g.
-/// `input_size`) their defaults: Burn's configs deserialise without their defaults, so a
-/// field missing from an older file would otherwise refuse it.
-fn with_defaults(model: &mut Value) {
-    let kind = model.get("kind").and_then(Value::as_str);
-    if let Some(mut defaults) = kind.and_then(ModelConfig::defaults_json) {
-        overlay(&mut defaults, model.take());
-        *model = defaults;
+/// Gives the settings a file's configurations gained after it was written (a model's
+/// `input_size`, the training's `normalisation`) their defaults, which are what older
+/// files implied: Burn's configs deserialise without their defaults, so a field missing
+/// from an older file would otherwise refuse it.
+fn with_defaults(header: &mut Value) {
+    if let Some(model) = header.get_mut("model") {
+        let kind = model.get("kind").and_then(Value::as_str);
+        if let Some(mut defaults) = kind.and_then(ModelConfig::defaults_json) {
+            overlay(&mut defaults, model.take());
+            *model = defaults;
+        }
+    }
+    if let Some(training) = header.pointer_mut("/training/config") {
+        if let Ok(mut defaults) = serde_json::to_value(TrainingConfig::new()) {
+            overlay(&mut defaults, training.take());
+            *training = defaults;
+        }
     }
 }
 
@@ -453,9 +485,10 @@ mod tests {
     #[test]
     fn settings_missing_from_an_older_file_take_their_defaults() {
         let read = |json: &str| {
-            let mut model: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-            with_defaults(&mut model);
-            serde_json::from_value::<ModelConfig>(model).map_err(|e| e.to_string())
+            let model: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            let mut header = serde_json::json!({ "model": model });
+            with_defaults(&mut header);
+            serde_json::from_value::<ModelConfig>(header["model"].take()).map_err(|e| e.to_string())
         };
         // As the shipped files were written, before `input_size` and the LSTM's `channels`.
         let anogan = r#"{"kind": "AnoGan", "config": {"ganomaly": {"channels": 1,
@@ -476,5 +509,17 @@ mod tests {
             .with_features(8)
             .with_latent(12);
         assert_eq!(read(aae), Ok(ModelConfig::Aae(expected)));
+    }
+
+    #[test]
+    fn format_1_training_settings_read_as_unscaled_inputs() {
+        // As format 1 wrote them, before `normalisation`.
+        let mut header = serde_json::json!({ "training": { "config": { "epochs": 3,
+            "batch_size": 64, "learning_rate": 0.001, "seed": 42, "pseudo_anomalies": null } } });
+        with_defaults(&mut header);
+        let config: TrainingConfig =
+            serde_json::from_value(header["training"]["config"].take()).unwrap();
+        assert_eq!(config, TrainingConfig::new().with_epochs(3));
+        assert_eq!(config.normalisation, Normalisation::UnitRange);
     }
 }

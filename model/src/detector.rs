@@ -1,12 +1,12 @@
 //! The one interface every trained model offers for scoring.
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::aae::Aae;
 use crate::anogan::AnoGan;
 use crate::conv_ae::ConvAutoencoder;
-use crate::data::Images;
+use crate::data::{Images, Normalisation, MIN_STD};
 use crate::fc::FcAutoencoder;
 use crate::ganomaly::Ganomaly;
 use crate::hotelling::Hotelling;
@@ -16,11 +16,22 @@ use crate::skip_ganomaly::SkipGanomaly;
 
 /// A trained model that turns a batch of images into a [`Detection`].
 pub trait Detector {
-    /// Runs the model on a batch.
+    /// Runs the model on a batch of images that are both its input and the reference its
+    /// reconstruction is compared with.
     ///
     /// # Shapes
-    /// `x`: `[batch, channels, height, width]`, as the model was trained on.
-    fn detect(&self, x: Tensor<4>) -> Detection;
+    /// `x`: `[batch, channels, height, width]`, pixels in [0, 1], as the model was trained on.
+    fn detect(&self, x: Tensor<4>) -> Detection {
+        self.detect_from(x.clone(), x)
+    }
+
+    /// Runs the model on `input` (e.g. standardised) and compares its reconstruction with
+    /// `clean`, the same images in [0, 1]: difference maps and errors stay in pixel units
+    /// whatever the input scaling.
+    ///
+    /// # Shapes
+    /// `input`, `clean`: `[batch, channels, height, width]`.
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection;
 
     /// Side of the square images the model takes; smaller images are padded to it.
     fn input_size(&self) -> usize;
@@ -72,8 +83,8 @@ impl AnyDetector {
 }
 
 impl Detector for AnyDetector {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        self.inner().detect(x)
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.inner().detect_from(input, clean)
     }
 
     fn input_size(&self) -> usize {
@@ -87,6 +98,63 @@ impl Detector for AnyDetector {
     fn fitted_statistics(&self) -> Option<&Hotelling> {
         self.inner().fitted_statistics()
     }
+}
+
+/// A detector fed the way it was trained: its inputs scaled by the run's
+/// [`Normalisation`] (e.g. standardised), its reconstructions and difference maps still
+/// compared with the [0, 1] images.
+#[derive(Debug, Clone, Copy)]
+pub struct Normalised<'a, D> {
+    detector: &'a D,
+    normalisation: &'a Normalisation,
+}
+
+impl<'a, D: Detector> Normalised<'a, D> {
+    /// `detector` with its inputs scaled by `normalisation` (whose channel count must be
+    /// the detector's, as a checkpoint checks on loading).
+    pub fn new(detector: &'a D, normalisation: &'a Normalisation) -> Self {
+        Self {
+            detector,
+            normalisation,
+        }
+    }
+}
+
+impl<D: Detector> Detector for Normalised<'_, D> {
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.detector
+            .detect_from(normalise(self.normalisation, input), clean)
+    }
+
+    fn input_size(&self) -> usize {
+        self.detector.input_size()
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        self.detector.score_kind()
+    }
+
+    fn fitted_statistics(&self) -> Option<&Hotelling> {
+        self.detector.fitted_statistics()
+    }
+}
+
+/// `normalisation` applied to a batch on its device (what [`Normalisation::apply`] does
+/// to images on the CPU).
+///
+/// # Shapes
+/// `x`: `[batch, channels, h, w]` with as many channels as `normalisation` has statistics.
+pub fn normalise(normalisation: &Normalisation, x: Tensor<4>) -> Tensor<4> {
+    let Normalisation::Standardise { mean, std } = normalisation else {
+        return x;
+    };
+    let device = x.device();
+    let per_channel = |values: Vec<f32>| {
+        let c = values.len();
+        Tensor::<4>::from_data(TensorData::new(values, [1, c, 1, 1]), &device)
+    };
+    let std = std.iter().map(|s| s.max(MIN_STD)).collect();
+    (x - per_channel(mean.clone())) / per_channel(std)
 }
 
 /// Scores `images` in batches of `batch_size`, reading each batch back before the next.
@@ -107,4 +175,41 @@ pub async fn score_images(
         start = end;
     }
     Ok(scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tensor_normalisation_matches_the_cpu_one() {
+        let device = Device::flex();
+        // Two RGB 1x2 images with different statistics per channel.
+        let images = Images::new(
+            vec![0.1, 0.9, 0.3, 0.0, 0.6, 0.2, 0.8, 1.0, 0.4, 0.5, 0.7, 0.35],
+            2,
+            3,
+            1,
+            2,
+        )
+        .unwrap();
+        let norm = Normalisation::fit_standardise(&images).unwrap();
+        let on_device = normalise(&norm, images.tensor(0, 2, &device))
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let on_cpu = norm.apply(&images).unwrap();
+        for (d, c) in on_device.iter().zip(on_cpu.pixels()) {
+            assert!(
+                (d - c).abs() < 1e-5,
+                "{on_device:?} != {:?}",
+                on_cpu.pixels()
+            );
+        }
+        let unchanged = normalise(&Normalisation::UnitRange, images.tensor(0, 2, &device));
+        assert_eq!(
+            unchanged.into_data().try_into_vec::<f32>().unwrap(),
+            images.pixels()
+        );
+    }
 }

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{corrupt, Images, PseudoAnomalies};
+use crate::data::{corrupt, Images, Normalisation, PseudoAnomalies};
 use crate::detector::Detector;
 use crate::score::{read_scalar, ReadError};
 
@@ -34,14 +34,20 @@ pub struct TrainingConfig {
     /// the clean images as targets. `None`: inputs are the clean images.
     #[config(default = "None")]
     pub pseudo_anomalies: Option<PseudoAnomalies>,
+    /// How inputs are scaled before the model sees them (fitted on the training images by
+    /// the caller, e.g. [`Normalisation::fit_standardise`]); targets stay in [0, 1].
+    #[config(default = "Normalisation::UnitRange")]
+    pub normalisation: Normalisation,
 }
 
 /// Training images as batches of (input, target) tensors: the target is the clean image,
-/// the input has pseudo-anomalies drawn on it when the run asks for them.
+/// the input has pseudo-anomalies drawn on it when the run asks for them and is scaled by
+/// the run's normalisation.
 #[derive(Debug, Clone)]
 pub struct BatchSource {
     images: Images,
     pseudo_anomalies: Option<PseudoAnomalies>,
+    normalisation: Normalisation,
     rng: ChaCha8Rng,
 }
 
@@ -51,6 +57,7 @@ impl BatchSource {
         Self {
             images: images.padded_to(side).into_owned(),
             pseudo_anomalies: training.pseudo_anomalies.clone(),
+            normalisation: training.normalisation.clone(),
             // Its own stream, so that turning defects on does not change the batch order.
             rng: ChaCha8Rng::seed_from_u64(training.seed ^ 0x5eed_def3c7),
         }
@@ -61,6 +68,11 @@ impl BatchSource {
         &self.images
     }
 
+    /// The images as the model's inputs: padded and normalised, without defects.
+    pub fn inputs(&self) -> Result<Images, ReadError> {
+        Ok(self.normalisation.apply(&self.images)?)
+    }
+
     /// (input, target) of the images at `indices`, each `[b, c, side, side]` on `device`.
     pub fn batch(
         &mut self,
@@ -69,14 +81,13 @@ impl BatchSource {
     ) -> Result<(Tensor<4>, Tensor<4>), ReadError> {
         let clean = self.images.select(indices);
         let target = clean.tensor(0, clean.len(), device);
-        let input = match &self.pseudo_anomalies {
-            Some(config) => {
-                let (corrupted, _) = corrupt(&clean, config, &mut self.rng)?;
-                corrupted.tensor(0, corrupted.len(), device)
-            }
-            None => target.clone(),
+        let input = match (&self.pseudo_anomalies, &self.normalisation) {
+            (None, Normalisation::UnitRange) => return Ok((target.clone(), target)),
+            (Some(config), _) => corrupt(&clean, config, &mut self.rng)?.0,
+            (None, _) => clean,
         };
-        Ok((input, target))
+        let input = self.normalisation.apply(&input)?;
+        Ok((input.tensor(0, input.len(), device), target))
     }
 }
 
@@ -342,6 +353,24 @@ mod tests {
         for image in input.chunks(64) {
             assert!(image.contains(&0.0), "every input has its cut-out");
         }
+    }
+
+    #[test]
+    fn standardised_inputs_keep_clean_targets() {
+        use burn::tensor::Device;
+        let device = Device::flex();
+        // Two 2x2 images of 0s and 1s -> mean 0.5, deviation 0.5.
+        let pixels = vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+        let images = Images::new(pixels.clone(), 2, 1, 2, 2).unwrap();
+        let norm = Normalisation::fit_standardise(&images).unwrap();
+        let config = TrainingConfig::new().with_normalisation(norm);
+        let mut source = BatchSource::new(&images, 2, &config);
+        let read = |t: Tensor<4>| t.into_data().try_into_vec::<f32>().unwrap();
+        let (input, target) = source.batch(&[0, 1], &device).unwrap();
+        let standardised = [-1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0];
+        assert_eq!(read(input), standardised);
+        assert_eq!(read(target), pixels);
+        assert_eq!(source.inputs().unwrap().pixels(), standardised);
     }
 
     #[test]

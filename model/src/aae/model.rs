@@ -216,10 +216,10 @@ impl Aae {
 }
 
 impl Detector for Aae {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let z = self.encode(x.clone());
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let z = self.encode(input);
         let reconstruction = self.decode(z.clone());
-        Detection::from_reconstruction(x, reconstruction).with_model_score(self.t2(z))
+        Detection::from_reconstruction(clean, reconstruction).with_model_score(self.t2(z))
     }
 
     fn input_size(&self) -> usize {

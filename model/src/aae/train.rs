@@ -8,6 +8,7 @@ use burn::tensor::{Device, Distribution, Tensor};
 
 use super::model::{Aae, AaeConfig, LatentDiscriminator};
 use crate::data::Images;
+use crate::detector::normalise;
 use crate::gan;
 use crate::hotelling::Hotelling;
 use crate::score::{read_scalar, read_vec, ReadError};
@@ -91,7 +92,12 @@ impl AaeTrainer {
         let indices: Vec<usize> = (0..take).map(|i| (self.next_anomaly + i) % n).collect();
         self.next_anomaly = (self.next_anomaly + take) % n;
         let selected = self.anomalies.select(&indices);
-        Some(selected.tensor(0, take, &self.device))
+        // Inputs like the normal images': normalised as the run asks.
+        let normalisation = &self.config.training.normalisation;
+        Some(normalise(
+            normalisation,
+            selected.tensor(0, take, &self.device),
+        ))
     }
 }
 
@@ -176,7 +182,7 @@ impl Trainer for AaeTrainer {
 
     /// The autoencoder with T² fitted on the latents of the normal training images.
     async fn finish(self) -> Result<Option<Aae>, ReadError> {
-        let images = self.source.images().clone();
+        let images = self.source.inputs()?;
         // The trained model is in inference mode: it runs on the device without autodiff.
         let device = self.device.clone().without_autodiff();
         let Some(model) = self.into_model() else {

@@ -93,16 +93,17 @@ impl AnoGan {
         )
     }
 
-    /// Runs the search: Adam on `z`, each image's latent moved by its own loss only.
+    /// Runs the search from `start`: Adam on `z`, each image's latent moved by its own loss
+    /// only.
     ///
     /// # Shapes
-    /// `x`: `[b, c, s, s]` in [-1, 1] -> the found `z` `[b, nz]`
-    fn search(&self, x: Tensor<4>, real_features: Tensor<4>) -> Tensor<2> {
+    /// `start`: `[b, nz]`; `x`: `[b, c, s, s]` in [-1, 1] -> the found `z` `[b, nz]`
+    fn search(&self, start: Tensor<2>, x: Tensor<4>, real_features: Tensor<4>) -> Tensor<2> {
         // Only `z` takes part in autodiff: the weights on the plain device act as constants,
         // and freezing keeps batch norm on its running statistics (an autodiff input would
         // otherwise switch a freshly loaded layer to batch statistics and update them).
         let frozen = self.clone().freeze();
-        let mut z = frozen.generator.encode(x.clone()).detach();
+        let mut z = start;
         let (x, real_features) = (x.autodiff(), real_features.autodiff());
         let mut m = z.zeros_like();
         let mut v = z.zeros_like();
@@ -125,13 +126,15 @@ impl AnoGan {
 }
 
 impl Detector for AnoGan {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let input = to_model_range(x.clone());
-        let (_, real_features) = self.discriminator.forward(input.clone());
-        let z = self.search(input.clone(), real_features.clone());
-        let (score, generated) = self.loss(input, real_features, z);
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        // The search starts from the encoding of the input and fits the clean image.
+        let start = self.generator.encode(to_model_range(input)).detach();
+        let x = to_model_range(clean.clone());
+        let (_, real_features) = self.discriminator.forward(x.clone());
+        let z = self.search(start, x.clone(), real_features.clone());
+        let (score, generated) = self.loss(x, real_features, z);
         let reconstruction = generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        Detection::from_reconstruction(x, reconstruction).with_model_score(score)
+        Detection::from_reconstruction(clean, reconstruction).with_model_score(score)
     }
 
     fn input_size(&self) -> usize {

@@ -11,10 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
 use kizu_model::data::{
-    Images, Mnist, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies, BUNDLED_IMAGES_FILE,
+    Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies, BUNDLED_IMAGES_FILE,
     BUNDLED_LABELS_FILE,
 };
-use kizu_model::detector::{score_images, AnyDetector, Detector};
+use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
 use kizu_model::eval::{evaluate, Evaluation};
 use kizu_model::metrics::average_precision;
 use kizu_model::score::ScoreKind;
@@ -60,8 +60,8 @@ enum Command {
         /// Folder for `scores.csv` and the difference maps (created if missing).
         #[arg(long)]
         out: PathBuf,
-        /// CPU backend.
-        #[arg(long, value_enum, default_value_t = Backend::Flex)]
+        /// Backend to score on.
+        #[arg(long, value_enum, default_value_t = Backend::Auto)]
         backend: Backend,
     },
     /// Train and score on each backend; print images/s and AUC.
@@ -69,7 +69,7 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
         /// Backends to measure.
-        #[arg(long, value_enum, num_args = 1.., default_values = ["flex", "ndarray"])]
+        #[arg(long, value_enum, num_args = 1.., default_values = ["auto"])]
         backends: Vec<Backend>,
     },
 }
@@ -107,6 +107,17 @@ struct RunArgs {
     /// Keep at most this many training images (0: all).
     #[arg(long, default_value_t = 0)]
     max_train: usize,
+    /// Side the images are resized to (MNIST's is 28); models that cannot be built for it
+    /// take the next size up, the images padded.
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(u16).range(1..=64))]
+    input_size: u16,
+    /// Image channels: 1 (grayscale) or 3 (RGB; gray images are repeated into 3 planes).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    channels: u8,
+    /// Standardise the inputs (mean 0, variance 1 per channel, fitted on the training
+    /// images and stored in the checkpoint) instead of feeding pixels in [0, 1].
+    #[arg(long)]
+    standardise: bool,
     /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
     #[arg(long, default_value_t = 0.0)]
     labelled_anomalies: f64,
@@ -117,25 +128,59 @@ struct RunArgs {
     #[arg(long, value_enum)]
     score: Option<ScoreKind>,
     /// Backend for `train` and `eval`.
-    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
 }
 
-#[derive(Clone, Copy, ValueEnum, Debug)]
+#[derive(Clone, Copy, ValueEnum, Debug, PartialEq, Eq)]
 enum Backend {
-    /// Burn's flex CPU backend (the default: ~40x faster conv gradients than ndarray).
+    /// The GPU where the tool was built with one (`gpu` feature) and the machine has a
+    /// hardware adapter; flex otherwise.
+    Auto,
+    /// Burn's flex CPU backend (~40x faster conv gradients than ndarray).
     Flex,
     /// Burn's ndarray CPU backend.
     Ndarray,
+    /// Burn's wgpu GPU backend (Vulkan where the machine has it).
+    #[cfg(feature = "gpu")]
+    Gpu,
 }
 
 impl Backend {
-    fn device(self) -> Device {
+    /// The device this backend runs on, and the backend actually chosen (for `Auto`).
+    fn device(self) -> Result<(Device, Backend), AnyError> {
         match self {
-            Self::Flex => Device::flex(),
-            Self::Ndarray => Device::ndarray(),
+            Self::Auto => Ok(auto_device()),
+            Self::Flex => Ok((Device::flex(), self)),
+            Self::Ndarray => Ok((Device::ndarray(), self)),
+            #[cfg(feature = "gpu")]
+            Self::Gpu => Ok((gpu_device()?, self)),
         }
     }
+}
+
+/// The GPU if there is a hardware one, else flex; says which on stderr.
+fn auto_device() -> (Device, Backend) {
+    #[cfg(feature = "gpu")]
+    match gpu_device() {
+        Ok(device) => return (device, Backend::Gpu),
+        Err(e) => eprintln!("no GPU ({e}); training on the CPU (flex)"),
+    }
+    (Device::flex(), Backend::Flex)
+}
+
+/// Burn's wgpu device on a hardware adapter; an error for none or a software one (a
+/// software rasteriser trains slower than flex).
+#[cfg(feature = "gpu")]
+fn gpu_device() -> Result<Device, AnyError> {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    let (device, setup) = Device::wgpu_options().init_with_setup()?;
+    let info = setup.adapter.get_info();
+    if info.device_type == DeviceType::Cpu {
+        return Err(format!("adapter {} is a software one", info.name).into());
+    }
+    eprintln!("GPU: {} ({:?})", info.name, info.backend);
+    Ok(device)
 }
 
 impl RunArgs {
@@ -190,7 +235,9 @@ fn load_split(run: &RunArgs, digit: u8) -> Result<Split, AnyError> {
         let path = run.data.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
+    let mut mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
+    let side = usize::from(run.input_size);
+    mnist.images = mnist.images.resized(side, side)?.to_channels(usize::from(run.channels))?;
     let max_train = if run.max_train > 0 {
         run.max_train
     } else {
@@ -200,7 +247,7 @@ fn load_split(run: &RunArgs, digit: u8) -> Result<Split, AnyError> {
         let split = OverlaySplit::new(&mnist, run.seed)?.truncated(max_train, usize::MAX);
         return Ok(Split {
             protocol: Box::new(split),
-            labelled: Images::new(Vec::new(), 0, 1, 28, 28)?,
+            labelled: Images::new(Vec::new(), 0, usize::from(run.channels), side, side)?,
         });
     }
     let mut split = OneClassSplit::new(&mnist, digit, run.seed)?.truncated(max_train, usize::MAX);
@@ -233,9 +280,25 @@ struct Trained {
     seconds: f64,
 }
 
+impl Trained {
+    /// The model fed as it was trained (its inputs normalised).
+    fn detector(&self) -> Normalised<'_, AnyDetector> {
+        Normalised::new(&self.model, &self.training.normalisation)
+    }
+}
+
 fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyError> {
-    let config = run.model.config(run.scale);
+    let config = run
+        .model
+        .config(run.scale)
+        .for_input(usize::from(run.input_size), usize::from(run.channels))?;
+    let normalisation = if run.standardise {
+        Normalisation::fit_standardise(data.protocol.train())?
+    } else {
+        Normalisation::UnitRange
+    };
     let training = TrainingConfig::new()
+        .with_normalisation(normalisation)
         .with_epochs(run.epochs)
         .with_batch_size(run.batch_size)
         .with_learning_rate(run.learning_rate.unwrap_or(run.model.learning_rate()))
@@ -276,7 +339,7 @@ fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyErr
 }
 
 fn evaluate_model(
-    model: &AnyDetector,
+    model: &impl Detector,
     split: &dyn Protocol,
     score: Option<ScoreKind>,
     device: &Device,
@@ -303,9 +366,9 @@ fn evaluate_model(
 
 fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
     let data = load_split(run, run.digit)?;
-    let device = run.backend.device();
+    let (device, _) = run.backend.device()?;
     let trained = train(run, &data, &device)?;
-    let evaluation = evaluate_model(&trained.model, data.protocol.as_ref(), run.score, &device)?;
+    let evaluation = evaluate_model(&trained.detector(), data.protocol.as_ref(), run.score, &device)?;
     let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
@@ -337,7 +400,7 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
 }
 
 fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
-    let device = run.backend.device();
+    let (device, _) = run.backend.device()?;
     // The overlay protocol has no held-out digit: one run.
     let digits = if run.protocol == ProtocolArg::Overlay {
         &digits[..1.min(digits.len())]
@@ -351,7 +414,7 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
         let data = load_split(run, digit)?;
         let trained = train(run, &data, &device)?;
         let evaluation =
-            evaluate_model(&trained.model, data.protocol.as_ref(), run.score, &device)?;
+            evaluate_model(&trained.detector(), data.protocol.as_ref(), run.score, &device)?;
         let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
         let label = run.protocol_label(digit);
         eprintln!(
@@ -391,8 +454,9 @@ fn score_command(
 ) -> Result<(), AnyError> {
     let bytes = std::fs::read(checkpoint).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes)?;
-    let device = backend.device();
+    let (device, _) = backend.device()?;
     let model = checkpoint.detector(&device)?;
+    let model = Normalised::new(&model, checkpoint.meta.normalisation());
     let (size, channels) = (checkpoint.meta.input_size, checkpoint.meta.channels);
     std::fs::create_dir_all(out)?;
     let mut paths: Vec<PathBuf> = std::fs::read_dir(folder)?
@@ -478,17 +542,17 @@ fn load_image(path: &Path, size: usize, channels: usize) -> Result<Images, AnyEr
 fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     let data = load_split(run, run.digit)?;
     let split = data.protocol.as_ref();
-    let device = backend.device();
+    let (device, backend) = backend.device()?;
     let trained = train(run, &data, &device)?;
     let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
 
     // Warm up once, then time scoring of the whole test set.
-    read_sync(score_images(&trained.model, split.test(), 256, &device))?;
+    read_sync(score_images(&trained.detector(), split.test(), 256, &device))?;
     let started = Instant::now();
-    read_sync(score_images(&trained.model, split.test(), 256, &device))?;
+    read_sync(score_images(&trained.detector(), split.test(), 256, &device))?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
-    let evaluation = evaluate_model(&trained.model, split, run.score, &device)?;
+    let evaluation = evaluate_model(&trained.detector(), split, run.score, &device)?;
     println!(
         "{} on {backend:?}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
         run.model,

@@ -210,9 +210,9 @@ impl ConvAutoencoder {
 impl Detector for ConvAutoencoder {
     /// Reconstructs from the latent mean, so scores are deterministic; the VAE adds its
     /// `MSE + beta * KL / pixels` score.
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let (mu, sigma) = self.encode_distribution(x.clone());
-        vae::autoencoder_detection(x, mu, sigma, |z| self.decode(z), self.kl_weight)
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let (mu, sigma) = self.encode_distribution(input);
+        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 
     fn input_size(&self) -> usize {

@@ -132,9 +132,9 @@ impl SelfSupervised for FcAutoencoder {
 
 impl Detector for FcAutoencoder {
     /// Reconstructs from the latent mean so scores are deterministic.
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let (mu, sigma) = self.encode(x.clone());
-        vae::autoencoder_detection(x, mu, sigma, |z| self.decode(z), self.kl_weight)
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let (mu, sigma) = self.encode(input);
+        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 
     fn input_size(&self) -> usize {

@@ -289,10 +289,10 @@ pub(crate) fn to_model_range(x: Tensor<4>) -> Tensor<4> {
 }
 
 impl Detector for Ganomaly {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let out = self.generate(to_model_range(x.clone()));
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let out = self.generate(to_model_range(input));
         let reconstruction = out.generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        Detection::from_reconstruction(x, reconstruction)
+        Detection::from_reconstruction(clean, reconstruction)
             .with_model_score(latent_distance(out.latent, out.latent_of_generated))
     }
 

@@ -122,9 +122,9 @@ impl LstmAutoencoder {
 }
 
 impl Detector for LstmAutoencoder {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let (reconstruction, _) = self.forward(x.clone());
-        Detection::from_reconstruction(x, reconstruction)
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let (reconstruction, _) = self.forward(input);
+        Detection::from_reconstruction(clean, reconstruction)
     }
 
     fn input_size(&self) -> usize {

@@ -199,13 +199,13 @@ impl SkipGanomaly {
 }
 
 impl Detector for SkipGanomaly {
-    fn detect(&self, x: Tensor<4>) -> Detection {
-        let input = to_model_range(x.clone());
-        let generated = self.generator.forward(input.clone());
-        let (_, real) = self.discriminator.forward(input);
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let generated = self.generator.forward(to_model_range(input));
+        // The discriminator was trained on clean images in the model's range.
+        let (_, real) = self.discriminator.forward(to_model_range(clean.clone()));
         let (_, fake) = self.discriminator.forward(generated.clone());
         let reconstruction = generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        let detection = Detection::from_reconstruction(x, reconstruction);
+        let detection = Detection::from_reconstruction(clean, reconstruction);
         // The residual is the mean of the difference map the detection already holds.
         let residual = per_image_mean(detection.difference.clone());
         let feature = per_image_mean((real - fake).square());
