@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
 use kizu_model::data::{
-    Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies, BUNDLED_IMAGES_FILE,
-    BUNDLED_LABELS_FILE,
+    Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
+    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE,
 };
 use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
 use kizu_model::eval::{evaluate, Evaluation};
@@ -237,7 +237,10 @@ fn load_split(run: &RunArgs, digit: u8) -> Result<Split, AnyError> {
     };
     let mut mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
     let side = usize::from(run.input_size);
-    mnist.images = mnist.images.resized(side, side)?.to_channels(usize::from(run.channels))?;
+    mnist.images = mnist
+        .images
+        .resized(side, side)?
+        .to_channels(usize::from(run.channels))?;
     let max_train = if run.max_train > 0 {
         run.max_train
     } else {
@@ -368,7 +371,12 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
     let data = load_split(run, run.digit)?;
     let (device, _) = run.backend.device()?;
     let trained = train(run, &data, &device)?;
-    let evaluation = evaluate_model(&trained.detector(), data.protocol.as_ref(), run.score, &device)?;
+    let evaluation = evaluate_model(
+        &trained.detector(),
+        data.protocol.as_ref(),
+        run.score,
+        &device,
+    )?;
     let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
@@ -413,8 +421,12 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     for &digit in digits {
         let data = load_split(run, digit)?;
         let trained = train(run, &data, &device)?;
-        let evaluation =
-            evaluate_model(&trained.detector(), data.protocol.as_ref(), run.score, &device)?;
+        let evaluation = evaluate_model(
+            &trained.detector(),
+            data.protocol.as_ref(),
+            run.score,
+            &device,
+        )?;
         let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
         let label = run.protocol_label(digit);
         eprintln!(
@@ -547,9 +559,19 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
 
     // Warm up once, then time scoring of the whole test set.
-    read_sync(score_images(&trained.detector(), split.test(), 256, &device))?;
+    read_sync(score_images(
+        &trained.detector(),
+        split.test(),
+        256,
+        &device,
+    ))?;
     let started = Instant::now();
-    read_sync(score_images(&trained.detector(), split.test(), 256, &device))?;
+    read_sync(score_images(
+        &trained.detector(),
+        split.test(),
+        256,
+        &device,
+    ))?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
     let evaluation = evaluate_model(&trained.detector(), split, run.score, &device)?;

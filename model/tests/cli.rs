@@ -1,0 +1,111 @@
+//! The `kizu` binary end to end: train with the input options (64x64 RGB, standardised),
+//! then score a folder with the checkpoint it wrote, a bad file among the images.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kizu_model::checkpoint::Checkpoint;
+use kizu_model::data::Normalisation;
+
+fn kizu(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kizu"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "kizu {args:?} failed: {stderr}");
+    format!("{}{stderr}", String::from_utf8_lossy(&out.stdout))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kizu-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn train_rgb_64_standardised_then_score_a_folder() {
+    let dir = scratch("rgb64");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let checkpoint = dir.join("conv-ae.kizu");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let report = kizu(&[
+        "train",
+        "--model",
+        "conv-ae",
+        "--input-size",
+        "64",
+        "--channels",
+        "3",
+        "--standardise",
+        "--max-train",
+        "128",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+        "--data",
+        &path(&data),
+        "--out",
+        &path(&checkpoint),
+    ]);
+    assert!(report.contains("AUC"), "{report}");
+
+    let loaded = Checkpoint::from_bytes(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!((loaded.meta.input_size, loaded.meta.channels), (64, 3));
+    let Normalisation::Standardise { mean, std } = loaded.meta.normalisation() else {
+        panic!("not standardised: {:?}", loaded.meta.normalisation());
+    };
+    // Gray digits repeated into RGB: the three planes have MNIST's statistics.
+    assert_eq!(mean.len(), 3);
+    assert!(mean.iter().all(|m| (0.05..0.25).contains(m)), "{mean:?}");
+    assert!(std.iter().all(|s| (0.2..0.45).contains(s)), "{std:?}");
+
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let stroke: Vec<u8> = (0..40 * 30)
+        .flat_map(|i| {
+            let on = (i % 40) / 8 == 2;
+            if on {
+                [255, 255, 255]
+            } else {
+                [0, 0, 0]
+            }
+        })
+        .collect();
+    image::save_buffer(
+        images.join("one.png"),
+        &stroke,
+        40,
+        30,
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    std::fs::write(images.join("broken.png"), b"not a png").unwrap();
+    let scores = dir.join("scores");
+    let report = kizu(&[
+        "score",
+        "--checkpoint",
+        &path(&checkpoint),
+        "--images",
+        &path(&images),
+        "--out",
+        &path(&scores),
+        "--backend",
+        "flex",
+    ]);
+    assert!(
+        report.contains("(1 skipped)") && report.contains("broken.png"),
+        "{report}"
+    );
+    let csv = std::fs::read_to_string(scores.join("scores.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    let score: f32 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
+    assert!(score.is_finite() && score >= 0.0, "{csv}");
+    let map = image::open(scores.join("one.png.difference.png")).unwrap();
+    assert_eq!((map.width(), map.height()), (64, 64));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
