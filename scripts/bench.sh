@@ -18,6 +18,14 @@ done
 log "native speed: conv AE on both CPU backends"
 "$kizu" bench --model conv-ae --epochs 1 --backends flex ndarray
 
+log "training options: standardised inputs, 64x64, RGB (compact, 1 epoch, digit 0, flex)"
+for model in conv-ae ganomaly; do
+  for options in "" "--standardise" "--input-size 64" "--channels 3"; do
+    # shellcheck disable=SC2086 # the options are words
+    "$kizu" bench --model "$model" --scale compact --epochs 1 --backends flex $options
+  done
+done
+
 log "GANomaly at the reference size (nz 100, 64 features), Burn flex vs PyTorch, 1 epoch"
 "$kizu" bench --model ganomaly --scale reference --epochs 1 --backends flex
 venv="$HOME/.cache/kizu/torch-venv"

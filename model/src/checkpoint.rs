@@ -146,12 +146,24 @@ pub struct CheckpointMeta {
     /// Hotelling's T² statistics of the training latents, for models scored by T².
     #[serde(default)]
     pub hotelling: Option<Hotelling>,
+    /// Side the training images were resized to before padding to `input_size` (e.g. 28
+    /// for a 32-pixel GANomaly); `None`: `input_size`.
+    #[serde(default)]
+    pub image_size: Option<usize>,
 }
 
 impl CheckpointMeta {
     /// How the model's inputs are scaled (what it was trained with).
     pub fn normalisation(&self) -> &Normalisation {
         &self.training.config.normalisation
+    }
+
+    /// Side new images are resized to before they are padded to `input_size`, as the
+    /// training images were.
+    pub fn image_size(&self) -> usize {
+        self.image_size
+            .unwrap_or(self.input_size)
+            .min(self.input_size)
     }
 }
 
@@ -228,6 +240,7 @@ impl Checkpoint {
                 threshold,
                 training,
                 hotelling: model.fitted_statistics().cloned(),
+                image_size: None,
             },
             weights: weights.to_vec(),
         })

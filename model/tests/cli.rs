@@ -109,3 +109,57 @@ fn train_rgb_64_standardised_then_score_a_folder() {
     assert_eq!((map.width(), map.height()), (64, 64));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_padded_model_scores_new_images_at_the_training_scale() {
+    let dir = scratch("padded");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let checkpoint = dir.join("ganomaly.kizu");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    kizu(&[
+        "train",
+        "--model",
+        "ganomaly",
+        "--scale",
+        "compact",
+        "--max-train",
+        "64",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+        "--data",
+        &path(&data),
+        "--out",
+        &path(&checkpoint),
+    ]);
+    // MNIST's 28-pixel digits were padded to GANomaly's 32: new images are too.
+    let loaded = Checkpoint::from_bytes(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!((loaded.meta.input_size, loaded.meta.image_size()), (32, 28));
+
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    image::save_buffer(
+        images.join("white.png"),
+        &[255u8; 20 * 20],
+        20,
+        20,
+        image::ExtendedColorType::L8,
+    )
+    .unwrap();
+    let scores = dir.join("scores");
+    kizu(&[
+        "score",
+        "--checkpoint",
+        &path(&checkpoint),
+        "--images",
+        &path(&images),
+        "--out",
+        &path(&scores),
+        "--backend",
+        "flex",
+    ]);
+    let map = image::open(scores.join("white.png.difference.png")).unwrap();
+    assert_eq!((map.width(), map.height()), (32, 32));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -288,6 +288,26 @@ impl Trained {
     fn detector(&self) -> Normalised<'_, AnyDetector> {
         Normalised::new(&self.model, &self.training.normalisation)
     }
+
+    /// "32x32x1 input" or "64x64x3 standardised input", for reports.
+    fn input_label(&self) -> String {
+        let (size, channels) = (self.config.input_size(), self.config.channels());
+        let scaling = match self.training.normalisation {
+            Normalisation::UnitRange => "",
+            Normalisation::Standardise { .. } => " standardised",
+        };
+        format!("{size}x{size}x{channels}{scaling} input")
+    }
+
+    /// Scores `split` with the model and summarises it (see [`evaluate_model`]).
+    fn evaluate(
+        &self,
+        split: &dyn Protocol,
+        score: Option<ScoreKind>,
+        device: &Device,
+    ) -> Result<Evaluation, AnyError> {
+        evaluate_model(&self.detector(), split, score, device)
+    }
 }
 
 fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyError> {
@@ -371,12 +391,7 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
     let data = load_split(run, run.digit)?;
     let (device, _) = run.backend.device()?;
     let trained = train(run, &data, &device)?;
-    let evaluation = evaluate_model(
-        &trained.detector(),
-        data.protocol.as_ref(),
-        run.score,
-        &device,
-    )?;
+    let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
     let threshold = evaluation.thresholds[0];
     let record = TrainingRecord {
         config: trained.training.clone(),
@@ -385,13 +400,15 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
         train_images: data.protocol.train().len(),
         final_loss: trained.final_loss,
     };
-    let checkpoint = Checkpoint::from_detector(
+    let mut checkpoint = Checkpoint::from_detector(
         &trained.model,
         trained.config.clone(),
         evaluation.score_kind,
         threshold,
         record,
     )?;
+    // So that `score` brings new images to the training images' scale, padding included.
+    checkpoint.meta.image_size = Some(usize::from(run.input_size));
     let bytes = checkpoint.to_bytes()?;
     std::fs::write(out, &bytes)?;
     println!(
@@ -421,12 +438,7 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     for &digit in digits {
         let data = load_split(run, digit)?;
         let trained = train(run, &data, &device)?;
-        let evaluation = evaluate_model(
-            &trained.detector(),
-            data.protocol.as_ref(),
-            run.score,
-            &device,
-        )?;
+        let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
         let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
         let label = run.protocol_label(digit);
         eprintln!(
@@ -482,8 +494,8 @@ fn score_command(
     for path in &paths {
         bar.inc(1);
         // A bad file is reported and skipped: it never stops the batch.
-        let image = match load_image(path, size, channels) {
-            Ok(image) => image,
+        let image = match load_image(path, checkpoint.meta.image_size(), channels) {
+            Ok(image) => image.padded_to(size).into_owned(),
             Err(e) => {
                 bar.suspend(|| eprintln!("skipped {}: {e}", path.display()));
                 skipped += 1;
@@ -574,10 +586,11 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     ))?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
-    let evaluation = evaluate_model(&trained.detector(), split, run.score, &device)?;
+    let evaluation = trained.evaluate(split, run.score, &device)?;
     println!(
-        "{} on {backend:?}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
+        "{} on {backend:?}, {}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
         run.model,
+        trained.input_label(),
         split.train().len(),
         run.epochs,
         run.batch_size,
