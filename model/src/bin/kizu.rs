@@ -281,6 +281,9 @@ struct Trained {
     steps: usize,
     final_loss: Option<f32>,
     seconds: f64,
+    /// Time to the end of the first epoch, which carries the warm-up (kernel compilation
+    /// and autotuning on a GPU).
+    first_epoch_seconds: f64,
 }
 
 impl Trained {
@@ -341,9 +344,13 @@ fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyErr
     let started = Instant::now();
     let mut final_loss = None;
     let mut steps = 0;
+    let mut first_epoch_seconds = 0.0;
     while let Some(step) = read_sync(trainer.step())? {
         let (name, loss) = step.losses[0];
         steps = step.progress.step;
+        if step.progress.epoch == 0 {
+            first_epoch_seconds = started.elapsed().as_secs_f64();
+        }
         final_loss = Some(loss);
         bar.set_message(format!("{name} {loss:.5}"));
         bar.inc(1);
@@ -358,6 +365,7 @@ fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyErr
         steps,
         final_loss,
         seconds,
+        first_epoch_seconds,
     })
 }
 
@@ -569,6 +577,11 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     let (device, backend) = backend.device()?;
     let trained = train(run, &data, &device)?;
     let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
+    // Past the first epoch: the speed once kernels are compiled and tuned.
+    let later_rate = (run.epochs > 1).then(|| {
+        (split.train().len() * (run.epochs - 1)) as f64
+            / (trained.seconds - trained.first_epoch_seconds)
+    });
 
     // Warm up once, then time scoring of the whole test set.
     read_sync(score_images(
@@ -588,9 +601,10 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
 
     let evaluation = trained.evaluate(split, run.score, &device)?;
     println!(
-        "{} on {backend:?}, {}: train {train_rate:.0} img/s ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
+        "{} on {backend:?}, {}: train {train_rate:.0} img/s{} ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
         run.model,
         trained.input_label(),
+        later_rate.map_or(String::new(), |r| format!(", {r:.0} after the first epoch")),
         split.train().len(),
         run.epochs,
         run.batch_size,
