@@ -18,6 +18,22 @@ fn kizu(args: &[&str]) -> String {
     format!("{}{stderr}", String::from_utf8_lossy(&out.stdout))
 }
 
+/// `kizu score` of the folder `images` with `checkpoint` into `out`; what it printed.
+fn score_folder(checkpoint: &Path, images: &Path, out: &Path) -> String {
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    kizu(&[
+        "score",
+        "--checkpoint",
+        &path(checkpoint),
+        "--images",
+        &path(images),
+        "--out",
+        &path(out),
+        "--backend",
+        "flex",
+    ])
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kizu-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -85,17 +101,7 @@ fn train_rgb_64_standardised_then_score_a_folder() {
     .unwrap();
     std::fs::write(images.join("broken.png"), b"not a png").unwrap();
     let scores = dir.join("scores");
-    let report = kizu(&[
-        "score",
-        "--checkpoint",
-        &path(&checkpoint),
-        "--images",
-        &path(&images),
-        "--out",
-        &path(&scores),
-        "--backend",
-        "flex",
-    ]);
+    let report = score_folder(&checkpoint, &images, &scores);
     assert!(
         report.contains("(1 skipped)") && report.contains("broken.png"),
         "{report}"
@@ -148,17 +154,7 @@ fn a_padded_model_scores_new_images_at_the_training_scale() {
     )
     .unwrap();
     let scores = dir.join("scores");
-    kizu(&[
-        "score",
-        "--checkpoint",
-        &path(&checkpoint),
-        "--images",
-        &path(&images),
-        "--out",
-        &path(&scores),
-        "--backend",
-        "flex",
-    ]);
+    score_folder(&checkpoint, &images, &scores);
     let map = image::open(scores.join("white.png.difference.png")).unwrap();
     assert_eq!((map.width(), map.height()), (32, 32));
     std::fs::remove_dir_all(&dir).unwrap();

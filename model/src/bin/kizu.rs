@@ -584,19 +584,17 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     });
 
     // Warm up once, then time scoring of the whole test set.
-    read_sync(score_images(
-        &trained.detector(),
-        split.test(),
-        256,
-        &device,
-    ))?;
+    let score = || {
+        read_sync(score_images(
+            &trained.detector(),
+            split.test(),
+            256,
+            &device,
+        ))
+    };
+    score()?;
     let started = Instant::now();
-    read_sync(score_images(
-        &trained.detector(),
-        split.test(),
-        256,
-        &device,
-    ))?;
+    score()?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
     let evaluation = trained.evaluate(split, run.score, &device)?;
