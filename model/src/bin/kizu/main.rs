@@ -1,0 +1,303 @@
+//! `kizu`: the native command-line tool: train any model into a checkpoint, evaluate it per
+//! held-out digit, score a folder of images, benchmark the backends.
+#![allow(deprecated)] // Device::ndarray() is deprecated in Burn 0.22; it is benchmarked on purpose.
+
+mod backend;
+mod run;
+mod score;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::read_sync;
+use clap::{Parser, Subcommand, ValueEnum};
+use kizu_model::checkpoint::{Checkpoint, TrainingRecord};
+use kizu_model::detector::score_images;
+use kizu_model::metrics::average_precision;
+use kizu_model::score::ScoreKind;
+use kizu_model::zoo::{ModelKind, Scale};
+
+use backend::Backend;
+use run::{load_split, train};
+use score::score_command;
+
+#[derive(Parser)]
+#[command(name = "kizu", version, about = "Kizu anomaly detection, natively")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model on the one-class MNIST protocol and write a checkpoint.
+    Train {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Where to write the checkpoint.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Train a model once per held-out digit and print its ROC AUC and average precision.
+    Eval {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Digits to hold out in turn.
+        #[arg(long, num_args = 1.., default_values_t = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])]
+        digits: Vec<u8>,
+    },
+    /// Score every image of a folder with a checkpoint: a CSV of scores and a PNG
+    /// difference map per image.
+    Score {
+        /// The checkpoint to score with.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Folder of PNG or JPEG images.
+        #[arg(long)]
+        images: PathBuf,
+        /// Folder for `scores.csv` and the difference maps (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Backend to score on.
+        #[arg(long, value_enum, default_value_t = Backend::Auto)]
+        backend: Backend,
+    },
+    /// Train and score on each backend; print images/s and AUC.
+    Bench {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Backends to measure.
+        #[arg(long, value_enum, num_args = 1.., default_values = ["auto"])]
+        backends: Vec<Backend>,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// The model to train.
+    #[arg(long, value_enum, default_value_t = ModelKind::ConvAutoencoder)]
+    model: ModelKind,
+    /// Reference sizes of the sources, or compact ones (what the browser trains).
+    #[arg(long, value_enum, default_value_t = Scale::Reference)]
+    scale: Scale,
+    /// The evaluation protocol.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::OneClass)]
+    protocol: ProtocolArg,
+    /// Train with pseudo-anomalies (seed 000): defects on half of each batch's inputs,
+    /// the clean images as targets.
+    #[arg(long)]
+    pseudo_anomalies: bool,
+    /// The digit treated as the anomaly (trained without it).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
+    digit: u8,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Adam learning rate; the model's own default if not given.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Seed of the split, the weights and the batch order.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Keep at most this many training images (0: all).
+    #[arg(long, default_value_t = 0)]
+    max_train: usize,
+    /// Side the images are resized to (MNIST's is 28); models that cannot be built for it
+    /// take the next size up, the images padded.
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(u16).range(1..=64))]
+    input_size: u16,
+    /// Image channels: 1 (grayscale) or 3 (RGB; gray images are repeated into 3 planes).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    channels: u8,
+    /// Standardise the inputs (mean 0, variance 1 per channel, fitted on the training
+    /// images and stored in the checkpoint) instead of feeding pixels in [0, 1].
+    #[arg(long)]
+    standardise: bool,
+    /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
+    #[arg(long, default_value_t = 0.0)]
+    labelled_anomalies: f64,
+    /// Folder with the bundled MNIST files.
+    #[arg(long, default_value = "public/data")]
+    data: PathBuf,
+    /// The score to judge by: MSE, difference ratio, or the model's own (the default).
+    #[arg(long, value_enum)]
+    score: Option<ScoreKind>,
+    /// Backend for `train` and `eval`.
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    backend: Backend,
+}
+
+impl RunArgs {
+    /// "digit 3 held out" or "overlay", for reports.
+    fn protocol_label(&self, digit: u8) -> String {
+        match self.protocol {
+            ProtocolArg::OneClass => format!("digit {digit} held out"),
+            ProtocolArg::Overlay => "overlay".into(),
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+fn main() -> Result<(), AnyError> {
+    match Cli::parse().command {
+        Command::Train { run, out } => train_command(&run, &out),
+        Command::Eval { run, digits } => eval_command(&run, &digits),
+        Command::Score {
+            checkpoint,
+            images,
+            out,
+            backend,
+        } => score_command(&checkpoint, &images, &out, backend),
+        Command::Bench { run, backends } => {
+            for backend in backends {
+                bench(&run, backend)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The evaluation protocols of the sources.
+#[derive(Clone, Copy, ValueEnum, Debug, PartialEq, Eq)]
+enum ProtocolArg {
+    /// One digit is the anomaly, trained without it (GANomaly's MNIST protocol).
+    OneClass,
+    /// Every digit is normal; anomalies are test digits with a second digit overlaid at
+    /// 50 % brightness (seed 000's pseudo-anomalies).
+    Overlay,
+}
+
+fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
+    let data = load_split(run, run.digit)?;
+    let (device, _) = run.backend.device()?;
+    let trained = train(run, &data, &device)?;
+    let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
+    let threshold = evaluation.thresholds[0];
+    let record = TrainingRecord {
+        config: trained.training.clone(),
+        steps: trained.steps,
+        anomaly_digit: (run.protocol == ProtocolArg::OneClass).then_some(run.digit),
+        train_images: data.protocol.train().len(),
+        final_loss: trained.final_loss,
+    };
+    let mut checkpoint = Checkpoint::from_detector(
+        &trained.model,
+        trained.config.clone(),
+        evaluation.score_kind,
+        threshold,
+        record,
+    )?;
+    // So that `score` brings new images to the training images' scale, padding included.
+    checkpoint.meta.image_size = Some(usize::from(run.input_size));
+    let bytes = checkpoint.to_bytes()?;
+    std::fs::write(out, &bytes)?;
+    println!(
+        "{} ({}): AUC {}, threshold {:.5} ({}); wrote {} ({} KB)",
+        run.model,
+        run.protocol_label(run.digit),
+        format_auc(evaluation.auc),
+        threshold.value,
+        threshold.method.label(),
+        out.display(),
+        bytes.len() / 1024
+    );
+    Ok(())
+}
+
+fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
+    let (device, _) = run.backend.device()?;
+    // The overlay protocol has no held-out digit: one run.
+    let digits = if run.protocol == ProtocolArg::Overlay {
+        &digits[..1.min(digits.len())]
+    } else {
+        digits
+    };
+    let mut aucs = Vec::new();
+    let mut table =
+        String::from("| protocol | ROC AUC | average precision | train s |\n|---|---|---|---|\n");
+    for &digit in digits {
+        let data = load_split(run, digit)?;
+        let trained = train(run, &data, &device)?;
+        let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
+        let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
+        let label = run.protocol_label(digit);
+        eprintln!(
+            "{} ({label}): AUC {}",
+            run.model,
+            format_auc(evaluation.auc)
+        );
+        writeln!(
+            table,
+            "| {label} | {} | {} | {:.0} |",
+            format_auc(evaluation.auc),
+            ap.map_or("n/a".into(), |a| format!("{a:.3}")),
+            trained.seconds
+        )?;
+        aucs.extend(evaluation.auc);
+    }
+    let mean = aucs.iter().sum::<f64>() / aucs.len().max(1) as f64;
+    println!(
+        "{} ({:?} scale, {} epoch(s), batch {}, seed {}, score {}): mean AUC {mean:.3}\n\n{table}",
+        run.model,
+        run.scale,
+        run.epochs,
+        run.batch_size,
+        run.seed,
+        run.score
+            .unwrap_or(run.model.config(run.scale).score_kind())
+            .label()
+    );
+    Ok(())
+}
+
+fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
+    let data = load_split(run, run.digit)?;
+    let split = data.protocol.as_ref();
+    let (device, backend) = backend.device()?;
+    let trained = train(run, &data, &device)?;
+    let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
+    // Past the first epoch: the speed once kernels are compiled and tuned.
+    let later_rate = (run.epochs > 1).then(|| {
+        (split.train().len() * (run.epochs - 1)) as f64
+            / (trained.seconds - trained.first_epoch_seconds)
+    });
+
+    // Warm up once, then time scoring of the whole test set.
+    let score = || {
+        read_sync(score_images(
+            &trained.detector(),
+            split.test(),
+            256,
+            &device,
+        ))
+    };
+    score()?;
+    let started = Instant::now();
+    score()?;
+    let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
+
+    let evaluation = trained.evaluate(split, run.score, &device)?;
+    println!(
+        "{} on {backend:?}, {}: train {train_rate:.0} img/s{} ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
+        run.model,
+        trained.input_label(),
+        later_rate.map_or(String::new(), |r| format!(", {r:.0} after the first epoch")),
+        split.train().len(),
+        run.epochs,
+        run.batch_size,
+        split.test().len(),
+        format_auc(evaluation.auc),
+        run.protocol_label(run.digit),
+        run.seed,
+    );
+    Ok(())
+}
+
+fn format_auc(auc: Option<f64>) -> String {
+    auc.map_or("n/a".into(), |a| format!("{a:.4}"))
+}
