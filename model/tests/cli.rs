@@ -18,6 +18,25 @@ fn kizu(args: &[&str]) -> String {
     format!("{}{stderr}", String::from_utf8_lossy(&out.stdout))
 }
 
+/// `kizu train` for one epoch on flex with the bundled digits and `options`, writing
+/// `checkpoint`; what it printed.
+fn train_one_epoch(options: &[&str], checkpoint: &Path) -> String {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let (data, out) = (data.to_str().unwrap(), checkpoint.to_str().unwrap());
+    let common = [
+        "train",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+        "--data",
+        data,
+        "--out",
+        out,
+    ];
+    kizu(&[&common[..], options].concat())
+}
+
 /// `kizu score` of the folder `images` with `checkpoint` into `out`; what it printed.
 fn score_folder(checkpoint: &Path, images: &Path, out: &Path) -> String {
     let path = |p: &Path| p.to_str().unwrap().to_owned();
@@ -44,11 +63,8 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn train_rgb_64_standardised_then_score_a_folder() {
     let dir = scratch("rgb64");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
     let checkpoint = dir.join("conv-ae.kizu");
-    let path = |p: &Path| p.to_str().unwrap().to_owned();
-    let report = kizu(&[
-        "train",
+    let options = [
         "--model",
         "conv-ae",
         "--input-size",
@@ -58,15 +74,8 @@ fn train_rgb_64_standardised_then_score_a_folder() {
         "--standardise",
         "--max-train",
         "128",
-        "--epochs",
-        "1",
-        "--backend",
-        "flex",
-        "--data",
-        &path(&data),
-        "--out",
-        &path(&checkpoint),
-    ]);
+    ];
+    let report = train_one_epoch(&options, &checkpoint);
     assert!(report.contains("AUC"), "{report}");
 
     let loaded = Checkpoint::from_bytes(&std::fs::read(&checkpoint).unwrap()).unwrap();
@@ -119,26 +128,16 @@ fn train_rgb_64_standardised_then_score_a_folder() {
 #[test]
 fn a_padded_model_scores_new_images_at_the_training_scale() {
     let dir = scratch("padded");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
     let checkpoint = dir.join("ganomaly.kizu");
-    let path = |p: &Path| p.to_str().unwrap().to_owned();
-    kizu(&[
-        "train",
+    let options = [
         "--model",
         "ganomaly",
         "--scale",
         "compact",
         "--max-train",
         "64",
-        "--epochs",
-        "1",
-        "--backend",
-        "flex",
-        "--data",
-        &path(&data),
-        "--out",
-        &path(&checkpoint),
-    ]);
+    ];
+    train_one_epoch(&options, &checkpoint);
     // MNIST's 28-pixel digits were padded to GANomaly's 32: new images are too.
     let loaded = Checkpoint::from_bytes(&std::fs::read(&checkpoint).unwrap()).unwrap();
     assert_eq!((loaded.meta.input_size, loaded.meta.image_size()), (32, 28));
