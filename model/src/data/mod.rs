@@ -1,15 +1,31 @@
 //! Data: image sets, the bundled MNIST subset, the evaluation protocols, synthetic
 //! defects for pseudo-anomaly training and the pixel transforms (normalisation, resizing,
-//! channel conversion). Pure Rust: all of it builds without Burn.
+//! channel conversion); users' own folders (their layout, their split and, with the
+//! `decode` feature, their image files). Pure Rust: all of it builds without Burn.
 
+#[cfg(feature = "decode")]
+mod decode;
 mod defects;
+mod image_set;
 mod images;
+mod layout;
 mod mnist;
 mod protocol;
 mod transform;
 
+#[cfg(feature = "decode")]
+pub use decode::{
+    decode_batch, decode_image, BatchDecoder, DecodeError, DecodeLimits, DecodedBatch, Fit,
+    Refusal, Target,
+};
+
 pub use defects::{corrupt, Defect, PseudoAnomalies, OVERLAY_BRIGHTNESS};
+pub use image_set::{ImageSet, ImageSplit};
 pub use images::Images;
+pub use layout::{
+    place, ImageClass, Layout, LayoutSummary, Part, Placement, Skip, GOOD_FOLDERS,
+    IMAGE_EXTENSIONS, MASK_FOLDERS,
+};
 pub use mnist::{
     Mnist, BUNDLED_IMAGES_FILE, BUNDLED_IMAGES_SHA256, BUNDLED_LABELS_FILE, BUNDLED_LABELS_SHA256,
 };
@@ -112,6 +128,9 @@ pub enum DataError {
         /// Image width.
         width: usize,
     },
+    /// A user's folder holds no normal image, so a detector has nothing to learn from.
+    #[error("no normal (good) images to train on: put them in a good/ or train/good/ folder, or drop images outside any folder")]
+    NoNormalImages,
     /// A protocol parameter is out of range.
     #[error("invalid protocol: {0}")]
     Protocol(String),
