@@ -4,16 +4,56 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
+use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::zoo::ModelKind;
 use kizu_tests::{bundled_mnist, device};
 
+fn checkpoints_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/checkpoints")
+}
+
 fn checkpoint_path(kind: ModelKind, protocol: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../public/checkpoints")
-        .join(format!("{}-{protocol}.kizu", kind.id()))
+    checkpoints_dir().join(format!("{}-{protocol}.kizu", kind.id()))
+}
+
+#[test]
+fn the_catalogue_lists_every_shipped_file_as_it_is() {
+    let json = std::fs::read(checkpoints_dir().join(CATALOG_FILE)).expect("index.json");
+    let catalog: Catalog = serde_json::from_slice(&json).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(checkpoints_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".kizu"))
+        .collect();
+    files.sort();
+    let listed: Vec<String> = catalog.entries.iter().map(|e| e.file.clone()).collect();
+    assert_eq!(
+        listed, files,
+        "run `kizu catalog` after changing a checkpoint"
+    );
+    for entry in &catalog.entries {
+        let bytes = std::fs::read(checkpoints_dir().join(&entry.file)).unwrap();
+        let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            checkpoint
+                .meta
+                .catalog_entry(&entry.file, bytes.len() as u64),
+            *entry,
+            "{} changed since the catalogue was written",
+            entry.file
+        );
+        // Written by this format's CLI: the run's settings are in the file.
+        assert!(
+            checkpoint.meta.settings.is_some(),
+            "{}: regenerate it",
+            entry.file
+        );
+        assert!(entry.auc.is_some(), "{} records its AUC", entry.file);
+        assert!(checkpoint.meta.difference_scale.is_some_and(|s| s > 0.0));
+    }
 }
 
 #[test]

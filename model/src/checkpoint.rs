@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
+use crate::catalog::CatalogEntry;
 use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::data::Normalisation;
 use crate::detector::{AnyDetector, Detector};
@@ -21,6 +22,7 @@ use crate::ganomaly::{Ganomaly, GanomalyConfig};
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
+use crate::settings::{DataProtocol, RunSettings};
 use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
@@ -29,8 +31,9 @@ use crate::train::TrainingConfig;
 ///
 /// 2 added the input normalisation (`training.config.normalisation`), every image
 /// model's `input_size` and the LSTM AE's `channels`; version 1 files are upgraded on
-/// reading with the values those models had then.
-pub const FORMAT_VERSION: u32 = 2;
+/// reading with the values those models had then. 3 added the run's settings, its test
+/// AUC and the heat-map scale (absent from older files).
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
 
@@ -150,6 +153,16 @@ pub struct CheckpointMeta {
     /// for a 32-pixel GANomaly); `None`: `input_size`.
     #[serde(default)]
     pub image_size: Option<usize>,
+    /// The per-pixel difference at which heat maps saturate, fixed from the training
+    /// images so that maps compare across batches; `None` in files before format 3.
+    #[serde(default)]
+    pub difference_scale: Option<f32>,
+    /// The settings of the run that trained it (data, model, training options, seed).
+    #[serde(default)]
+    pub settings: Option<RunSettings>,
+    /// ROC AUC on the run's test set, where it had both classes.
+    #[serde(default)]
+    pub auc: Option<f64>,
 }
 
 impl CheckpointMeta {
@@ -164,6 +177,35 @@ impl CheckpointMeta {
         self.image_size
             .unwrap_or(self.input_size)
             .min(self.input_size)
+    }
+
+    /// The data the model was trained on: its settings', or for older files the digit it
+    /// held out (one-class) or else the overlay protocol, the two that shipped.
+    pub fn protocol(&self) -> DataProtocol {
+        match (&self.settings, self.training.anomaly_digit) {
+            (Some(settings), _) => settings.protocol.clone(),
+            (None, Some(digit)) => DataProtocol::OneClass { digit },
+            (None, None) => DataProtocol::Overlay,
+        }
+    }
+
+    /// The catalogue entry of this checkpoint, stored as `file` of `bytes` bytes.
+    pub fn catalog_entry(&self, file: &str, bytes: u64) -> CatalogEntry {
+        CatalogEntry {
+            file: file.to_owned(),
+            model: self.model.model_kind(),
+            protocol: self.protocol(),
+            auc: self.auc,
+            bytes,
+        }
+    }
+
+    /// The heat-map scale: the stored one, or for older files a difference of a quarter
+    /// of the pixel range.
+    pub fn difference_scale(&self) -> f32 {
+        self.difference_scale
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(crate::run::DEFAULT_DIFFERENCE_SCALE)
     }
 }
 
@@ -241,6 +283,9 @@ impl Checkpoint {
                 training,
                 hotelling: model.fitted_statistics().cloned(),
                 image_size: None,
+                difference_scale: None,
+                settings: None,
+                auc: None,
             },
             weights: weights.to_vec(),
         })

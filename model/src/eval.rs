@@ -57,6 +57,19 @@ pub async fn evaluate(
         .iter()
         .map(|&method| fit(method, train.of(score_kind)))
         .collect::<Result<Vec<_>, _>>()?;
+    evaluate_test(detector, split, score_kind, thresholds, batch_size, device).await
+}
+
+/// Scores the test images of `split` and summarises them against `thresholds` fitted
+/// before (e.g. the one a checkpoint keeps).
+pub async fn evaluate_test(
+    detector: &impl Detector,
+    split: &(impl Protocol + ?Sized),
+    score_kind: ScoreKind,
+    thresholds: Vec<Threshold>,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Evaluation, EvalError> {
     if thresholds.is_empty() {
         return Err(EvalError::NoThresholdMethod);
     }

@@ -11,6 +11,7 @@
 pub mod aae;
 #[cfg(feature = "burn")]
 pub mod anogan;
+pub mod catalog;
 #[cfg(feature = "burn")]
 pub mod checkpoint;
 #[cfg(feature = "burn")]
@@ -31,7 +32,10 @@ pub mod hotelling;
 pub mod lstm_ae;
 pub mod metrics;
 #[cfg(feature = "burn")]
+pub mod run;
+#[cfg(feature = "burn")]
 pub mod score;
+pub mod settings;
 #[cfg(feature = "burn")]
 pub mod skip_ganomaly;
 pub mod threshold;

@@ -177,6 +177,9 @@ impl Protocol for ImageSplit {
     fn test_is_anomaly(&self) -> &[bool] {
         &self.test_is_anomaly
     }
+    fn test_label(&self, index: usize) -> String {
+        format!("{} ({})", self.test_names[index], self.test_classes[index])
+    }
 }
 
 #[cfg(test)]

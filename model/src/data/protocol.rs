@@ -155,6 +155,11 @@ pub trait Protocol {
     fn test(&self) -> &Images;
     /// Whether each test image is an anomaly.
     fn test_is_anomaly(&self) -> &[bool];
+    /// What test image `index` is, for captions ("digit 3", "scratch").
+    fn test_label(&self, index: usize) -> String {
+        let anomalous = self.test_is_anomaly().get(index).copied().unwrap_or(false);
+        if anomalous { "anomaly" } else { "normal" }.to_owned()
+    }
 }
 
 impl Protocol for OneClassSplit {
@@ -167,6 +172,9 @@ impl Protocol for OneClassSplit {
     fn test_is_anomaly(&self) -> &[bool] {
         &self.test_is_anomaly
     }
+    fn test_label(&self, index: usize) -> String {
+        format!("digit {}", self.test_digits[index])
+    }
 }
 
 impl Protocol for OverlaySplit {
@@ -178,6 +186,12 @@ impl Protocol for OverlaySplit {
     }
     fn test_is_anomaly(&self) -> &[bool] {
         &self.test_is_anomaly
+    }
+    fn test_label(&self, index: usize) -> String {
+        match self.test_overlay_digits[index] {
+            Some(over) => format!("digit {} + {over} overlaid", self.test_digits[index]),
+            None => format!("digit {}", self.test_digits[index]),
+        }
     }
 }
 

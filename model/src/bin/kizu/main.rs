@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use burn::tensor::read_sync;
 use clap::{Parser, Subcommand, ValueEnum};
-use kizu_model::checkpoint::{Checkpoint, TrainingRecord};
+use kizu_model::catalog::{Catalog, CATALOG_FILE};
+use kizu_model::checkpoint::Checkpoint;
 use kizu_model::detector::score_images;
 use kizu_model::metrics::average_precision;
 use kizu_model::score::ScoreKind;
@@ -62,6 +63,13 @@ enum Command {
         /// Backend to score on.
         #[arg(long, value_enum, default_value_t = Backend::Auto)]
         backend: Backend,
+    },
+    /// Write the folder's `index.json`: every checkpoint in it with its model, protocol, AUC
+    /// and size (the list the app offers).
+    Catalog {
+        /// The folder of `.kizu` files.
+        #[arg(long, default_value = "public/checkpoints")]
+        dir: PathBuf,
     },
     /// Train and score on each backend; print images/s and AUC.
     Bench {
@@ -120,6 +128,11 @@ struct RunArgs {
     /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
     #[arg(long, default_value_t = 0.0)]
     labelled_anomalies: f64,
+    /// Train and test on your own images instead of the digits: a folder laid out as
+    /// `train/good`, `test/good`, `test/<defect>` (MVTec AD) or `good/` plus defect
+    /// folders; loose images are good ones. Unreadable files are reported and skipped.
+    #[arg(long)]
+    images: Option<PathBuf>,
     /// Folder with the bundled MNIST files.
     #[arg(long, default_value = "public/data")]
     data: PathBuf,
@@ -129,16 +142,6 @@ struct RunArgs {
     /// Backend for `train` and `eval`.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
-}
-
-impl RunArgs {
-    /// "digit 3 held out" or "overlay", for reports.
-    fn protocol_label(&self, digit: u8) -> String {
-        match self.protocol {
-            ProtocolArg::OneClass => format!("digit {digit} held out"),
-            ProtocolArg::Overlay => "overlay".into(),
-        }
-    }
 }
 
 type AnyError = Box<dyn std::error::Error>;
@@ -153,6 +156,7 @@ fn main() -> Result<(), AnyError> {
             out,
             backend,
         } => score_command(&checkpoint, &images, &out, backend),
+        Command::Catalog { dir } => catalog_command(&dir),
         Command::Bench { run, backends } => {
             for backend in backends {
                 bench(&run, backend)?;
@@ -173,34 +177,20 @@ enum ProtocolArg {
 }
 
 fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
-    let data = load_split(run, run.digit)?;
+    let settings = run.settings(run.digit);
+    let data = load_split(run, &settings)?;
     let (device, _) = run.backend.device()?;
-    let trained = train(run, &data, &device)?;
-    let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
-    let threshold = evaluation.thresholds[0];
-    let record = TrainingRecord {
-        config: trained.training.clone(),
-        steps: trained.steps,
-        anomaly_digit: (run.protocol == ProtocolArg::OneClass).then_some(run.digit),
-        train_images: data.protocol.train().len(),
-        final_loss: trained.final_loss,
-    };
-    let mut checkpoint = Checkpoint::from_detector(
-        &trained.model,
-        trained.config.clone(),
-        evaluation.score_kind,
-        threshold,
-        record,
-    )?;
-    // So that `score` brings new images to the training images' scale, padding included.
-    checkpoint.meta.image_size = Some(usize::from(run.input_size));
+    let timed = train(&settings, &data, &device)?;
+    let evaluated = timed.evaluate(run, &data, &device)?;
+    let checkpoint = timed.trained.checkpoint(&settings, &data, &evaluated)?;
+    let threshold = checkpoint.meta.threshold;
     let bytes = checkpoint.to_bytes()?;
     std::fs::write(out, &bytes)?;
     println!(
         "{} ({}): AUC {}, threshold {:.5} ({}); wrote {} ({} KB)",
         run.model,
-        run.protocol_label(run.digit),
-        format_auc(evaluation.auc),
+        settings.protocol.label(),
+        format_auc(evaluated.evaluation.auc),
         threshold.value,
         threshold.method.label(),
         out.display(),
@@ -209,10 +199,35 @@ fn train_command(run: &RunArgs, out: &Path) -> Result<(), AnyError> {
     Ok(())
 }
 
+fn catalog_command(dir: &Path) -> Result<(), AnyError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "kizu"))
+        .collect();
+    files.sort();
+    let mut catalog = Catalog::default();
+    for path in &files {
+        let bytes = std::fs::read(path)?;
+        let checkpoint =
+            Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        catalog
+            .entries
+            .push(checkpoint.meta.catalog_entry(&name, bytes.len() as u64));
+    }
+    let out = dir.join(CATALOG_FILE);
+    std::fs::write(&out, serde_json::to_string_pretty(&catalog)? + "\n")?;
+    println!("listed {} checkpoints in {}", files.len(), out.display());
+    Ok(())
+}
+
 fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     let (device, _) = run.backend.device()?;
-    // The overlay protocol has no held-out digit: one run.
-    let digits = if run.protocol == ProtocolArg::Overlay {
+    // The overlay protocol and a folder of images have no held-out digit: one run.
+    let digits = if run.protocol == ProtocolArg::Overlay || run.images.is_some() {
         &digits[..1.min(digits.len())]
     } else {
         digits
@@ -221,11 +236,12 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     let mut table =
         String::from("| protocol | ROC AUC | average precision | train s |\n|---|---|---|---|\n");
     for &digit in digits {
-        let data = load_split(run, digit)?;
-        let trained = train(run, &data, &device)?;
-        let evaluation = trained.evaluate(data.protocol.as_ref(), run.score, &device)?;
-        let ap = average_precision(&evaluation.test_scores, data.protocol.test_is_anomaly());
-        let label = run.protocol_label(digit);
+        let settings = run.settings(digit);
+        let data = load_split(run, &settings)?;
+        let timed = train(&settings, &data, &device)?;
+        let evaluation = timed.evaluate(run, &data, &device)?.evaluation;
+        let ap = average_precision(&evaluation.test_scores, data.split.test_is_anomaly());
+        let label = settings.protocol.label();
         eprintln!(
             "{} ({label}): AUC {}",
             run.model,
@@ -236,7 +252,7 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
             "| {label} | {} | {} | {:.0} |",
             format_auc(evaluation.auc),
             ap.map_or("n/a".into(), |a| format!("{a:.3}")),
-            trained.seconds
+            timed.seconds
         )?;
         aucs.extend(evaluation.auc);
     }
@@ -256,10 +272,11 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
 }
 
 fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
-    let data = load_split(run, run.digit)?;
-    let split = data.protocol.as_ref();
+    let settings = run.settings(run.digit);
+    let data = load_split(run, &settings)?;
+    let split = data.split.as_ref();
     let (device, backend) = backend.device()?;
-    let trained = train(run, &data, &device)?;
+    let trained = train(&settings, &data, &device)?;
     let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
     // Past the first epoch: the speed once kernels are compiled and tuned.
     let later_rate = (run.epochs > 1).then(|| {
@@ -270,7 +287,7 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     // Warm up once, then time scoring of the whole test set.
     let score = || {
         read_sync(score_images(
-            &trained.detector(),
+            &trained.trained.detector(),
             split.test(),
             256,
             &device,
@@ -281,7 +298,7 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     score()?;
     let score_rate = split.test().len() as f64 / started.elapsed().as_secs_f64();
 
-    let evaluation = trained.evaluate(split, run.score, &device)?;
+    let evaluation = trained.evaluate(run, &data, &device)?.evaluation;
     println!(
         "{} on {backend:?}, {}: train {train_rate:.0} img/s{} ({} images x {} epoch(s), batch {}), score {score_rate:.0} img/s ({} images), AUC {} ({}, seed {})",
         run.model,
@@ -292,7 +309,7 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
         run.batch_size,
         split.test().len(),
         format_auc(evaluation.auc),
-        run.protocol_label(run.digit),
+        settings.protocol.label(),
         run.seed,
     );
     Ok(())

@@ -1,190 +1,199 @@
-//! A training run of the CLI: the protocol's images, the trained model and its evaluation.
+//! The CLI's side of a training run: its arguments as [`RunSettings`], the data they name,
+//! and a progress bar over the model crate's shared run.
 
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::{read_sync, Device};
 use indicatif::{ProgressBar, ProgressStyle};
-use kizu_model::checkpoint::ModelConfig;
 use kizu_model::data::{
-    Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
-    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE,
+    BatchDecoder, DecodeLimits, Fit, ImageSplit, Layout, Mnist, Target, BUNDLED_IMAGES_FILE,
+    BUNDLED_LABELS_FILE,
 };
-use kizu_model::detector::{AnyDetector, Detector, Normalised};
-use kizu_model::eval::{evaluate, Evaluation};
-use kizu_model::score::ScoreKind;
+use kizu_model::run::{self, DataProtocol, Evaluated, RunData, RunObserver, RunSettings, Trained};
 use kizu_model::threshold::ThresholdMethod;
-use kizu_model::train::{Trainer, TrainingConfig};
-use kizu_model::zoo::AnyTrainer;
+use kizu_model::train::StepReport;
 
 use crate::{AnyError, ProtocolArg, RunArgs};
 
-/// A protocol's images, plus labelled anomalies for the models that train with some.
-pub(crate) struct Split {
-    pub(crate) protocol: Box<dyn Protocol>,
-    pub(crate) labelled: Images,
+impl RunArgs {
+    /// The run these arguments describe, with `digit` held out on the one-class protocol.
+    pub(crate) fn settings(&self, digit: u8) -> RunSettings {
+        RunSettings {
+            model: self.model,
+            scale: self.scale,
+            protocol: match (&self.images, self.protocol) {
+                (Some(_), _) => DataProtocol::Images,
+                (None, ProtocolArg::OneClass) => DataProtocol::OneClass { digit },
+                (None, ProtocolArg::Overlay) => DataProtocol::Overlay,
+            },
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            seed: self.seed,
+            input_size: usize::from(self.input_size),
+            channels: usize::from(self.channels),
+            standardise: self.standardise,
+            pseudo_anomalies: self.pseudo_anomalies,
+            labelled_anomalies: self.labelled_anomalies,
+            max_train: (self.max_train > 0).then_some(self.max_train),
+            max_test: None,
+        }
+    }
 }
 
-pub(crate) fn load_split(run: &RunArgs, digit: u8) -> Result<Split, AnyError> {
+/// Share of the good images outside `train/` and `test/` held out for testing.
+const IMAGE_TEST_FRACTION: f64 = 0.2;
+
+/// The data `settings` name: the user's `--images` folder, or the bundled MNIST split
+/// read from the `--data` folder.
+pub(crate) fn load_split(run: &RunArgs, settings: &RunSettings) -> Result<RunData, AnyError> {
+    if let Some(folder) = &run.images {
+        return load_images(folder, settings);
+    }
     let read = |name: &str| {
         let path = run.data.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let mut mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
-    let side = usize::from(run.input_size);
-    mnist.images = mnist
-        .images
-        .resized(side, side)?
-        .to_channels(usize::from(run.channels))?;
-    let max_train = if run.max_train > 0 {
-        run.max_train
-    } else {
-        usize::MAX
-    };
-    if run.protocol == ProtocolArg::Overlay {
-        let split = OverlaySplit::new(&mnist, run.seed)?.truncated(max_train, usize::MAX);
-        return Ok(Split {
-            protocol: Box::new(split),
-            labelled: Images::new(Vec::new(), 0, usize::from(run.channels), side, side)?,
-        });
-    }
-    let mut split = OneClassSplit::new(&mnist, digit, run.seed)?.truncated(max_train, usize::MAX);
-    // Labelled anomalies (seed 002) are taken out of the test set, so that no image is
-    // both trained on and tested.
-    let wanted = (split.train.len() as f64 * run.labelled_anomalies).round() as usize;
-    let anomalous: Vec<usize> = (0..split.test.len())
-        .filter(|&i| split.test_is_anomaly[i])
-        .take(wanted)
-        .collect();
-    let labelled = split.test.select(&anomalous);
-    let keep: Vec<usize> = (0..split.test.len())
-        .filter(|i| !anomalous.contains(i))
-        .collect();
-    split.test = split.test.select(&keep);
-    split.test_digits = keep.iter().map(|&i| split.test_digits[i]).collect();
-    split.test_is_anomaly = keep.iter().map(|&i| split.test_is_anomaly[i]).collect();
-    Ok(Split {
-        protocol: Box::new(split),
-        labelled,
-    })
+    let mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
+    Ok(RunData::mnist(settings, &mnist)?)
 }
 
-pub(crate) struct Trained {
-    pub(crate) model: AnyDetector,
-    pub(crate) config: ModelConfig,
-    pub(crate) training: TrainingConfig,
-    pub(crate) steps: usize,
-    pub(crate) final_loss: Option<f32>,
+/// A trained model with the wall-clock time its training took.
+pub(crate) struct Timed {
+    pub(crate) trained: Trained,
     pub(crate) seconds: f64,
     /// Time to the end of the first epoch, which carries the warm-up (kernel compilation
     /// and autotuning on a GPU).
     pub(crate) first_epoch_seconds: f64,
 }
 
-impl Trained {
-    /// The model fed as it was trained (its inputs normalised).
-    pub(crate) fn detector(&self) -> Normalised<'_, AnyDetector> {
-        Normalised::new(&self.model, &self.training.normalisation)
-    }
+/// A progress bar over the run's steps, noting when the first epoch ended.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    first_epoch_seconds: Cell<f64>,
+}
 
+impl RunObserver for Progress {
+    fn step(&self, report: &StepReport) {
+        if let Some(&(name, loss)) = report.losses.first() {
+            self.bar.set_message(format!("{name} {loss:.5}"));
+        }
+        if report.progress.epoch == 0 {
+            self.first_epoch_seconds
+                .set(self.started.elapsed().as_secs_f64());
+        }
+        self.bar.set_length(report.progress.total_steps as u64);
+        self.bar.set_position(report.progress.step as u64);
+    }
+}
+
+pub(crate) fn train(
+    settings: &RunSettings,
+    data: &RunData,
+    device: &Device,
+) -> Result<Timed, AnyError> {
+    let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        "{msg:>24} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, {eta} left",
+    )?);
+    let progress = Progress {
+        bar,
+        started: Instant::now(),
+        first_epoch_seconds: Cell::new(0.0),
+    };
+    let trained = read_sync(run::train(settings, data, device, &progress))?;
+    progress.bar.finish_and_clear();
+    Ok(Timed {
+        trained,
+        seconds: progress.started.elapsed().as_secs_f64(),
+        first_epoch_seconds: progress.first_epoch_seconds.get(),
+    })
+}
+
+impl Timed {
     /// "32x32x1 input" or "64x64x3 standardised input", for reports.
     pub(crate) fn input_label(&self) -> String {
-        let (size, channels) = (self.config.input_size(), self.config.channels());
-        let scaling = match self.training.normalisation {
-            Normalisation::UnitRange => "",
-            Normalisation::Standardise { .. } => " standardised",
+        let config = &self.trained.config;
+        let (size, channels) = (config.input_size(), config.channels());
+        let scaling = match self.trained.training.normalisation {
+            kizu_model::data::Normalisation::UnitRange => "",
+            kizu_model::data::Normalisation::Standardise { .. } => " standardised",
         };
         format!("{size}x{size}x{channels}{scaling} input")
     }
 
-    /// Scores `split` with the model and summarises it (see [`evaluate_model`]).
+    /// The model's evaluation on `data` by `run.score` (or its own score).
     pub(crate) fn evaluate(
         &self,
-        split: &dyn Protocol,
-        score: Option<ScoreKind>,
+        run: &RunArgs,
+        data: &RunData,
         device: &Device,
-    ) -> Result<Evaluation, AnyError> {
-        evaluate_model(&self.detector(), split, score, device)
+    ) -> Result<Evaluated, AnyError> {
+        Ok(read_sync(run::evaluate_run(
+            &self.trained,
+            data,
+            run.score,
+            &[ThresholdMethod::MaxNormal],
+            device,
+        ))?)
     }
 }
 
-pub(crate) fn train(run: &RunArgs, data: &Split, device: &Device) -> Result<Trained, AnyError> {
-    let config = run
-        .model
-        .config(run.scale)
-        .for_input(usize::from(run.input_size), usize::from(run.channels))?;
-    let normalisation = if run.standardise {
-        Normalisation::fit_standardise(data.protocol.train())?
-    } else {
-        Normalisation::UnitRange
-    };
-    let training = TrainingConfig::new()
-        .with_normalisation(normalisation)
-        .with_epochs(run.epochs)
-        .with_batch_size(run.batch_size)
-        .with_learning_rate(run.learning_rate.unwrap_or(run.model.learning_rate()))
-        .with_seed(run.seed)
-        .with_pseudo_anomalies(run.pseudo_anomalies.then(PseudoAnomalies::default));
-    let mut trainer = AnyTrainer::new(
-        &config,
-        &training,
-        data.protocol.train(),
-        &data.labelled,
-        device,
-    );
-    let bar =
-        ProgressBar::new(trainer.total_steps() as u64).with_style(ProgressStyle::with_template(
-            "{msg:>24} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, {eta} left",
-        )?);
-    let started = Instant::now();
-    let mut final_loss = None;
-    let mut steps = 0;
-    let mut first_epoch_seconds = 0.0;
-    while let Some(step) = read_sync(trainer.step())? {
-        let (name, loss) = step.losses[0];
-        steps = step.progress.step;
-        if step.progress.epoch == 0 {
-            first_epoch_seconds = started.elapsed().as_secs_f64();
+/// Every file below `folder`, as paths relative to it ('/'-separated), sorted.
+fn files_below(folder: &Path) -> Result<Vec<PathBuf>, AnyError> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
         }
-        final_loss = Some(loss);
-        bar.set_message(format!("{name} {loss:.5}"));
-        bar.inc(1);
     }
-    let model = read_sync(trainer.finish())?.ok_or("training produced no model")?;
-    let seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    Ok(Trained {
-        model,
-        config,
-        training,
-        steps,
-        final_loss,
-        seconds,
-        first_epoch_seconds,
-    })
+    files.sort();
+    Ok(files)
 }
 
-pub(crate) fn evaluate_model(
-    model: &impl Detector,
-    split: &dyn Protocol,
-    score: Option<ScoreKind>,
-    device: &Device,
-) -> Result<Evaluation, AnyError> {
-    let own = model.score_kind();
-    let kind = score.unwrap_or(own);
-    if !kind.is_reconstruction_score() && kind != own {
-        return Err(format!(
-            "this model has no {} score (its own is {})",
-            kind.label(),
-            own.label()
-        )
-        .into());
+/// Decodes a folder of images to the run's size and channels and splits it; every file
+/// that cannot be used is reported (the same messages as the app) and skipped.
+fn load_images(folder: &Path, settings: &RunSettings) -> Result<RunData, AnyError> {
+    let files = files_below(folder)?;
+    let relative: Vec<String> = files
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(folder).unwrap_or(p);
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    let target = Target {
+        side: settings.input_size,
+        channels: settings.channels,
+        fit: Fit::Resize,
+    };
+    let layout = Layout::of(relative.iter().map(String::as_str));
+    let mut decoder = BatchDecoder::new(layout, DecodeLimits::default(), target);
+    for (path, name) in files.iter().zip(&relative) {
+        // Read one file at a time, so a large folder never sits in memory as bytes.
+        match std::fs::read(path) {
+            Ok(bytes) => decoder.push(name, &bytes),
+            Err(e) => eprintln!("skipped {name}: {e}"),
+        }
     }
-    Ok(read_sync(evaluate(
-        model,
-        split,
-        kind,
-        &[ThresholdMethod::MaxNormal],
-        256,
-        device,
-    ))?)
+    let batch = decoder.finish()?;
+    for refusal in &batch.refused {
+        eprintln!("skipped {refusal}");
+    }
+    for line in batch.summary.lines() {
+        eprintln!("{}: {line}", folder.display());
+    }
+    let split = ImageSplit::new(&batch.set, settings.seed, IMAGE_TEST_FRACTION)?;
+    Ok(RunData::images(settings, split)?)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::read_sync;
 use indicatif::ProgressBar;
 use kizu_model::checkpoint::Checkpoint;
-use kizu_model::data::Images;
+use kizu_model::data::{decode_image, DecodeLimits, Fit, Target};
 use kizu_model::detector::{Detector, Normalised};
 use kizu_model::viz;
 
@@ -34,13 +34,29 @@ pub(crate) fn score_command(
     let bar = ProgressBar::new(paths.len() as u64);
     let mut csv = String::from("file,score,threshold,anomaly\n");
     let mut skipped = 0;
+    let limits = DecodeLimits::default();
+    let target = Target {
+        side: checkpoint.meta.image_size(),
+        channels,
+        fit: Fit::Resize,
+    };
+    let scale = checkpoint.meta.difference_scale();
     for path in &paths {
         bar.inc(1);
-        // A bad file is reported and skipped: it never stops the batch.
-        let image = match load_image(path, checkpoint.meta.image_size(), channels) {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        // A bad file is reported and skipped: it never stops the batch. The decoder's
+        // message names the file and says why (the app shows the same messages).
+        let image = std::fs::read(path)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|bytes| {
+                decode_image(&name, &bytes, &limits, &target).map_err(|e| e.to_string())
+            });
+        let image = match image {
             Ok(image) => image.padded_to(size).into_owned(),
             Err(e) => {
-                bar.suspend(|| eprintln!("skipped {}: {e}", path.display()));
+                bar.suspend(|| eprintln!("skipped {e}"));
                 skipped += 1;
                 continue;
             }
@@ -48,22 +64,24 @@ pub(crate) fn score_command(
         let detection = read_sync(model.detect(image.tensor(0, 1, &device)).read())?;
         let score = detection.scores.of(checkpoint.meta.score)[0];
         let threshold = checkpoint.meta.threshold;
-        let name = path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         writeln!(
             csv,
             "{name},{score},{},{}",
             threshold.value,
             threshold.is_anomaly(score)
         )?;
-        // Channels summed into one map; differences of 1 (black vs white) saturate.
+        // Channels averaged into one map, on the model's fixed heat-map scale.
         let plane = size * size;
         let difference = detection.difference.image(0);
-        let summed: Vec<f32> = (0..plane)
-            .map(|i| (0..channels).map(|c| difference[c * plane + i]).sum())
+        let mean: Vec<f32> = (0..plane)
+            .map(|i| {
+                (0..channels)
+                    .map(|c| difference[c * plane + i])
+                    .sum::<f32>()
+                    / channels as f32
+            })
             .collect();
-        let map = viz::heat_rgba(&viz::to_u8(&summed, channels as f32));
+        let map = viz::inferno_rgba(&mean, scale);
         let png = out.join(format!("{name}.difference.png"));
         image::save_buffer(
             &png,
@@ -84,24 +102,4 @@ pub(crate) fn score_command(
         out.join("scores.csv").display()
     );
     Ok(())
-}
-
-/// Decodes an image file to the checkpoint's input: `size` x `size`, gray or RGB, in [0, 1].
-pub(crate) fn load_image(path: &Path, size: usize, channels: usize) -> Result<Images, AnyError> {
-    let decoded = image::open(path)?;
-    let resized = decoded.resize_exact(
-        size as u32,
-        size as u32,
-        image::imageops::FilterType::Triangle,
-    );
-    let pixels: Vec<f32> = if channels == 1 {
-        resized.to_luma32f().into_raw()
-    } else {
-        // Planar [c, h, w] from interleaved RGB.
-        let rgb = resized.to_rgb32f().into_raw();
-        (0..3)
-            .flat_map(|c| rgb.iter().skip(c).step_by(3).copied().collect::<Vec<_>>())
-            .collect()
-    };
-    Ok(Images::new(pixels, 1, channels, size, size)?)
 }

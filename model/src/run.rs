@@ -1,0 +1,345 @@
+//! One training run, from settings to a trained, evaluated detector and its checkpoint:
+//! the data a run's [`RunSettings`] name, the model adapted to their size and channels, the
+//! step loop (driven by a [`RunObserver`] that shows progress and may stop it), the
+//! evaluation and the checkpoint. The `kizu` CLI and the browser's worker both run this.
+
+use std::future::Future;
+
+use burn::tensor::Device;
+
+use crate::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use crate::data::{
+    DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
+};
+use crate::detector::{AnyDetector, Detector, Normalised};
+use crate::eval::{evaluate, EvalError, Evaluation};
+use crate::score::{ReadError, ScoreKind};
+use crate::threshold::ThresholdMethod;
+use crate::train::{StepReport, Trainer, TrainingConfig};
+use crate::zoo::{AnyTrainer, InputShapeError};
+
+pub use crate::settings::{DataProtocol, RunSettings};
+
+/// Training images whose difference maps fix a model's heat-map scale.
+const SCALE_SAMPLE: usize = 256;
+/// Images per scoring batch.
+const SCORE_BATCH: usize = 256;
+/// The heat-map scale of a model with no normal images to fix it from (and of files
+/// from before format 3): a quarter of the pixel range.
+pub const DEFAULT_DIFFERENCE_SCALE: f32 = 0.25;
+
+impl RunSettings {
+    /// The model's configuration for these settings' images.
+    pub fn model_config(&self) -> Result<ModelConfig, InputShapeError> {
+        self.model
+            .config(self.scale)
+            .for_input(self.input_size, self.channels)
+    }
+}
+
+/// Why a run could not be prepared, trained or evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The data cannot make the run's split.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The model cannot take the data's images.
+    #[error(transparent)]
+    Shape(#[from] InputShapeError),
+    /// Reading results back from the device failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Writing the checkpoint failed.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    Setting(String),
+    /// Stopped before the first step: nothing was learned.
+    #[error("stopped before the first training step: nothing was learned")]
+    NothingLearned,
+}
+
+/// A run's data: its split and, for the models that use some, labelled anomalies.
+pub struct RunData {
+    /// Training and test images.
+    pub split: Box<dyn Protocol>,
+    /// Labelled anomalies for training (the AAE's; empty for every other run).
+    pub labelled: Images,
+    /// Side the images were resized to, before any padding to the model's input.
+    pub image_size: usize,
+}
+
+impl RunData {
+    /// The bundled MNIST split the settings name (resized and converted to their input
+    /// size and channels; labelled anomalies taken out of the test set, so no image is
+    /// both trained on and tested).
+    pub fn mnist(settings: &RunSettings, mnist: &Mnist) -> Result<Self, RunError> {
+        let side = settings.input_size;
+        let images = mnist
+            .images
+            .resized(side, side)?
+            .to_channels(settings.channels)?;
+        let mnist = Mnist {
+            images,
+            labels: mnist.labels.clone(),
+        };
+        let (max_train, max_test) = (
+            settings.max_train.unwrap_or(usize::MAX),
+            settings.max_test.unwrap_or(usize::MAX),
+        );
+        let no_labelled = || Images::new(Vec::new(), 0, settings.channels, side, side);
+        let digit =
+            match settings.protocol {
+                DataProtocol::OneClass { digit } => digit,
+                DataProtocol::Overlay => {
+                    let split =
+                        OverlaySplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
+                    return Ok(Self {
+                        split: Box::new(split),
+                        labelled: no_labelled()?,
+                        image_size: side,
+                    });
+                }
+                DataProtocol::Images => return Err(RunError::Setting(
+                    "the bundled digits make a one-class or overlay run, not one on your images"
+                        .into(),
+                )),
+            };
+        let mut split = OneClassSplit::new(&mnist, digit, settings.seed)?;
+        let wanted = (split.train.len().min(max_train) as f64 * settings.labelled_anomalies).round()
+            as usize;
+        let anomalous: Vec<usize> = (0..split.test.len())
+            .filter(|&i| split.test_is_anomaly[i])
+            .take(wanted)
+            .collect();
+        let labelled = split.test.select(&anomalous);
+        let keep: Vec<usize> = (0..split.test.len())
+            .filter(|i| !anomalous.contains(i))
+            .collect();
+        split.test = split.test.select(&keep);
+        split.test_digits = keep.iter().map(|&i| split.test_digits[i]).collect();
+        split.test_is_anomaly = keep.iter().map(|&i| split.test_is_anomaly[i]).collect();
+        Ok(Self {
+            split: Box::new(split.truncated(max_train, max_test)),
+            labelled,
+            image_size: side,
+        })
+    }
+
+    /// A split of the user's own images, already at the settings' size and channels.
+    pub fn images(
+        settings: &RunSettings,
+        split: impl Protocol + 'static,
+    ) -> Result<Self, RunError> {
+        let [channels, side, _] = split.train().image_shape();
+        if channels != settings.channels || side != settings.input_size {
+            return Err(RunError::Setting(format!(
+                "the images are {side}x{side}x{channels}, the run expects {0}x{0}x{1}",
+                settings.input_size, settings.channels
+            )));
+        }
+        Ok(Self {
+            split: Box::new(split),
+            labelled: Images::new(Vec::new(), 0, channels, side, side)?,
+            image_size: side,
+        })
+    }
+}
+
+/// What a run reports to whoever drives it, and asks of it.
+pub trait RunObserver {
+    /// One optimiser step was taken.
+    fn step(&self, report: &StepReport);
+    /// Whether to stop after the current step.
+    fn should_stop(&self) -> bool {
+        false
+    }
+    /// Lets the host breathe between steps (a browser delivers messages then).
+    fn yield_now(&self) -> impl Future<Output = ()> {
+        async {}
+    }
+}
+
+/// A trained model with what it was trained with.
+pub struct Trained {
+    /// The detector.
+    pub model: AnyDetector,
+    /// Its architecture.
+    pub config: ModelConfig,
+    /// The run's training settings (with the fitted normalisation).
+    pub training: TrainingConfig,
+    /// Steps taken.
+    pub steps: usize,
+    /// Whether the observer stopped the run before its last step.
+    pub stopped_early: bool,
+    /// The main loss of the last step.
+    pub final_loss: Option<f32>,
+}
+
+impl Trained {
+    /// The model fed as it was trained (its inputs normalised).
+    pub fn detector(&self) -> Normalised<'_, AnyDetector> {
+        Normalised::new(&self.model, &self.training.normalisation)
+    }
+}
+
+/// Trains the model `settings` name on `data`, reporting every step to `observer`.
+pub async fn train(
+    settings: &RunSettings,
+    data: &RunData,
+    device: &Device,
+    observer: &impl RunObserver,
+) -> Result<Trained, RunError> {
+    if settings.epochs == 0 || settings.batch_size == 0 {
+        return Err(RunError::Setting(
+            "epochs and batch size must be at least 1".into(),
+        ));
+    }
+    let config = settings.model_config()?;
+    let normalisation = if settings.standardise {
+        Normalisation::fit_standardise(data.split.train())?
+    } else {
+        Normalisation::UnitRange
+    };
+    let training = TrainingConfig::new()
+        .with_normalisation(normalisation)
+        .with_epochs(settings.epochs)
+        .with_batch_size(settings.batch_size)
+        .with_learning_rate(settings.learning_rate())
+        .with_seed(settings.seed)
+        .with_pseudo_anomalies(settings.pseudo_anomalies.then(PseudoAnomalies::default));
+    let mut trainer = AnyTrainer::new(
+        &config,
+        &training,
+        data.split.train(),
+        &data.labelled,
+        device,
+    );
+    let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
+    while let Some(step) = trainer.step().await? {
+        steps = step.progress.step;
+        final_loss = step.losses.first().map(|&(_, loss)| loss);
+        observer.step(&step);
+        observer.yield_now().await;
+        if observer.should_stop() {
+            stopped_early = step.progress.step < step.progress.total_steps;
+            break;
+        }
+    }
+    if steps == 0 {
+        return Err(RunError::NothingLearned);
+    }
+    let model = trainer.finish().await?.ok_or(RunError::NothingLearned)?;
+    Ok(Trained {
+        model,
+        config,
+        training,
+        steps,
+        stopped_early,
+        final_loss,
+    })
+}
+
+/// A trained model's evaluation on its run's data, with its fixed heat-map scale.
+pub struct Evaluated {
+    /// Scores, thresholds, AUC and histogram.
+    pub evaluation: Evaluation,
+    /// The difference at which the heat map saturates, from the training images.
+    pub difference_scale: f32,
+}
+
+/// Scores the run's training images (thresholds, heat-map scale) and test images.
+///
+/// `score` picks another score than the model's own (MSE or difference ratio); `methods`
+/// are the thresholds to fit, the first being the one a checkpoint keeps.
+pub async fn evaluate_run(
+    trained: &Trained,
+    data: &RunData,
+    score: Option<ScoreKind>,
+    methods: &[ThresholdMethod],
+    device: &Device,
+) -> Result<Evaluated, RunError> {
+    let detector = trained.detector();
+    let own = detector.score_kind();
+    let kind = score.unwrap_or(own);
+    if !kind.is_reconstruction_score() && kind != own {
+        return Err(RunError::Setting(format!(
+            "this model has no {} score (its own is {})",
+            kind.label(),
+            own.label()
+        )));
+    }
+    let evaluation = evaluate(
+        &detector,
+        data.split.as_ref(),
+        kind,
+        methods,
+        SCORE_BATCH,
+        device,
+    )
+    .await?;
+    let difference_scale = difference_scale(&detector, data.split.train(), device).await?;
+    Ok(Evaluated {
+        evaluation,
+        difference_scale,
+    })
+}
+
+/// The heat-map scale of `detector`: a high percentile of the per-pixel differences of
+/// (up to [`SCALE_SAMPLE`]) normal images, so that maps compare across batches.
+pub async fn difference_scale(
+    detector: &impl Detector,
+    normal: &Images,
+    device: &Device,
+) -> Result<f32, RunError> {
+    let n = normal.len().min(SCALE_SAMPLE);
+    if n == 0 {
+        return Ok(DEFAULT_DIFFERENCE_SCALE);
+    }
+    let images = normal.padded_to(detector.input_size());
+    let detection = detector.detect(images.tensor(0, n, device)).read().await?;
+    Ok(crate::viz::difference_scale(detection.difference.pixels()))
+}
+
+impl Trained {
+    /// The checkpoint of this model, its evaluation's first threshold and `settings`.
+    pub fn checkpoint(
+        &self,
+        settings: &RunSettings,
+        data: &RunData,
+        evaluated: &Evaluated,
+    ) -> Result<Checkpoint, RunError> {
+        let threshold = *evaluated
+            .evaluation
+            .thresholds
+            .first()
+            .ok_or(EvalError::NoThresholdMethod)?;
+        let record = TrainingRecord {
+            config: self.training.clone(),
+            steps: self.steps,
+            anomaly_digit: match settings.protocol {
+                DataProtocol::OneClass { digit } => Some(digit),
+                _ => None,
+            },
+            train_images: data.split.train().len(),
+            final_loss: self.final_loss,
+        };
+        let mut checkpoint = Checkpoint::from_detector(
+            &self.model,
+            self.config.clone(),
+            evaluated.evaluation.score_kind,
+            threshold,
+            record,
+        )?;
+        // So that scoring brings new images to the training images' scale, padding included.
+        checkpoint.meta.image_size = Some(data.image_size);
+        checkpoint.meta.difference_scale = Some(evaluated.difference_scale);
+        checkpoint.meta.settings = Some(settings.clone());
+        checkpoint.meta.auc = evaluated.evaluation.auc;
+        Ok(checkpoint)
+    }
+}

@@ -1,0 +1,95 @@
+//! What defines a run, as plain data: the page, the worker, the CLI, checkpoints and share
+//! links all carry [`RunSettings`]. Pure: it builds without Burn.
+
+use serde::{Deserialize, Serialize};
+
+use crate::zoo::{ModelKind, Scale};
+
+/// Which data a run trains and tests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DataProtocol {
+    /// Bundled MNIST, one digit held out as the anomaly (GANomaly's protocol).
+    OneClass {
+        /// The anomalous digit.
+        digit: u8,
+    },
+    /// Bundled MNIST; anomalies are digits with a second digit overlaid (source 000).
+    Overlay,
+    /// The user's own images: good ones train, a held-out share and the defects test.
+    Images,
+}
+
+impl DataProtocol {
+    /// "digit 3 held out", "overlay", "your images".
+    pub fn label(&self) -> String {
+        match self {
+            Self::OneClass { digit } => format!("digit {digit} held out"),
+            Self::Overlay => "overlay".into(),
+            Self::Images => "your images".into(),
+        }
+    }
+}
+
+/// Everything that defines a run; what a checkpoint records and a link will carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSettings {
+    /// The model to train.
+    pub model: ModelKind,
+    /// Reference sizes of the sources, or the compact ones a browser trains.
+    pub scale: Scale,
+    /// The data.
+    pub protocol: DataProtocol,
+    /// Passes over the training images.
+    pub epochs: usize,
+    /// Images per optimiser step.
+    pub batch_size: usize,
+    /// Adam's learning rate; `None`: the model's own default.
+    pub learning_rate: Option<f64>,
+    /// Seed of the split, the weights and the batch order.
+    pub seed: u64,
+    /// Side images are resized to (MNIST's is 28).
+    pub input_size: usize,
+    /// 1 (gray) or 3 (RGB).
+    pub channels: usize,
+    /// Inputs standardised to mean 0 and variance 1 per channel.
+    pub standardise: bool,
+    /// Pseudo-anomaly training (source 000).
+    pub pseudo_anomalies: bool,
+    /// Share of the training set given as labelled anomalies (source 002, the AAE).
+    pub labelled_anomalies: f64,
+    /// Keep at most this many training images.
+    pub max_train: Option<usize>,
+    /// Keep at most this many test images.
+    pub max_test: Option<usize>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            model: ModelKind::ConvAutoencoder,
+            scale: Scale::Reference,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            epochs: 1,
+            batch_size: 64,
+            learning_rate: None,
+            seed: 42,
+            input_size: 28,
+            channels: 1,
+            standardise: false,
+            pseudo_anomalies: false,
+            labelled_anomalies: 0.0,
+            max_train: None,
+            max_test: None,
+        }
+    }
+}
+
+impl RunSettings {
+    /// The learning rate the run uses: the one set, or the model's own default.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+            .unwrap_or_else(|| self.model.learning_rate())
+    }
+}
