@@ -1,13 +1,15 @@
 //! Kizu in the browser: a Leptos page (main thread) and a training Web Worker.
 //!
-//! The page knows nothing of layers or tensors: it sends a [`protocol::Request`] to the
-//! worker and renders the [`protocol::Response`]s. The worker runs `job` on Burn; the
-//! page's module is built without the `training` feature and so without Burn.
+//! The page knows nothing of layers or tensors: it sends [`protocol::Command`]s to the
+//! worker and folds the [`protocol::Reply`]s into its [`lab::Lab`] state. The worker runs
+//! the `session` on Burn; the page's module is built without the `training` feature and
+//! so without Burn.
 
 pub mod backend;
-#[cfg(feature = "training")]
-pub mod job;
+pub mod lab;
 pub mod protocol;
+#[cfg(feature = "training")]
+pub mod session;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 #[cfg(target_arch = "wasm32")]

@@ -1,8 +1,14 @@
-//! Messages between the page and the training worker, and the settings they carry.
+//! Messages between the page and the worker's lab session: commands with ids, the events
+//! they produce, typed refusals and errors, and the views they carry.
 
+use kizu_model::catalog::Catalog;
 use kizu_model::metrics::{Confusion, Histogram};
 use kizu_model::threshold::Threshold;
 use serde::{Deserialize, Serialize};
+
+pub use kizu_model::settings::{DataProtocol, RunSettings};
+/// Which detector a run trains: any of the model crate's kinds.
+pub use kizu_model::zoo::ModelKind;
 
 /// Which compute backend the user asked for (`?backend=` in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -28,9 +34,6 @@ impl BackendChoice {
     }
 }
 
-/// Which detector a run trains: any of the model crate's kinds, at its compact scale.
-pub use kizu_model::zoo::ModelKind;
-
 /// How much of the bundled data a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DataSize {
@@ -47,12 +50,12 @@ impl DataSize {
     /// All sizes, in menu order.
     pub const ALL: [DataSize; 3] = [Self::Quick, Self::Standard, Self::Full];
 
-    /// Caps on (training, test) images.
-    pub fn limits(self) -> (usize, usize) {
+    /// Caps on (training, test) images; `None`: all.
+    pub fn limits(self) -> (Option<usize>, Option<usize>) {
         match self {
-            Self::Quick => (1_000, 500),
-            Self::Standard => (4_000, 1_500),
-            Self::Full => (usize::MAX, usize::MAX),
+            Self::Quick => (Some(1_000), Some(500)),
+            Self::Standard => (Some(4_000), Some(1_500)),
+            Self::Full => (None, None),
         }
     }
 
@@ -80,33 +83,180 @@ impl DataSize {
     }
 }
 
-/// Everything a training run needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainRequest {
-    /// The model to train.
-    pub model: ModelKind,
-    /// The digit held out as the anomaly.
-    pub anomaly_digit: u8,
-    /// Passes over the training images.
-    pub epochs: usize,
-    /// Seed of split, weights and batch order.
-    pub seed: u64,
-    /// How much data to use.
-    pub data_size: DataSize,
-    /// Backend preference.
-    pub backend: BackendChoice,
-    /// Absolute URL of the folder with the bundled data (a worker started from a blob
-    /// cannot resolve relative URLs).
-    pub data_url: String,
+/// A file the user gave, as its path (relative, '/'-separated, folders included) and bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileBytes {
+    /// Path relative to what was picked or dropped ("bottle/test/crack/001.png").
+    pub path: String,
+    /// Content.
+    pub bytes: Vec<u8>,
 }
+
+/// Identifies a command and every event it causes.
+pub type CommandId = u32;
 
 /// Page -> worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Request {
-    /// Start a run (ignored while one is going).
-    Train(TrainRequest),
-    /// Stop the current run after its current step, keeping what it learned.
+pub struct Command {
+    /// Echoed in every reply to it.
+    pub id: CommandId,
+    /// What to do.
+    pub action: Action,
+}
+
+/// What the page asks the session to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Where the app is served from (the bundled data and checkpoints lie below it) and
+    /// the backend wanted; sent first. Replied with the shipped checkpoints' catalogue.
+    Hello {
+        /// Absolute URL of the app's folder (a worker started from a blob cannot resolve
+        /// relative URLs).
+        base_url: String,
+        /// Backend preference.
+        backend: BackendChoice,
+    },
+    /// Train a model on the bundled digits or, with [`DataProtocol::Images`], on the images
+    /// loaded before.
+    Train(RunSettings),
+    /// Stop training after the current step, keeping what was learned.
     Stop,
+    /// Open a shipped checkpoint (a file the catalogue lists) and evaluate it.
+    OpenShipped {
+        /// Its file name.
+        file: String,
+    },
+    /// Open a checkpoint file the user gave.
+    ImportCheckpoint(FileBytes),
+    /// Send the current model back as a checkpoint file.
+    ExportCheckpoint,
+    /// Decode a set of images (a folder layout) to train on, at this side and channels.
+    LoadImages {
+        /// The files, paths relative to what was picked or dropped.
+        files: Vec<FileBytes>,
+        /// Side to bring them to.
+        side: usize,
+        /// 1 (gray) or 3 (RGB).
+        channels: usize,
+    },
+    /// Score images with the current model.
+    ScoreImages(Vec<FileBytes>),
+    /// Drop the current model and the loaded images.
+    Forget,
+}
+
+impl Action {
+    /// What the action does, for messages ("training", "opening a checkpoint").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Hello { .. } => "starting",
+            Self::Train(_) => "training",
+            Self::Stop => "stopping",
+            Self::OpenShipped { .. } | Self::ImportCheckpoint(_) => "opening a checkpoint",
+            Self::ExportCheckpoint => "exporting the model",
+            Self::LoadImages { .. } => "loading images",
+            Self::ScoreImages(_) => "scoring images",
+            Self::Forget => "forgetting the model",
+        }
+    }
+}
+
+/// Worker -> page: one event of command `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The command this answers.
+    pub id: CommandId,
+    /// What happened.
+    pub event: Event,
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// The command cannot be taken now; nothing changed.
+    Refused(Refusal),
+    /// The shipped checkpoints.
+    Catalog(Catalog),
+    /// The backend in use, and why.
+    Backend(BackendInfo),
+    /// A human-readable phase ("loading data", "scoring").
+    Phase(String),
+    /// Optimiser steps done since the last report (batched so the page is not flooded).
+    Steps(Vec<StepReport>),
+    /// The session's current model, with its evaluation: the command is done.
+    Model(Box<ModelView>),
+    /// The current model as a checkpoint file: the command is done.
+    Checkpoint(FileBytes),
+    /// Images decoded for training: the command is done.
+    ImagesLoaded(UploadReport),
+    /// Images scored with the current model: the command is done.
+    Scored(ScoreReport),
+    /// The model and images are gone: the command is done.
+    Forgotten,
+    /// The command failed; what the session had before is kept.
+    Failed(SessionError),
+}
+
+/// Why the session refused a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    /// Another command is running.
+    #[error("busy {running}: wait for it to finish (or stop it)")]
+    Busy {
+        /// What is running.
+        running: String,
+    },
+    /// The command needs a model and there is none.
+    #[error("no model yet: train one or open a checkpoint first")]
+    NoModel,
+    /// Training on images needs images loaded first.
+    #[error("no images loaded: add a folder of good images first")]
+    NoImages,
+    /// Nothing is running to stop.
+    #[error("nothing is running")]
+    Idle,
+    /// The checkpoint is not one the catalogue lists.
+    #[error("{file} is not a shipped checkpoint")]
+    NotShipped {
+        /// The name asked for.
+        file: String,
+    },
+    /// The page has not said hello yet.
+    #[error("the session has not started")]
+    NotStarted,
+}
+
+/// Why a command failed, typed across the worker boundary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum SessionError {
+    /// A checkpoint file was refused.
+    #[error("{file}: {reason}")]
+    Checkpoint {
+        /// Its name.
+        file: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A file could not be fetched.
+    #[error("could not fetch {url}: {reason}")]
+    Fetch {
+        /// What was fetched.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The data could not make the run.
+    #[error("{0}")]
+    Data(String),
+    /// Training or scoring failed.
+    #[error("{0}")]
+    Run(String),
+    /// None of the files given could be used.
+    #[error("none of the {files} files could be used")]
+    NothingUsable {
+        /// How many were given.
+        files: usize,
+    },
 }
 
 /// The backend a run uses, and why.
@@ -142,77 +292,124 @@ pub struct StepReport {
     pub losses: Vec<(String, f32)>,
 }
 
-/// One test image with what the model made of it, as 8-bit grayscale rows.
+/// One image with what the model made of it, as 8-bit planes ready to draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
-    /// Its digit.
-    pub digit: u8,
-    /// Whether it is an anomaly under the protocol.
-    pub is_anomaly: bool,
+    /// What it is: "digit 3", a file name.
+    pub label: String,
+    /// Whether it is an anomaly, where that is known.
+    pub is_anomaly: Option<bool>,
     /// Its anomaly score.
     pub score: f32,
     /// Image side in pixels.
     pub side: usize,
-    /// The input.
+    /// 1 (gray) or 3 (RGB, planar).
+    pub channels: usize,
+    /// The input, `channels` planes.
     pub input: Vec<u8>,
-    /// The generated (reconstructed) image.
+    /// The generated (reconstructed) image, `channels` planes.
     pub generated: Vec<u8>,
-    /// The difference map, scaled so that 255 is the largest difference among the samples.
+    /// The difference map (channels summed), 255 at the model's fixed heat-map scale.
     pub difference: Vec<u8>,
 }
 
-/// What a finished (or stopped) run produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunResult {
-    /// Whether the user stopped training before the last step.
-    pub stopped_early: bool,
-    /// Steps taken.
-    pub steps: usize,
-    /// ROC AUC on the test set.
-    pub auc: Option<f64>,
-    /// Name of the score.
-    pub score_label: String,
-    /// Thresholds fitted on the normal training scores; the first is the default.
-    pub thresholds: Vec<ThresholdView>,
-    /// Test scores, normal vs anomalous.
-    pub histogram: Histogram,
-    /// Test images with their reconstructions.
-    pub samples: Vec<Sample>,
-    /// How fast training and scoring ran.
-    pub throughput: Throughput,
-}
-
-/// A fitted threshold and what it does on the test set.
+/// A threshold and what it does on the test set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdView {
     /// How it was fitted ("max of normal").
     pub method: String,
     /// Its value.
     pub threshold: Threshold,
-    /// Test outcomes at this threshold.
-    pub confusion: Confusion,
+    /// Test outcomes at this threshold, where the test set has labels.
+    pub confusion: Option<Confusion>,
 }
 
-/// Images per second, measured in the worker.
+/// Where the session's model came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelOrigin {
+    /// Trained in this session.
+    Trained,
+    /// A shipped checkpoint.
+    Shipped(String),
+    /// A checkpoint file the user gave.
+    Imported(String),
+}
+
+/// Training and scoring speed, measured in the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
     /// Training images per second (forward, backward and optimiser step).
     pub train_images_per_second: f64,
-    /// Scoring images per second (the training and test sets, read back).
+    /// Scoring images per second.
     pub score_images_per_second: f64,
 }
 
-/// Worker -> page.
+/// The session's model and how it does on its test data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Response {
-    /// The backend chosen for the run.
-    Backend(BackendInfo),
-    /// A human-readable phase ("loading data", "scoring").
-    Phase(String),
-    /// Optimiser steps done since the last report (batched so the page is not flooded).
-    Steps(Vec<StepReport>),
-    /// The run is over.
-    Finished(Box<RunResult>),
-    /// The run failed; the message says why.
-    Failed(String),
+pub struct ModelView {
+    /// Where it came from.
+    pub origin: ModelOrigin,
+    /// Its kind.
+    pub model: ModelKind,
+    /// The settings it was trained with, where known.
+    pub settings: Option<RunSettings>,
+    /// The data it is evaluated on.
+    pub protocol: DataProtocol,
+    /// Input side and channels.
+    pub input: (usize, usize),
+    /// Name of the score.
+    pub score_label: String,
+    /// Thresholds; the first is the model's own (kept in its checkpoint).
+    pub thresholds: Vec<ThresholdView>,
+    /// ROC AUC on the test set.
+    pub auc: Option<f64>,
+    /// Every test score, in test order.
+    pub test_scores: Vec<f32>,
+    /// Whether each test image is an anomaly.
+    pub test_is_anomaly: Vec<bool>,
+    /// Test scores, normal vs anomalous.
+    pub histogram: Histogram,
+    /// Some normal and some anomalous test images with their reconstructions.
+    pub samples: Vec<Sample>,
+    /// Training steps taken, where it was trained here.
+    pub steps: Option<usize>,
+    /// Whether training was stopped before its last step.
+    pub stopped_early: bool,
+    /// Speed, where measured.
+    pub throughput: Option<Throughput>,
+}
+
+/// A file that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// Its path.
+    pub file: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What came of a set of images loaded to train on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadReport {
+    /// Images per folder, readable lines ("train/good: 200 images").
+    pub summary: Vec<String>,
+    /// Images decoded.
+    pub loaded: usize,
+    /// Of those, good (normal) ones.
+    pub good: usize,
+    /// Files refused, each with its reason.
+    pub refused: Vec<Refused>,
+    /// The side and channels they were converted to.
+    pub input: (usize, usize),
+}
+
+/// Images scored with the current model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReport {
+    /// Each image, in the order given, with its score and maps.
+    pub images: Vec<Sample>,
+    /// The threshold they were judged by.
+    pub threshold: Threshold,
+    /// Files refused, each with its reason.
+    pub refused: Vec<Refused>,
 }

@@ -1,105 +1,117 @@
-//! The Web Worker that trains: it owns Burn, the data and the run, so the page stays
+//! The Web Worker that owns Burn, the data and the lab session, so the page stays
 //! responsive. Messages are the types of [`crate::protocol`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
-use crate::protocol::{Request, Response, TrainRequest};
+use crate::protocol::{Command, Event, Refusal, Reply};
 
-/// The training worker: at most one run at a time.
-pub struct TrainingWorker {
+/// The lab's worker: one command at a time, Stop at any time.
+pub struct LabWorker {
+    /// What is running, if anything.
+    running: Rc<Cell<Option<&'static str>>>,
     stop: Rc<Cell<bool>>,
-    running: Rc<Cell<bool>>,
+    #[cfg(feature = "training")]
+    session: Rc<RefCell<crate::session::Session>>,
 }
 
-impl Worker for TrainingWorker {
+impl Worker for LabWorker {
     type Message = ();
-    type Input = Request;
-    type Output = Response;
+    type Input = Command;
+    type Output = Reply;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         Self {
+            running: Rc::new(Cell::new(None)),
             stop: Rc::new(Cell::new(false)),
-            running: Rc::new(Cell::new(false)),
+            #[cfg(feature = "training")]
+            session: Rc::new(RefCell::default()),
         }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
-    fn received(&mut self, scope: &WorkerScope<Self>, request: Request, id: HandlerId) {
-        match request {
-            Request::Stop => self.stop.set(true),
-            Request::Train(_) if self.running.get() => {}
-            Request::Train(train) => self.start(scope, train, id),
+    fn received(&mut self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
+        let refuse = |refusal| {
+            scope.respond(
+                id,
+                Reply {
+                    id: command.id,
+                    event: Event::Refused(refusal),
+                },
+            );
+        };
+        match (&command.action, self.running.get()) {
+            (crate::protocol::Action::Stop, Some(_)) => self.stop.set(true),
+            (crate::protocol::Action::Stop, None) => refuse(Refusal::Idle),
+            (_, Some(running)) => refuse(Refusal::Busy {
+                running: running.to_owned(),
+            }),
+            (_, None) => self.start(scope, command, id),
         }
     }
 }
 
 #[cfg(not(feature = "training"))]
-impl TrainingWorker {
+impl LabWorker {
     /// The page's build of this type only names the worker; it never runs in one.
-    fn start(&self, scope: &WorkerScope<Self>, _train: TrainRequest, id: HandlerId) {
+    fn start(&self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
+        let _ = (&self.stop, RefCell::new(()));
         scope.respond(
             id,
-            Response::Failed("this module was built without the training code".into()),
+            Reply {
+                id: command.id,
+                event: Event::Failed(crate::protocol::SessionError::Run(
+                    "this module was built without the training code".into(),
+                )),
+            },
         );
     }
 }
 
 #[cfg(feature = "training")]
-impl TrainingWorker {
-    fn start(&self, scope: &WorkerScope<Self>, train: TrainRequest, id: HandlerId) {
-        use crate::job::Host as _;
-        self.stop.set(false);
-        self.running.set(true);
-        let host = training::WorkerHost {
+impl LabWorker {
+    fn start(&self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
+        self.running.set(Some(command.action.describe()));
+        let host = browser::WorkerHost {
             scope: scope.clone(),
-            id,
-            stop: self.stop.clone(),
+            handler: id,
         };
-        let running = self.running.clone();
+        let (running, stop, session) = (
+            self.running.clone(),
+            self.stop.clone(),
+            self.session.clone(),
+        );
         wasm_bindgen_futures::spawn_local(async move {
-            let outcome = training::run(&train, &host).await;
-            host.emit(match outcome {
-                Ok(result) => Response::Finished(Box::new(result)),
-                Err(message) => Response::Failed(message),
-            });
-            running.set(false);
+            crate::session::handle(&session, command.id, command.action, &host, &stop).await;
+            running.set(None);
         });
     }
 }
 
 #[cfg(feature = "training")]
-mod training {
-    use std::cell::Cell;
-    use std::rc::Rc;
-
+mod browser {
+    use burn::tensor::Device;
     use gloo_worker::{HandlerId, WorkerScope};
     use js_sys::Uint8Array;
-    use kizu_model::data::{Mnist, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    use super::TrainingWorker;
+    use super::LabWorker;
     use crate::backend::{decide, device_for, probe_adapter};
-    use crate::job::{train_and_evaluate, Host};
-    use crate::protocol::{Response, RunResult, TrainRequest};
+    use crate::protocol::{BackendChoice, BackendInfo, Reply};
+    use crate::session::Host;
 
     pub(super) struct WorkerHost {
-        pub(super) scope: WorkerScope<TrainingWorker>,
-        pub(super) id: HandlerId,
-        pub(super) stop: Rc<Cell<bool>>,
+        pub(super) scope: WorkerScope<LabWorker>,
+        pub(super) handler: HandlerId,
     }
 
     impl Host for WorkerHost {
-        fn emit(&self, response: Response) {
-            self.scope.respond(self.id, response);
-        }
-
-        fn should_stop(&self) -> bool {
-            self.stop.get()
+        fn emit(&self, reply: Reply) {
+            self.scope.respond(self.handler, reply);
         }
 
         async fn pause(&self) {
@@ -111,34 +123,20 @@ mod training {
             // Millisecond resolution is plenty for runs of seconds.
             js_sys::Date::now()
         }
-    }
 
-    pub(super) async fn run(
-        request: &TrainRequest,
-        host: &WorkerHost,
-    ) -> Result<RunResult, String> {
-        let adapter = probe_adapter().await;
-        let (device, info) = device_for(decide(request.backend, adapter.as_ref())).await;
-        host.emit(Response::Backend(info));
-        host.emit(Response::Phase("loading data".into()));
-        let data_url = request.data_url.trim_end_matches('/');
-        let images = fetch_bytes(&format!("{data_url}/{BUNDLED_IMAGES_FILE}")).await?;
-        let labels = fetch_bytes(&format!("{data_url}/{BUNDLED_LABELS_FILE}")).await?;
-        let mnist = Mnist::bundled(&images, &labels).map_err(|e| e.to_string())?;
-        host.emit(Response::Phase("training".into()));
-        train_and_evaluate(request, &mnist, &device, host)
-            .await
-            .map_err(|e| e.to_string())
+        async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+            fetch_bytes(url).await
+        }
+
+        async fn device(&self, choice: BackendChoice) -> (Device, BackendInfo) {
+            let adapter = probe_adapter().await;
+            device_for(decide(choice, adapter.as_ref())).await
+        }
     }
 
     /// Fetches a file by absolute URL.
     async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-        let failed = |e: JsValue| {
-            format!(
-                "{url}: {}",
-                e.as_string().unwrap_or_else(|| format!("{e:?}"))
-            )
-        };
+        let failed = |e: JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
         let scope: web_sys::WorkerGlobalScope = js_sys::global()
             .dyn_into()
             .map_err(|_| "not running in a worker".to_owned())?;
@@ -148,7 +146,7 @@ mod training {
             .dyn_into()
             .map_err(failed)?;
         if !response.ok() {
-            return Err(format!("{url}: HTTP {}", response.status()));
+            return Err(format!("HTTP {}", response.status()));
         }
         let buffer = JsFuture::from(response.array_buffer().map_err(failed)?)
             .await

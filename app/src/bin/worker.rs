@@ -4,7 +4,7 @@
 fn main() {
     use gloo_worker::Registrable;
     console_error_panic_hook::set_once();
-    kizu_app::worker::TrainingWorker::registrar().register();
+    kizu_app::worker::LabWorker::registrar().register();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

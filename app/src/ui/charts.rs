@@ -6,56 +6,66 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
-use super::state::{LossHistory, Phase, RunState};
+use super::state::LabState;
+use crate::lab::{LossHistory, Phase};
 
-const NORMAL: RGBColor = RGBColor(46, 134, 222);
-const ANOMALOUS: RGBColor = RGBColor(231, 76, 60);
+/// Blue and orange: told apart with any colour vision.
+const NORMAL: RGBColor = RGBColor(0, 114, 178);
+const ANOMALOUS: RGBColor = RGBColor(230, 159, 0);
 
-/// Progress bar, step counter and the live loss curve.
+/// Progress bar, status line and the live loss curve.
 #[component]
 pub fn TrainingProgress() -> impl IntoView {
-    let state = expect_context::<RunState>();
+    let state = expect_context::<LabState>();
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
-        let losses = state.losses.get();
+        let losses = state.lab.with(|lab| lab.losses.clone());
         if let Some(canvas) = canvas.get() {
             draw_losses(canvas, &losses);
         }
     });
     let fraction = move || {
-        state
-            .last_step
-            .get()
-            .map_or(0.0, |s| s.step as f64 / s.total_steps.max(1) as f64)
+        state.lab.with(|lab| {
+            lab.last_step
+                .as_ref()
+                .map_or(0.0, |s| s.step as f64 / s.total_steps.max(1) as f64)
+        })
     };
-    let status = move || match state.phase.get() {
-        Phase::Idle => "Pick a digit to treat as the anomaly and press Train.".to_owned(),
-        Phase::Busy(what) => match state.last_step.get() {
-            Some(s) if what == "training" => {
-                let losses: Vec<String> = s
-                    .losses
-                    .iter()
-                    .take(2)
-                    .map(|(name, value)| format!("{name} loss {value:.5}"))
-                    .collect();
-                format!(
-                    "training: epoch {}, step {}/{}, {}",
-                    s.epoch + 1,
-                    s.step,
-                    s.total_steps,
-                    losses.join(", ")
-                )
-            }
-            _ => format!("{what}…"),
-        },
-        Phase::Done => "done".to_owned(),
-        Phase::Failed(message) => format!("failed: {message}"),
+    let status = move || {
+        state.lab.with(|lab| match &lab.phase {
+            Phase::Idle => "Open a trained model above, or train one below.".to_owned(),
+            Phase::Busy(what) => match &lab.last_step {
+                Some(s) if what == "training" => {
+                    let losses: Vec<String> = s
+                        .losses
+                        .iter()
+                        .take(2)
+                        .map(|(name, value)| format!("{name} loss {value:.5}"))
+                        .collect();
+                    format!(
+                        "training: epoch {}, step {}/{}, {}",
+                        s.epoch + 1,
+                        s.step,
+                        s.total_steps,
+                        losses.join(", ")
+                    )
+                }
+                _ => format!("{what}…"),
+            },
+            Phase::Done => "done".to_owned(),
+            Phase::Failed(message) => format!("failed: {message}"),
+        })
     };
+    let notice = move || state.lab.with(|lab| lab.notice.clone());
+    let has_losses = move || state.lab.with(|lab| lab.losses.steps() > 0 || lab.training);
     view! {
-        <section class="progress" aria-label="Training progress">
-            <progress data-testid="progress" max="1" value=move || fraction().to_string()></progress>
+        <section class="progress" aria-label="Progress">
             <p data-testid="status" role="status" aria-live="polite">{status}</p>
-            <canvas node_ref=canvas data-testid="loss-chart" width="640" height="220"></canvas>
+            {move || notice().map(|n| view! { <p class="warning" data-testid="notice" role="alert">{n}</p> })}
+            <div class:hidden=move || !has_losses()>
+                <progress data-testid="progress" max="1" value=move || fraction().to_string()></progress>
+                <canvas node_ref=canvas data-testid="loss-chart" width="640" height="220"></canvas>
+            </div>
         </section>
     }
 }
@@ -81,9 +91,9 @@ pub fn ScoreHistogram(
 const SERIES: [RGBColor; 5] = [
     NORMAL,
     ANOMALOUS,
-    RGBColor(39, 174, 96),
-    RGBColor(142, 68, 173),
-    RGBColor(230, 126, 34),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
 ];
 
 fn draw_losses(canvas: web_sys::HtmlCanvasElement, history: &LossHistory) {

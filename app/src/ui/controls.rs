@@ -1,71 +1,109 @@
-//! Run settings and the Train / Stop buttons.
+//! The training form: data, model and run settings, Train and Stop.
 
 use leptos::prelude::*;
 
-use super::state::{send, Bridge, RunState};
-use crate::protocol::{BackendChoice, DataSize, ModelKind, Request, TrainRequest};
+use super::state::LabState;
+use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
-/// The bundled data, relative to the page (Trunk copies `public/data/` there).
-const DATA_DIR: &str = "data/";
+/// Images per training step in the browser.
+const BATCH_SIZE: usize = 32;
 
-/// The `backend` URL parameter; an unknown value is reported and treated as `auto`.
-fn backend_from_url() -> (BackendChoice, Option<String>) {
-    let search = window().location().search().unwrap_or_default();
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
-    match params.and_then(|p| p.get("backend")) {
-        None => (BackendChoice::Auto, None),
-        Some(value) => match BackendChoice::from_param(&value) {
-            Some(choice) => (choice, None),
-            None => (
-                BackendChoice::Auto,
-                Some(format!("ignored ?backend={value}: use cpu, webgpu or auto")),
-            ),
-        },
-    }
+/// Which data the form trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataChoice {
+    OneClass,
+    Overlay,
+    Images,
 }
 
-/// Where the page is served from, with the bundled data below it in `data/`.
-fn data_url() -> String {
-    let page = window().location().href().unwrap_or_default();
-    web_sys::Url::new_with_base(DATA_DIR, &page).map_or_else(|_| DATA_DIR.to_owned(), |u| u.href())
+impl DataChoice {
+    const ALL: [(Self, &'static str, &'static str); 3] = [
+        (
+            Self::OneClass,
+            "one-class",
+            "Digits: one digit is the anomaly",
+        ),
+        (
+            Self::Overlay,
+            "overlay",
+            "Digits: overlaid digits are the anomaly",
+        ),
+        (Self::Images, "images", "Your images (loaded below)"),
+    ];
 }
 
 /// Settings form and run buttons.
 #[component]
 pub fn Controls() -> impl IntoView {
-    let state = expect_context::<RunState>();
-    let bridge = expect_context::<Bridge>();
+    let state = expect_context::<LabState>();
+    let (data, set_data) = signal(DataChoice::OneClass);
     let (anomaly_digit, set_anomaly_digit) = signal(0u8);
     let (epochs, set_epochs) = signal(5usize);
     let (seed, set_seed) = signal(42u64);
     let (data_size, set_data_size) = signal(DataSize::Quick);
     let (model, set_model) = signal(ModelKind::ConvAutoencoder);
-    let (backend, url_warning) = backend_from_url();
+    let busy = move || state.lab.with(|lab| lab.is_busy());
+    let training = move || state.lab.with(|lab| lab.training);
+    let stopping = move || state.lab.with(|lab| lab.stopping);
 
     let train = move |_| {
-        state.start();
-        send(
-            bridge,
-            Request::Train(TrainRequest {
-                model: model.get(),
-                anomaly_digit: anomaly_digit.get(),
-                epochs: epochs.get(),
-                seed: seed.get(),
-                data_size: data_size.get(),
-                backend,
-                data_url: data_url(),
-            }),
-        );
+        let (max_train, max_test) = data_size.get().limits();
+        let (protocol, input_size, channels) = match data.get() {
+            DataChoice::OneClass => (
+                DataProtocol::OneClass {
+                    digit: anomaly_digit.get(),
+                },
+                28,
+                1,
+            ),
+            DataChoice::Overlay => (DataProtocol::Overlay, 28, 1),
+            DataChoice::Images => {
+                let (side, channels) = state
+                    .lab
+                    .with(|lab| lab.upload.as_ref().map(|u| u.input))
+                    .unwrap_or((super::uploads::DEFAULT_SIDE, 3));
+                (DataProtocol::Images, side, channels)
+            }
+        };
+        state.send(Action::Train(RunSettings {
+            model: model.get(),
+            scale: kizu_model::zoo::Scale::Compact,
+            protocol,
+            epochs: epochs.get(),
+            batch_size: BATCH_SIZE,
+            seed: seed.get(),
+            input_size,
+            channels,
+            max_train,
+            max_test,
+            ..RunSettings::default()
+        }));
     };
-    let stop = move |_| {
-        state.stopping.set(true);
-        send(bridge, Request::Stop);
-    };
+    let stop = move |_| state.send(Action::Stop);
 
     view! {
         <section class="controls" aria-label="Training settings">
+            <h2>"Train a model"</h2>
+            <div class="form">
+            <label>
+                "Data "
+                <select
+                    data-testid="data"
+                    on:change=move |ev| {
+                        let id = event_target_value(&ev);
+                        if let Some((choice, _, _)) = DataChoice::ALL.iter().find(|(_, i, _)| *i == id) {
+                            set_data.set(*choice);
+                        }
+                    }
+                >
+                    {DataChoice::ALL
+                        .into_iter()
+                        .map(|(choice, id, label)| view! { <option value=id selected=move || data.get() == choice>{label}</option> })
+                        .collect_view()}
+                </select>
+            </label>
             <label>
                 "Model "
                 <select
@@ -82,7 +120,7 @@ pub fn Controls() -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
-            <label>
+            <label class:hidden=move || data.get() != DataChoice::OneClass>
                 "Anomalous digit "
                 <select
                     data-testid="digit"
@@ -126,8 +164,8 @@ pub fn Controls() -> impl IntoView {
                     }
                 />
             </label>
-            <label>
-                "Data "
+            <label class:hidden=move || data.get() == DataChoice::Images>
+                "Amount "
                 <select
                     data-testid="data-size"
                     on:change=move |ev| {
@@ -142,15 +180,11 @@ pub fn Controls() -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
-            <button data-testid="train" on:click=train disabled=move || state.is_busy()>"Train"</button>
-            <button
-                data-testid="stop"
-                on:click=stop
-                disabled=move || !state.is_busy() || state.stopping.get()
-            >
+            <button data-testid="train" on:click=train disabled=busy>"Train"</button>
+            <button data-testid="stop" on:click=stop disabled=move || !training() || stopping()>
                 "Stop"
             </button>
-            {url_warning.map(|w| view! { <p class="warning" role="status">{w}</p> })}
+            </div>
         </section>
     }
 }

@@ -1,34 +1,85 @@
-//! The page: settings, training progress and results. Training runs in the worker.
+//! The page: the current model's results, training, your images and checkpoint files.
+//! Models run in the worker; the page folds its replies into one [`crate::lab::Lab`].
 
 mod charts;
 mod controls;
+mod files;
+mod models;
+mod pixels;
 mod results;
 mod state;
+mod uploads;
 
 use leptos::prelude::*;
 
-pub use state::{Phase, RunState};
+pub use state::LabState;
 
 use controls::Controls;
+use models::{CheckpointFiles, ShippedModels};
 use results::Results;
 use state::BackendBadge;
+use uploads::{ScoreImages, TrainingImages};
+
+/// The `backend` URL parameter; an unknown value is reported and treated as `auto`.
+fn backend_from_url() -> (crate::protocol::BackendChoice, Option<String>) {
+    use crate::protocol::BackendChoice;
+    let search = window().location().search().unwrap_or_default();
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+    match params.and_then(|p| p.get("backend")) {
+        None => (BackendChoice::Auto, None),
+        Some(value) => match BackendChoice::from_param(&value) {
+            Some(choice) => (choice, None),
+            None => (
+                BackendChoice::Auto,
+                Some(format!("ignored ?backend={value}: use cpu, webgpu or auto")),
+            ),
+        },
+    }
+}
+
+/// Whether the URL asks for a page without a model opened first (`?blank`).
+fn blank_from_url() -> bool {
+    let search = window().location().search().unwrap_or_default();
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .map(|p| p.has("blank"))
+        .unwrap_or(false)
+}
+
+/// The app's folder URL (the bundled data and checkpoints lie below it).
+fn base_url() -> String {
+    let page = window().location().href().unwrap_or_default();
+    web_sys::Url::new_with_base("./", &page).map_or(page, |u| u.href())
+}
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let state = RunState::new();
+    let state = LabState::start(!blank_from_url());
     provide_context(state);
-    let bridge = state::spawn_worker(state);
-    provide_context(bridge);
+    let (backend, url_warning) = backend_from_url();
+    state.send(crate::protocol::Action::Hello {
+        base_url: base_url(),
+        backend,
+    });
     view! {
         <header>
             <h1>"Kizu " <span class="tagline">"anomaly detection lab"</span></h1>
             <BackendBadge />
         </header>
+        {url_warning.map(|w| view! { <p class="warning" role="status">{w}</p> })}
+        <p class="intro" data-testid="intro">
+            "A detector learns what normal images look like; it then regenerates every image as a normal one. "
+            "Below: its score for each test image (histogram: normal blue, anomalous orange, threshold line), "
+            "and for a few images the input, the generated image and where they differ (heat map)."
+        </p>
         <main>
-            <Controls />
+            <ShippedModels />
             <charts::TrainingProgress />
             <Results />
+            <Controls />
+            <TrainingImages />
+            <ScoreImages />
+            <CheckpointFiles />
         </main>
     }
 }

@@ -1,24 +1,18 @@
-//! After a run: AUC, threshold, the score histogram and sample images.
+//! The current model: what it is, its AUC, threshold, score histogram and sample images.
 
-use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::{Clamped, JsCast};
 
 use super::charts::ScoreHistogram;
-use super::state::RunState;
-use crate::protocol::{RunResult, Sample};
-use kizu_model::viz::{gray_rgba, heat_rgba};
+use super::pixels::{views, Pixels};
+use super::state::LabState;
+use crate::protocol::{ModelOrigin, ModelView, Sample};
 
-/// The results of the last run, once there is one.
+/// The results of the session's model, once there is one.
 #[component]
 pub fn Results() -> impl IntoView {
-    let state = expect_context::<RunState>();
-    move || {
-        state
-            .result
-            .get()
-            .map(|result| view! { <RunResults result /> })
-    }
+    let state = expect_context::<LabState>();
+    let model = Memo::new(move |_| state.lab.with(|lab| lab.model.clone()));
+    move || model.get().map(|view| view! { <ModelResults view /> })
 }
 
 /// "0.912" or "n/a" for a rate that is undefined.
@@ -26,15 +20,33 @@ fn rate(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
+/// "GANomaly, shipped checkpoint ganomaly-digit0.kizu, on digit 0 held out".
+fn title(view: &ModelView) -> String {
+    let origin = match &view.origin {
+        ModelOrigin::Trained => "trained here".to_owned(),
+        ModelOrigin::Shipped(file) => format!("pretrained ({file})"),
+        ModelOrigin::Imported(file) => format!("from your file {file}"),
+    };
+    format!(
+        "{} · {origin} · {} · {}x{}x{} input",
+        view.model.label(),
+        view.protocol.label(),
+        view.input.0,
+        view.input.0,
+        view.input.1
+    )
+}
+
 #[component]
-fn RunResults(result: RunResult) -> impl IntoView {
+fn ModelResults(view: ModelView) -> impl IntoView {
+    let state = expect_context::<LabState>();
     let (chosen, set_chosen) = signal(0usize);
-    let thresholds = StoredValue::new(result.thresholds.clone());
-    let current = move || thresholds.with_value(|t| t.get(chosen.get()).cloned());
-    let threshold_value = Signal::derive(move || current().map_or(f32::NAN, |t| t.threshold.value));
+    let thresholds = StoredValue::new(view.thresholds.clone());
+    let threshold_value = Signal::derive(move || {
+        thresholds.with_value(|t| t.get(chosen.get()).map_or(f32::NAN, |t| t.threshold.value))
+    });
     let outcome = move || {
-        current().map(|t| {
-            let c = t.confusion;
+        state.lab.with(|lab| lab.confusion_at(threshold_value.get())).map(|c| {
             format!(
                 "flags {} of {} anomalies and {} of {} normal images · precision {} · recall {} · F1 {} · accuracy {}",
                 c.true_positives,
@@ -48,22 +60,25 @@ fn RunResults(result: RunResult) -> impl IntoView {
             )
         })
     };
-    let auc = result
+    let auc = view
         .auc
         .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
-    let speed = format!(
-        "training {:.0} images/s · scoring {:.0} images/s",
-        result.throughput.train_images_per_second, result.throughput.score_images_per_second
-    );
-    let stopped = result.stopped_early.then(|| {
+    let speed = view.throughput.map(|t| {
         format!(
-            "stopped early after {} steps; results use what was learned",
-            result.steps
+            "training {:.0} images/s · scoring {:.0} images/s",
+            t.train_images_per_second, t.score_images_per_second
         )
     });
+    let stopped = view.stopped_early.then(|| {
+        format!(
+            "stopped early after {} steps; results use what was learned",
+            view.steps.unwrap_or(0)
+        )
+    });
+    let score_label = view.score_label.clone();
     view! {
         <section class="results" aria-label="Results">
-            <h2>"Results"</h2>
+            <h2 data-testid="model-title">{title(&view)}</h2>
             {stopped.map(|s| view! { <p class="warning" data-testid="stopped-early">{s}</p> })}
             <p class="metrics">
                 "ROC AUC " <strong data-testid="auc">{auc}</strong>
@@ -77,12 +92,12 @@ fn RunResults(result: RunResult) -> impl IntoView {
                         }
                     }
                 >
-                    {result
+                    {view
                         .thresholds
                         .iter()
                         .enumerate()
                         .map(|(i, t)| {
-                            let label = format!("{} of training {}", t.method, result.score_label);
+                            let label = format!("{} of training {}", t.method, score_label);
                             view! { <option value=i.to_string()>{label}</option> }
                         })
                         .collect_view()}
@@ -90,15 +105,16 @@ fn RunResults(result: RunResult) -> impl IntoView {
                 " = " <span data-testid="threshold">{move || format!("{:.5}", threshold_value.get())}</span>
             </p>
             <p data-testid="confusion">{outcome}</p>
-            <p class="speed" data-testid="throughput">{speed}</p>
+            {speed.map(|s| view! { <p class="speed" data-testid="throughput">{s}</p> })}
             <ScoreHistogram
-                histogram=result.histogram.clone()
+                histogram=view.histogram.clone()
                 threshold=threshold_value
-                score_label=result.score_label.clone()
+                score_label=view.score_label.clone()
             />
-            <h3>"Test samples: input, generated, difference"</h3>
+            <h3>"Test samples: input, generated, difference, difference over input"</h3>
+            <p class="hint">"The heat map is dark where the model regenerates the image faithfully and bright where it cannot: on the same scale for every image of this model."</p>
             <div class="samples">
-                {result
+                {view
                     .samples
                     .into_iter()
                     .map(|sample| view! { <SampleCard sample threshold=threshold_value /> })
@@ -108,56 +124,39 @@ fn RunResults(result: RunResult) -> impl IntoView {
     }
 }
 
+/// One image with its four views, its score and the verdict at `threshold`.
 #[component]
-fn SampleCard(sample: Sample, threshold: Signal<f32>) -> impl IntoView {
-    let class = if sample.is_anomaly {
-        "sample anomalous"
-    } else {
-        "sample normal"
+pub fn SampleCard(sample: Sample, threshold: Signal<f32>) -> impl IntoView {
+    let class = match sample.is_anomaly {
+        Some(true) => "sample anomalous",
+        Some(false) => "sample normal",
+        None => "sample",
     };
-    let kind = if sample.is_anomaly {
-        "anomaly"
-    } else {
-        "normal"
+    let kind = match sample.is_anomaly {
+        Some(true) => " (anomaly)",
+        Some(false) => " (normal)",
+        None => "",
     };
-    let (digit, score) = (sample.digit, sample.score);
-    let title = move || {
-        let verdict = if score > threshold.get() {
+    let (label, score) = (sample.label.clone(), sample.score);
+    let verdict = move || {
+        if score > threshold.get() {
             "flagged"
         } else {
             "passed"
-        };
-        format!("digit {digit} ({kind}) · score {score:.5} · {verdict}")
+        }
     };
+    let caption = move || format!("{label}{kind} · score {score:.5} · {}", verdict());
     let side = sample.side as u32;
+    let [input, generated, heat, over] = views(&sample);
     view! {
-        <figure class=class data-testid="sample">
-            <div class="triptych">
-                <Pixels testid="sample-input" rgba=gray_rgba(&sample.input) side />
-                <Pixels testid="sample-generated" rgba=gray_rgba(&sample.generated) side />
-                <Pixels testid="sample-difference" rgba=heat_rgba(&sample.difference) side />
+        <figure class=class data-testid="sample" data-verdict=verdict>
+            <div class="quad">
+                <Pixels testid="sample-input" rgba=input side title="input" />
+                <Pixels testid="sample-generated" rgba=generated side title="generated" />
+                <Pixels testid="sample-difference" rgba=heat side title="difference" />
+                <Pixels testid="sample-overlay" rgba=over side title="difference over the input" />
             </div>
-            <figcaption>{title}</figcaption>
+            <figcaption>{caption}</figcaption>
         </figure>
     }
-}
-
-/// A square RGBA image drawn pixel for pixel (CSS scales it up, pixelated).
-#[component]
-fn Pixels(testid: &'static str, rgba: Vec<u8>, side: u32) -> impl IntoView {
-    let canvas = NodeRef::<Canvas>::new();
-    Effect::new(move |_| {
-        let Some(canvas) = canvas.get() else { return };
-        let context = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
-        let image =
-            web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side, side);
-        if let (Some(context), Ok(image)) = (context, image) {
-            let _ = context.put_image_data(&image, 0.0, 0.0);
-        }
-    });
-    view! { <canvas node_ref=canvas data-testid=testid width=side height=side></canvas> }
 }

@@ -1,0 +1,360 @@
+//! What the page knows, as plain state: [`Lab::command`] makes a command for the worker,
+//! [`Lab::apply`] folds in each reply. No browser in here, so it is tested natively.
+
+use kizu_model::catalog::Catalog;
+use kizu_model::metrics::Confusion;
+
+use crate::protocol::{
+    Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelView, Reply,
+    ScoreReport, StepReport, UploadReport,
+};
+
+/// Where the page's current command is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Nothing running.
+    Idle,
+    /// Working: the text says on what ("training", "scoring").
+    Busy(String),
+    /// The last command finished.
+    Done,
+    /// The last command failed with this message; what was there before is kept.
+    Failed(String),
+}
+
+/// Every loss term's value at every step so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LossHistory {
+    /// (term, values per step), in the order the model reports them.
+    pub series: Vec<(String, Vec<f32>)>,
+}
+
+impl LossHistory {
+    /// Appends one step's losses.
+    fn push(&mut self, losses: &[(String, f32)]) {
+        for (name, value) in losses {
+            match self.series.iter_mut().find(|(n, _)| n == name) {
+                Some((_, values)) => values.push(*value),
+                None => self.series.push((name.clone(), vec![*value])),
+            }
+        }
+    }
+
+    /// Steps recorded.
+    pub fn steps(&self) -> usize {
+        self.series.first().map_or(0, |(_, v)| v.len())
+    }
+}
+
+/// The page's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lab {
+    /// Where the current command is.
+    pub phase: Phase,
+    /// The backend the worker uses.
+    pub backend: Option<BackendInfo>,
+    /// The shipped checkpoints.
+    pub catalog: Catalog,
+    /// Loss terms of the current (or last) training run.
+    pub losses: LossHistory,
+    /// The latest training step.
+    pub last_step: Option<StepReport>,
+    /// The session's model and its evaluation.
+    pub model: Option<ModelView>,
+    /// The images loaded to train on.
+    pub upload: Option<UploadReport>,
+    /// The last images scored.
+    pub scored: Option<ScoreReport>,
+    /// A checkpoint file to hand to the user.
+    pub download: Option<FileBytes>,
+    /// The last refusal, for the user to read.
+    pub notice: Option<String>,
+    /// Whether a stop was asked for the current run.
+    pub stopping: bool,
+    /// Whether the running command is a training run (Stop applies).
+    pub training: bool,
+    /// The command running and what it is.
+    running: Option<CommandId>,
+    next_id: CommandId,
+    /// Whether to open the best shipped model once the catalogue arrives.
+    open_best: bool,
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new(true)
+    }
+}
+
+impl Lab {
+    /// A fresh page; `open_best`: open the best shipped model when the catalogue comes.
+    pub fn new(open_best: bool) -> Self {
+        Self {
+            phase: Phase::Idle,
+            backend: None,
+            catalog: Catalog::default(),
+            losses: LossHistory::default(),
+            last_step: None,
+            model: None,
+            upload: None,
+            scored: None,
+            download: None,
+            notice: None,
+            stopping: false,
+            training: false,
+            running: None,
+            next_id: 1,
+            open_best,
+        }
+    }
+
+    /// Whether a command is running (training, opening, scoring).
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The command for `action`, noting what the page now waits for.
+    pub fn command(&mut self, action: Action) -> Command {
+        let id = self.next_id;
+        self.next_id += 1;
+        match &action {
+            Action::Stop => self.stopping = true,
+            Action::Hello { .. } => {}
+            other => {
+                self.running = Some(id);
+                self.phase = Phase::Busy(other.describe().to_owned());
+                self.notice = None;
+                self.download = None;
+                self.training = matches!(other, Action::Train(_));
+                if self.training {
+                    self.losses = LossHistory::default();
+                    self.last_step = None;
+                    self.stopping = false;
+                }
+            }
+        }
+        Command { id, action }
+    }
+
+    /// Folds in one reply; returns a command to send next, if the reply calls for one.
+    pub fn apply(&mut self, reply: Reply) -> Option<Action> {
+        let ends = self.running == Some(reply.id);
+        let finish = |lab: &mut Self, phase: Phase| {
+            if ends {
+                lab.running = None;
+                lab.stopping = false;
+                lab.training = false;
+                lab.phase = phase;
+            }
+        };
+        match reply.event {
+            Event::Refused(refusal) => {
+                self.notice = Some(refusal.to_string());
+                if ends {
+                    self.running = None;
+                    self.training = false;
+                    self.phase = Phase::Idle;
+                }
+            }
+            Event::Catalog(catalog) => {
+                self.catalog = catalog;
+                let best = self
+                    .catalog
+                    .best_for(&DataProtocol::OneClass { digit: 0 })
+                    .map(|e| e.file.clone());
+                if self.open_best && self.model.is_none() && !self.is_busy() {
+                    return best.map(|file| Action::OpenShipped { file });
+                }
+            }
+            Event::Backend(info) => self.backend = Some(info),
+            Event::Phase(text) => {
+                if ends {
+                    self.phase = Phase::Busy(text);
+                }
+            }
+            Event::Steps(reports) => {
+                for report in &reports {
+                    self.losses.push(&report.losses);
+                }
+                if let Some(last) = reports.last() {
+                    self.last_step = Some(last.clone());
+                }
+            }
+            Event::Model(view) => {
+                self.model = Some(*view);
+                finish(self, Phase::Done);
+            }
+            Event::Checkpoint(file) => {
+                self.download = Some(file);
+                finish(self, Phase::Done);
+            }
+            Event::ImagesLoaded(report) => {
+                self.upload = Some(report);
+                finish(self, Phase::Done);
+            }
+            Event::Scored(report) => {
+                self.scored = Some(report);
+                finish(self, Phase::Done);
+            }
+            Event::Forgotten => {
+                self.model = None;
+                self.upload = None;
+                self.scored = None;
+                finish(self, Phase::Idle);
+            }
+            Event::Failed(error) => finish(self, Phase::Failed(error.to_string())),
+        }
+        None
+    }
+
+    /// Test outcomes of the current model at `threshold` (moved by the user).
+    pub fn confusion_at(&self, threshold: f32) -> Option<Confusion> {
+        let model = self.model.as_ref()?;
+        (!model.test_is_anomaly.is_empty())
+            .then(|| Confusion::at(&model.test_scores, &model.test_is_anomaly, threshold))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kizu_model::catalog::CatalogEntry;
+    use kizu_model::metrics::Histogram;
+    use kizu_model::threshold::{Threshold, ThresholdMethod};
+    use kizu_model::zoo::ModelKind;
+
+    use super::*;
+    use crate::protocol::{ModelOrigin, Refusal, RunSettings, SessionError, ThresholdView};
+
+    fn view() -> ModelView {
+        ModelView {
+            origin: ModelOrigin::Trained,
+            model: ModelKind::ConvAutoencoder,
+            settings: None,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            input: (28, 1),
+            score_label: "MSE".into(),
+            thresholds: vec![ThresholdView {
+                method: "max of normal".into(),
+                threshold: Threshold {
+                    value: 0.5,
+                    method: ThresholdMethod::MaxNormal,
+                },
+                confusion: None,
+            }],
+            auc: Some(1.0),
+            test_scores: vec![0.1, 0.2, 0.7, 0.9],
+            test_is_anomaly: vec![false, false, true, true],
+            histogram: Histogram::new(&[], &[], 4, &[]),
+            samples: Vec::new(),
+            steps: Some(3),
+            stopped_early: false,
+            throughput: None,
+        }
+    }
+
+    fn reply(id: CommandId, event: Event) -> Reply {
+        Reply { id, event }
+    }
+
+    #[test]
+    fn a_training_run_goes_busy_collects_losses_and_ends_with_its_model() {
+        let mut lab = Lab::new(false);
+        let command = lab.command(Action::Train(RunSettings::default()));
+        assert!(lab.is_busy());
+        assert_eq!(lab.phase, Phase::Busy("training".into()));
+        let step = |n| StepReport {
+            epoch: 0,
+            step: n,
+            total_steps: 2,
+            losses: vec![("G".into(), 1.0 / n as f32), ("D".into(), 0.5)],
+        };
+        lab.apply(reply(command.id, Event::Steps(vec![step(1), step(2)])));
+        assert_eq!(lab.losses.steps(), 2);
+        assert_eq!(lab.losses.series[1].0, "D");
+        lab.apply(reply(command.id, Event::Model(Box::new(view()))));
+        assert!(!lab.is_busy());
+        assert_eq!(lab.phase, Phase::Done);
+        assert!(lab.model.is_some());
+    }
+
+    #[test]
+    fn a_refusal_is_shown_and_a_failure_keeps_the_model() {
+        let mut lab = Lab::new(false);
+        let first = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(first.id, Event::Model(Box::new(view()))));
+        let import = lab.command(Action::ImportCheckpoint(FileBytes {
+            path: "bad.kizu".into(),
+            bytes: vec![1, 2, 3],
+        }));
+        lab.apply(reply(
+            import.id,
+            Event::Failed(SessionError::Checkpoint {
+                file: "bad.kizu".into(),
+                reason: "not a Kizu checkpoint".into(),
+            }),
+        ));
+        assert_eq!(
+            lab.phase,
+            Phase::Failed("bad.kizu: not a Kizu checkpoint".into())
+        );
+        assert!(lab.model.is_some(), "the model is kept");
+        assert!(!lab.is_busy());
+        // A refusal for a command while another runs leaves the running one alone.
+        let running = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(
+            running.id + 100,
+            Event::Refused(Refusal::Busy {
+                running: "training".into(),
+            }),
+        ));
+        assert!(lab.is_busy());
+        assert_eq!(
+            lab.notice.as_deref(),
+            Some("busy training: wait for it to finish (or stop it)")
+        );
+    }
+
+    #[test]
+    fn the_catalogue_opens_the_best_shipped_model_once() {
+        let entry = |file: &str, auc| CatalogEntry {
+            file: file.into(),
+            model: ModelKind::Ganomaly,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            auc: Some(auc),
+            bytes: 10,
+        };
+        let catalog = Catalog {
+            entries: vec![entry("a.kizu", 0.6), entry("b.kizu", 0.8)],
+        };
+        let mut lab = Lab::new(true);
+        let hello = lab.command(Action::Hello {
+            base_url: "http://x/".into(),
+            backend: Default::default(),
+        });
+        let next = lab.apply(reply(hello.id, Event::Catalog(catalog.clone())));
+        assert_eq!(
+            next,
+            Some(Action::OpenShipped {
+                file: "b.kizu".into()
+            })
+        );
+        assert_eq!(
+            Lab::new(false).apply(reply(1, Event::Catalog(catalog))),
+            None
+        );
+    }
+
+    #[test]
+    fn confusion_follows_any_threshold() {
+        let mut lab = Lab::new(false);
+        let c = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(c.id, Event::Model(Box::new(view()))));
+        let at = |t| {
+            lab.confusion_at(t)
+                .map(|c| (c.true_positives, c.false_positives))
+        };
+        assert_eq!(at(0.5), Some((2, 0)));
+        assert_eq!(at(0.15), Some((2, 1)));
+        assert_eq!(at(0.95), Some((0, 0)));
+    }
+}

@@ -1,0 +1,774 @@
+//! The worker's lab session: it keeps the current model (trained, shipped or imported),
+//! the bundled digits and the user's images, and carries out the page's commands.
+//!
+//! Independent of where it runs: the worker drives it in the browser, native tests drive
+//! it with a plain [`Host`]. It only orchestrates: the run, models, scores and metrics come
+//! from `kizu-model`.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+
+use burn::tensor::Device;
+use kizu_model::catalog::{Catalog, CATALOG_FILE};
+use kizu_model::checkpoint::Checkpoint;
+use kizu_model::data::{
+    decode_batch, DataError, DecodeLimits, Fit, ImageSplit, Images, Mnist, Protocol, Target,
+    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE,
+};
+use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
+use kizu_model::eval::{evaluate_test, Evaluation};
+use kizu_model::run::{self, RunData, RunObserver, RunSettings};
+use kizu_model::settings::DataProtocol;
+use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
+use kizu_model::viz::to_u8;
+
+use crate::protocol::{
+    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, ModelOrigin, ModelView,
+    Refusal, Refused, Reply, Sample, ScoreReport, SessionError, StepReport, ThresholdView,
+    Throughput, UploadReport,
+};
+
+/// Test images of each class shown with a model.
+pub const SAMPLES_PER_CLASS: usize = 4;
+/// Images per scoring batch.
+const SCORE_BATCH: usize = 250;
+/// Thresholds fitted after training: source 000's strict one first, then the 95th
+/// percentile.
+const THRESHOLD_METHODS: [ThresholdMethod; 2] = [
+    ThresholdMethod::MaxNormal,
+    ThresholdMethod::Percentile(95.0),
+];
+/// Test and training images a shipped or imported model is shown on (its threshold is
+/// its own): enough for a histogram, few enough to be on screen in a second or two.
+const OPENED_TEST_IMAGES: usize = 500;
+const OPENED_TRAIN_IMAGES: usize = 500;
+/// Share of good images without a `train/` or `test/` folder held out for testing.
+const IMAGE_TEST_FRACTION: f64 = 0.2;
+/// Shortest time between two progress reports: the page redraws on each one.
+const REPORT_INTERVAL_MS: f64 = 100.0;
+/// Folders below the app's URL.
+const DATA_DIR: &str = "data";
+const CHECKPOINT_DIR: &str = "checkpoints";
+
+/// What the session needs from where it runs.
+pub trait Host {
+    /// Sends a reply to the page.
+    fn emit(&self, reply: Reply);
+    /// Lets the host breathe (the browser delivers messages, such as Stop, then).
+    fn pause(&self) -> impl Future<Output = ()>;
+    /// A clock in milliseconds, for throughput figures.
+    fn now_ms(&self) -> f64;
+    /// The bytes at `url`.
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<Vec<u8>, String>>;
+    /// The device for a backend preference, with what was chosen and why.
+    fn device(&self, choice: BackendChoice) -> impl Future<Output = (Device, BackendInfo)>;
+}
+
+/// The session's model.
+struct Current {
+    checkpoint: Checkpoint,
+    detector: AnyDetector,
+}
+
+/// Uploaded training images: the files (so they can be decoded again at another size)
+/// and their split at the last size asked for.
+struct Uploaded {
+    files: Vec<FileBytes>,
+    decoded: Option<((usize, usize), ImageSplit)>,
+}
+
+/// Everything a lab session keeps between commands.
+#[derive(Default)]
+pub struct Session {
+    base_url: Option<String>,
+    backend: BackendChoice,
+    device: Option<(Device, BackendInfo)>,
+    mnist: Option<Mnist>,
+    catalog: Catalog,
+    current: Option<Current>,
+    uploaded: Option<Uploaded>,
+}
+
+/// Carries out one command, reporting through `host`; `stop` is raised by a Stop command
+/// that arrives meanwhile.
+pub async fn handle<H: Host>(
+    session: &RefCell<Session>,
+    id: CommandId,
+    action: Action,
+    host: &H,
+    stop: &Cell<bool>,
+) {
+    // The session is taken out for the command and put back after, so no borrow is held
+    // across an await.
+    let mut state = session.take();
+    let emit = |event| host.emit(Reply { id, event });
+    let outcome = state.run(id, action, host, stop).await;
+    match outcome {
+        Ok(event) => emit(event),
+        Err(Failure::Refused(refusal)) => emit(Event::Refused(refusal)),
+        Err(Failure::Error(error)) => emit(Event::Failed(error)),
+    }
+    *session.borrow_mut() = state;
+}
+
+/// How a command ended without its result.
+enum Failure {
+    Refused(Refusal),
+    Error(SessionError),
+}
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+fn run_error(e: impl std::fmt::Display) -> Failure {
+    Failure::Error(SessionError::Run(e.to_string()))
+}
+
+impl Session {
+    async fn run<H: Host>(
+        &mut self,
+        id: CommandId,
+        action: Action,
+        host: &H,
+        stop: &Cell<bool>,
+    ) -> Result<Event, Failure> {
+        if let Action::Hello { base_url, backend } = action {
+            self.base_url = Some(base_url.trim_end_matches('/').to_owned());
+            self.backend = backend;
+            let url = self.url(&format!("{CHECKPOINT_DIR}/{CATALOG_FILE}"))?;
+            let bytes = fetch(host, &url).await?;
+            self.catalog = serde_json::from_slice(&bytes).map_err(|e| SessionError::Fetch {
+                url,
+                reason: format!("not a checkpoint catalogue: {e}"),
+            })?;
+            return Ok(Event::Catalog(self.catalog.clone()));
+        }
+        if self.base_url.is_none() {
+            return Err(Refusal::NotStarted.into());
+        }
+        let emit = |event| host.emit(Reply { id, event });
+        match action {
+            Action::Hello { .. } => Err(Refusal::NotStarted.into()),
+            Action::Stop => Err(Refusal::Idle.into()),
+            Action::Train(settings) => self.train(id, settings, host, stop).await,
+            Action::OpenShipped { file } => {
+                if self.catalog.find(&file).is_none() {
+                    return Err(Refusal::NotShipped { file }.into());
+                }
+                emit(Event::Phase("loading the checkpoint".into()));
+                let url = self.url(&format!("{CHECKPOINT_DIR}/{file}"))?;
+                let bytes = fetch(host, &url).await?;
+                self.open(id, &file, &bytes, ModelOrigin::Shipped(file.clone()), host)
+                    .await
+            }
+            Action::ImportCheckpoint(file) => {
+                let origin = ModelOrigin::Imported(file.path.clone());
+                self.open(id, &file.path, &file.bytes, origin, host).await
+            }
+            Action::ExportCheckpoint => {
+                let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+                let bytes = current.checkpoint.to_bytes().map_err(run_error)?;
+                Ok(Event::Checkpoint(FileBytes {
+                    path: checkpoint_file_name(&current.checkpoint),
+                    bytes,
+                }))
+            }
+            Action::LoadImages {
+                files,
+                side,
+                channels,
+            } => self.load_images(files, side, channels),
+            Action::ScoreImages(files) => self.score(files, host).await,
+            Action::Forget => {
+                self.current = None;
+                self.uploaded = None;
+                Ok(Event::Forgotten)
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> Result<String, Failure> {
+        let base = self.base_url.as_deref().ok_or(Refusal::NotStarted)?;
+        Ok(format!("{base}/{path}"))
+    }
+
+    async fn device<H: Host>(&mut self, id: CommandId, host: &H) -> Device {
+        if self.device.is_none() {
+            self.device = Some(host.device(self.backend).await);
+        }
+        let (device, info) = self.device.clone().unwrap_or_else(|| {
+            let info = crate::backend::decide(BackendChoice::Cpu, None);
+            (Device::flex(), info)
+        });
+        host.emit(Reply {
+            id,
+            event: Event::Backend(info),
+        });
+        device
+    }
+
+    async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<Mnist, Failure> {
+        if let Some(mnist) = &self.mnist {
+            return Ok(mnist.clone());
+        }
+        host.emit(Reply {
+            id,
+            event: Event::Phase("loading data".into()),
+        });
+        let images = fetch(
+            host,
+            &self.url(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}"))?,
+        )
+        .await?;
+        let labels = fetch(
+            host,
+            &self.url(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}"))?,
+        )
+        .await?;
+        let mnist = Mnist::bundled(&images, &labels)
+            .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+        self.mnist = Some(mnist.clone());
+        Ok(mnist)
+    }
+
+    async fn train<H: Host>(
+        &mut self,
+        id: CommandId,
+        settings: RunSettings,
+        host: &H,
+        stop: &Cell<bool>,
+    ) -> Result<Event, Failure> {
+        let device = self.device(id, host).await;
+        let data = match settings.protocol {
+            DataProtocol::Images => {
+                let split = self.image_split(settings.input_size, settings.channels)?;
+                RunData::images(&settings, split).map_err(run_error)?
+            }
+            _ => {
+                let mnist = self.mnist(id, host).await?;
+                RunData::mnist(&settings, &mnist)
+                    .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?
+            }
+        };
+        host.emit(Reply {
+            id,
+            event: Event::Phase("training".into()),
+        });
+        let observer = Progress::new(id, host, stop);
+        let started = host.now_ms();
+        let trained = run::train(&settings, &data, &device, &observer)
+            .await
+            .map_err(run_error)?;
+        observer.flush();
+        let train_ms = host.now_ms() - started;
+        host.emit(Reply {
+            id,
+            event: Event::Phase("scoring".into()),
+        });
+        host.pause().await;
+        let score_started = host.now_ms();
+        let evaluated = run::evaluate_run(&trained, &data, None, &THRESHOLD_METHODS, &device)
+            .await
+            .map_err(run_error)?;
+        let score_ms = host.now_ms() - score_started;
+        let checkpoint = trained
+            .checkpoint(&settings, &data, &evaluated)
+            .map_err(run_error)?;
+        let detector = trained.model;
+        let normalisation = checkpoint.meta.normalisation().clone();
+        let model = Normalised::new(&detector, &normalisation);
+        let samples = samples(
+            &model,
+            data.split.as_ref(),
+            &evaluated.evaluation,
+            checkpoint.meta.difference_scale(),
+            &device,
+        )
+        .await?;
+        let scored = data.split.train().len() + data.split.test().len();
+        let mut view = model_view(
+            ModelOrigin::Trained,
+            &checkpoint,
+            data.split.test_is_anomaly(),
+            evaluated.evaluation,
+            samples,
+        );
+        view.steps = Some(trained.steps);
+        view.stopped_early = trained.stopped_early;
+        view.throughput = Some(Throughput {
+            train_images_per_second: per_second(observer.images.get(), train_ms),
+            score_images_per_second: per_second(scored, score_ms),
+        });
+        self.current = Some(Current {
+            checkpoint,
+            detector,
+        });
+        Ok(Event::Model(Box::new(view)))
+    }
+
+    /// Opens checkpoint bytes as the current model and evaluates it on the bundled data
+    /// it was trained for (or the loaded images). A refused file leaves the model as it was.
+    async fn open<H: Host>(
+        &mut self,
+        id: CommandId,
+        file: &str,
+        bytes: &[u8],
+        origin: ModelOrigin,
+        host: &H,
+    ) -> Result<Event, Failure> {
+        let refused = |reason: String| SessionError::Checkpoint {
+            file: file.to_owned(),
+            reason,
+        };
+        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
+        let device = self.device(id, host).await;
+        let detector = checkpoint
+            .detector(&device)
+            .map_err(|e| refused(e.to_string()))?;
+        let meta = &checkpoint.meta;
+        let protocol = meta.protocol();
+        let settings = RunSettings {
+            model: meta.model.model_kind(),
+            protocol: protocol.clone(),
+            seed: meta.training.config.seed,
+            input_size: meta.image_size(),
+            channels: meta.channels,
+            max_train: Some(OPENED_TRAIN_IMAGES),
+            max_test: Some(OPENED_TEST_IMAGES),
+            ..meta.settings.clone().unwrap_or_default()
+        };
+        let data = match protocol {
+            DataProtocol::Images => self
+                .image_split(settings.input_size, settings.channels)
+                .ok()
+                .and_then(|split| RunData::images(&settings, split).ok()),
+            _ => {
+                let mnist = self.mnist(id, host).await?;
+                Some(
+                    RunData::mnist(&settings, &mnist)
+                        .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?,
+                )
+            }
+        };
+        host.emit(Reply {
+            id,
+            event: Event::Phase("scoring".into()),
+        });
+        host.pause().await;
+        let model = Normalised::new(&detector, meta.normalisation());
+        let view = match data {
+            Some(data) => {
+                let split = data.split.as_ref();
+                let evaluation =
+                    evaluate_opened(&model, split, meta.score, meta.threshold, &device).await?;
+                let samples =
+                    samples(&model, split, &evaluation, meta.difference_scale(), &device).await?;
+                model_view(
+                    origin,
+                    &checkpoint,
+                    split.test_is_anomaly(),
+                    evaluation,
+                    samples,
+                )
+            }
+            None => {
+                let evaluation = Evaluation {
+                    score_kind: meta.score,
+                    thresholds: vec![meta.threshold],
+                    test_scores: Vec::new(),
+                    auc: None,
+                    histogram: kizu_model::metrics::Histogram::new(&[], &[], 40, &[]),
+                };
+                model_view(origin, &checkpoint, &[], evaluation, Vec::new())
+            }
+        };
+        self.current = Some(Current {
+            checkpoint,
+            detector,
+        });
+        Ok(Event::Model(Box::new(view)))
+    }
+
+    fn load_images(
+        &mut self,
+        files: Vec<FileBytes>,
+        side: usize,
+        channels: usize,
+    ) -> Result<Event, Failure> {
+        let count = files.len();
+        let (split, report) = decode_split(&files, side, channels)?;
+        if report.loaded == 0 {
+            return Err(SessionError::NothingUsable { files: count }.into());
+        }
+        let split = split.map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+        self.uploaded = Some(Uploaded {
+            files,
+            decoded: Some(((side, channels), split)),
+        });
+        Ok(Event::ImagesLoaded(report))
+    }
+
+    /// The uploaded images split at `side` x `side` x `channels` (decoded again if they
+    /// were loaded at another size).
+    fn image_split(&mut self, side: usize, channels: usize) -> Result<ImageSplit, Failure> {
+        let uploaded = self.uploaded.as_mut().ok_or(Refusal::NoImages)?;
+        match &uploaded.decoded {
+            Some((shape, split)) if *shape == (side, channels) => Ok(split.clone()),
+            _ => {
+                let (split, _) = decode_split(&uploaded.files, side, channels)?;
+                let split = split.map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+                uploaded.decoded = Some(((side, channels), split.clone()));
+                Ok(split)
+            }
+        }
+    }
+
+    async fn score<H: Host>(&mut self, files: Vec<FileBytes>, host: &H) -> Result<Event, Failure> {
+        let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+        let device = match &self.device {
+            Some((device, _)) => device.clone(),
+            None => return Err(Refusal::NoModel.into()),
+        };
+        let meta = &current.checkpoint.meta;
+        let target = Target {
+            side: meta.image_size(),
+            channels: meta.channels,
+            fit: Fit::Resize,
+        };
+        let mut images = Vec::new();
+        let mut names = Vec::new();
+        let mut refused = Vec::new();
+        let limits = DecodeLimits::default();
+        for (n, file) in files.iter().enumerate() {
+            if n >= limits.max_files {
+                refused.push(Refused {
+                    file: file.path.clone(),
+                    reason: format!("more than {} files at once", limits.max_files),
+                });
+                continue;
+            }
+            match kizu_model::data::decode_image(&file.path, &file.bytes, &limits, &target) {
+                Ok(image) => {
+                    images.extend_from_slice(image.pixels());
+                    names.push(file.path.clone());
+                }
+                Err(e) => refused.push(Refused {
+                    file: file.path.clone(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        if names.is_empty() {
+            return Err(SessionError::NothingUsable { files: files.len() }.into());
+        }
+        let set = Images::new(
+            images,
+            names.len(),
+            target.channels,
+            target.side,
+            target.side,
+        )
+        .map_err(run_error)?;
+        host.pause().await;
+        let model = Normalised::new(&current.detector, meta.normalisation());
+        let scores = score_images(&model, &set, SCORE_BATCH, &device)
+            .await
+            .map_err(run_error)?;
+        let scores = scores.of(meta.score).to_vec();
+        let labels: Vec<(String, Option<bool>)> = names.into_iter().map(|n| (n, None)).collect();
+        let indices: Vec<usize> = (0..labels.len()).collect();
+        let images = draw(
+            &model,
+            &set,
+            &indices,
+            &labels,
+            &scores,
+            meta.difference_scale(),
+            &device,
+        )
+        .await?;
+        Ok(Event::Scored(ScoreReport {
+            images,
+            threshold: meta.threshold,
+            refused,
+        }))
+    }
+}
+
+/// Decodes uploaded files into a split (or why none can be made), with the report the
+/// page shows.
+#[allow(clippy::type_complexity)] // a pair read once, by the two callers above
+fn decode_split(
+    files: &[FileBytes],
+    side: usize,
+    channels: usize,
+) -> Result<(Result<ImageSplit, DataError>, UploadReport), Failure> {
+    let target = Target {
+        side,
+        channels,
+        fit: Fit::Resize,
+    };
+    let batch = decode_batch(
+        files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+        &DecodeLimits::default(),
+        &target,
+    )
+    .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+    let refused = batch
+        .refused
+        .iter()
+        .map(|r| Refused {
+            file: r.file().to_owned(),
+            reason: r.to_string(),
+        })
+        .collect();
+    let good = batch
+        .set
+        .placements()
+        .iter()
+        .filter(|p| !p.class.is_anomaly())
+        .count();
+    let report = UploadReport {
+        summary: batch.summary.lines(),
+        loaded: batch.set.len(),
+        good,
+        refused,
+        input: (side, channels),
+    };
+    Ok((ImageSplit::new(&batch.set, 0, IMAGE_TEST_FRACTION), report))
+}
+
+/// Scores a shipped or imported model's test images against its own threshold, plus the
+/// 95th percentile of its training images' scores.
+async fn evaluate_opened(
+    model: &impl Detector,
+    split: &dyn Protocol,
+    score: kizu_model::score::ScoreKind,
+    own: Threshold,
+    device: &Device,
+) -> Result<Evaluation, Failure> {
+    let train = score_images(model, split.train(), SCORE_BATCH, device)
+        .await
+        .map_err(run_error)?;
+    let mut thresholds = vec![own];
+    if let Ok(percentile) = fit(ThresholdMethod::Percentile(95.0), train.of(score)) {
+        thresholds.push(percentile);
+    }
+    evaluate_test(model, split, score, thresholds, SCORE_BATCH, device)
+        .await
+        .map_err(run_error)
+}
+
+fn model_view(
+    origin: ModelOrigin,
+    checkpoint: &Checkpoint,
+    labelled: &[bool],
+    evaluation: Evaluation,
+    samples: Vec<Sample>,
+) -> ModelView {
+    let meta = &checkpoint.meta;
+    let has_both = labelled.iter().any(|&a| a) && labelled.iter().any(|&a| !a);
+    ModelView {
+        origin,
+        model: meta.model.model_kind(),
+        settings: meta.settings.clone(),
+        protocol: meta.protocol(),
+        input: (meta.input_size, meta.channels),
+        score_label: evaluation.score_kind.label().to_owned(),
+        thresholds: evaluation
+            .thresholds
+            .iter()
+            .map(|t| ThresholdView {
+                method: t.method.label(),
+                threshold: *t,
+                confusion: (!labelled.is_empty()).then(|| {
+                    kizu_model::metrics::Confusion::at(&evaluation.test_scores, labelled, t.value)
+                }),
+            })
+            .collect(),
+        auc: evaluation.auc.filter(|_| has_both),
+        test_scores: evaluation.test_scores,
+        test_is_anomaly: labelled.to_vec(),
+        histogram: evaluation.histogram,
+        samples,
+        steps: None,
+        stopped_early: false,
+        throughput: None,
+    }
+}
+
+fn per_second(images: usize, ms: f64) -> f64 {
+    if ms > 0.0 {
+        images as f64 * 1000.0 / ms
+    } else {
+        f64::NAN
+    }
+}
+
+/// "ganomaly-digit3.kizu", from what the checkpoint was trained on.
+fn checkpoint_file_name(checkpoint: &Checkpoint) -> String {
+    let protocol = match checkpoint.meta.protocol() {
+        DataProtocol::OneClass { digit } => format!("digit{digit}"),
+        DataProtocol::Overlay => "overlay".into(),
+        DataProtocol::Images => "images".into(),
+    };
+    format!(
+        "{}-{protocol}.kizu",
+        checkpoint.meta.model.model_kind().id()
+    )
+}
+
+async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
+    host.fetch(url).await.map_err(|reason| {
+        Failure::Error(SessionError::Fetch {
+            url: url.to_owned(),
+            reason,
+        })
+    })
+}
+
+/// The first few normal and anomalous test images with their reconstructions.
+async fn samples(
+    model: &impl Detector,
+    split: &dyn Protocol,
+    evaluation: &Evaluation,
+    scale: f32,
+    device: &Device,
+) -> Result<Vec<Sample>, Failure> {
+    let labelled = split.test_is_anomaly();
+    let pick = |anomalous: bool| {
+        (0..split.test().len())
+            .filter(move |&i| labelled[i] == anomalous)
+            .take(SAMPLES_PER_CLASS)
+    };
+    let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
+    let labels: Vec<(String, Option<bool>)> = indices
+        .iter()
+        .map(|&i| (split.test_label(i), Some(labelled[i])))
+        .collect();
+    let scores: Vec<f32> = indices.iter().map(|&i| evaluation.test_scores[i]).collect();
+    let selected = split.test().select(&indices);
+    let all: Vec<usize> = (0..indices.len()).collect();
+    draw(model, &selected, &all, &labels, &scores, scale, device).await
+}
+
+/// Runs `model` on `images[indices]` and turns input, reconstruction and difference into
+/// 8-bit planes; the difference is averaged over channels and saturates at `scale`.
+async fn draw(
+    model: &impl Detector,
+    images: &Images,
+    indices: &[usize],
+    labels: &[(String, Option<bool>)],
+    scores: &[f32],
+    scale: f32,
+    device: &Device,
+) -> Result<Vec<Sample>, Failure> {
+    if indices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let selected = images.select(indices);
+    let padded = selected.padded_to(model.input_size());
+    let detection = model
+        .detect(padded.tensor(0, padded.len(), device))
+        .read()
+        .await
+        .map_err(run_error)?;
+    let [channels, side, _] = padded.image_shape();
+    let plane = side * side;
+    Ok((0..indices.len())
+        .map(|k| {
+            let difference = detection.difference.image(k);
+            let mean: Vec<f32> = (0..plane)
+                .map(|p| {
+                    (0..channels)
+                        .map(|c| difference[c * plane + p])
+                        .sum::<f32>()
+                        / channels as f32
+                })
+                .collect();
+            Sample {
+                label: labels[k].0.clone(),
+                is_anomaly: labels[k].1,
+                score: scores[k],
+                side,
+                channels,
+                input: to_u8(padded.image(k), 1.0),
+                generated: to_u8(detection.reconstruction.image(k), 1.0),
+                difference: to_u8(&mean, scale),
+            }
+        })
+        .collect())
+}
+
+/// Reports a run's steps to the page, at most every [`REPORT_INTERVAL_MS`], and honours
+/// Stop.
+struct Progress<'a, H> {
+    id: CommandId,
+    host: &'a H,
+    stop: &'a Cell<bool>,
+    pending: RefCell<Vec<StepReport>>,
+    last_report: Cell<f64>,
+    images: Cell<usize>,
+}
+
+impl<'a, H: Host> Progress<'a, H> {
+    fn new(id: CommandId, host: &'a H, stop: &'a Cell<bool>) -> Self {
+        stop.set(false);
+        Self {
+            id,
+            host,
+            stop,
+            pending: RefCell::default(),
+            last_report: Cell::new(host.now_ms()),
+            images: Cell::new(0),
+        }
+    }
+
+    fn flush(&self) {
+        let pending = self.pending.take();
+        if !pending.is_empty() {
+            self.host.emit(Reply {
+                id: self.id,
+                event: Event::Steps(pending),
+            });
+        }
+        self.last_report.set(self.host.now_ms());
+    }
+}
+
+impl<H: Host> RunObserver for Progress<'_, H> {
+    fn step(&self, step: &kizu_model::train::StepReport) {
+        self.images.set(self.images.get() + step.images);
+        let last_step = step.progress.step == step.progress.total_steps;
+        self.pending.borrow_mut().push(StepReport {
+            epoch: step.progress.epoch,
+            step: step.progress.step,
+            total_steps: step.progress.total_steps,
+            losses: step
+                .losses
+                .iter()
+                .map(|&(name, value)| (name.to_owned(), value))
+                .collect(),
+        });
+        if self.host.now_ms() - self.last_report.get() >= REPORT_INTERVAL_MS || last_step {
+            self.flush();
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        self.stop.get()
+    }
+
+    async fn yield_now(&self) {
+        self.host.pause().await;
+    }
+}

@@ -1,0 +1,437 @@
+//! The worker's lab session, driven natively: training reports every step and honours
+//! Stop, shipped and imported checkpoints open, bad files are refused with the model kept,
+//! users' images load, train and score.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+use std::cell::{Cell, RefCell};
+use std::io::Cursor;
+
+use burn::tensor::{read_sync, Device};
+use kizu_app::backend::decide;
+use kizu_app::protocol::{
+    Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, ModelKind, ModelOrigin,
+    ModelView, Refusal, Reply, RunSettings, SessionError,
+};
+use kizu_app::session::{handle, Host, Session, SAMPLES_PER_CLASS};
+use kizu_model::zoo::Scale;
+
+/// Records replies; serves URLs below `kizu:` from the repository's `public/` folder;
+/// asks to stop after `stop_after` pauses (one pause per step).
+struct TestHost {
+    replies: RefCell<Vec<Reply>>,
+    stop_after: usize,
+    pauses: Cell<usize>,
+    stop: std::rc::Rc<Cell<bool>>,
+    started: std::time::Instant,
+}
+
+impl TestHost {
+    fn new() -> Self {
+        Self::stopping_after(usize::MAX)
+    }
+
+    fn stopping_after(stop_after: usize) -> Self {
+        Self {
+            replies: RefCell::default(),
+            stop_after,
+            pauses: Cell::new(0),
+            stop: std::rc::Rc::default(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn events(&self) -> Vec<Event> {
+        self.replies
+            .borrow()
+            .iter()
+            .map(|r| r.event.clone())
+            .collect()
+    }
+}
+
+impl Host for TestHost {
+    fn emit(&self, reply: Reply) {
+        self.replies.borrow_mut().push(reply);
+    }
+    async fn pause(&self) {
+        self.pauses.set(self.pauses.get() + 1);
+        if self.pauses.get() >= self.stop_after {
+            self.stop.set(true);
+        }
+    }
+    fn now_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let path = url.strip_prefix("kizu:/").ok_or("not a test URL")?;
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../public")
+            .join(path);
+        std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))
+    }
+    async fn device(&self, choice: BackendChoice) -> (Device, BackendInfo) {
+        (Device::flex(), decide(choice, None))
+    }
+}
+
+/// A session that has said hello.
+fn started(host: &TestHost) -> RefCell<Session> {
+    let session = RefCell::new(Session::default());
+    let hello = Action::Hello {
+        base_url: "kizu:/".into(),
+        backend: BackendChoice::Cpu,
+    };
+    send(&session, hello, host);
+    session
+}
+
+/// Sends one command and returns its last event.
+fn send(session: &RefCell<Session>, action: Action, host: &TestHost) -> Event {
+    let stop = host.stop.clone();
+    read_sync(handle(session, 1, action, host, &stop));
+    host.replies.borrow().last().unwrap().event.clone()
+}
+
+fn quick(model: ModelKind) -> RunSettings {
+    RunSettings {
+        model,
+        scale: Scale::Compact,
+        protocol: DataProtocol::OneClass { digit: 4 },
+        epochs: 1,
+        batch_size: 32,
+        seed: 5,
+        max_train: Some(1_000),
+        max_test: Some(500),
+        ..RunSettings::default()
+    }
+}
+
+fn model(event: Event) -> ModelView {
+    match event {
+        Event::Model(view) => *view,
+        other => panic!("expected a model, got {other:?}"),
+    }
+}
+
+#[test]
+fn hello_brings_the_catalogue_of_shipped_checkpoints() {
+    let host = TestHost::new();
+    let _session = started(&host);
+    let Some(Event::Catalog(catalog)) = host.events().first().cloned() else {
+        panic!("no catalogue: {:?}", host.events());
+    };
+    assert_eq!(catalog.entries.len(), 18);
+    assert!(catalog
+        .best_for(&DataProtocol::OneClass { digit: 0 })
+        .is_some());
+}
+
+#[test]
+fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let view = model(send(
+        &session,
+        Action::Train(quick(ModelKind::ConvAutoencoder)),
+        &host,
+    ));
+    let steps: usize = host
+        .events()
+        .iter()
+        .map(|e| match e {
+            Event::Steps(s) => s.len(),
+            _ => 0,
+        })
+        .sum();
+    // 1,000 training images in batches of 32.
+    assert_eq!(steps, 32);
+    assert_eq!(view.steps, Some(32));
+    assert_eq!(view.origin, ModelOrigin::Trained);
+    assert!(!view.stopped_early);
+    assert!(view.auc.is_some_and(f64::is_finite));
+    assert_eq!(view.test_scores.len(), 500);
+    assert_eq!(view.test_is_anomaly.len(), 500);
+    let counted: u32 = view
+        .histogram
+        .normal
+        .iter()
+        .chain(&view.histogram.anomalous)
+        .sum();
+    assert_eq!(counted, 500);
+    assert_eq!(view.samples.len(), 2 * SAMPLES_PER_CLASS);
+    assert_eq!(view.thresholds.len(), 2);
+    let confusion = |i: usize| view.thresholds[i].confusion.unwrap();
+    assert_eq!(confusion(0).total(), 500);
+    assert!(
+        confusion(0).false_positives <= confusion(1).false_positives,
+        "the max threshold flags no more normals than the 95th percentile"
+    );
+    for sample in &view.samples {
+        assert_eq!(sample.is_anomaly, Some(sample.label == "digit 4"));
+        for image in [&sample.input, &sample.generated, &sample.difference] {
+            assert_eq!(image.len(), 28 * 28);
+        }
+        assert!(
+            sample.generated.iter().any(|&p| p > 0),
+            "a reconstruction is not blank"
+        );
+    }
+}
+
+#[test]
+fn stop_keeps_what_was_learned_and_still_evaluates() {
+    let host = TestHost::stopping_after(5);
+    let session = started(&host);
+    let view = model(send(
+        &session,
+        Action::Train(quick(ModelKind::ConvAutoencoder)),
+        &host,
+    ));
+    assert!(view.stopped_early);
+    assert_eq!(view.steps, Some(5));
+    assert!(view.auc.is_some());
+}
+
+#[test]
+fn an_invalid_digit_fails_typed_and_nothing_else_is_a_model() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let bad = RunSettings {
+        protocol: DataProtocol::OneClass { digit: 11 },
+        ..quick(ModelKind::ConvAutoencoder)
+    };
+    let Event::Failed(SessionError::Data(message)) = send(&session, Action::Train(bad), &host)
+    else {
+        panic!("{:?}", host.events());
+    };
+    assert!(message.contains("0-9"), "{message}");
+    assert_eq!(
+        send(&session, Action::ExportCheckpoint, &host),
+        Event::Refused(Refusal::NoModel)
+    );
+}
+
+#[test]
+fn a_downloaded_checkpoint_opens_again_with_the_same_scores_and_a_bad_one_keeps_the_model() {
+    let host = TestHost::stopping_after(8);
+    let session = started(&host);
+    let trained = model(send(
+        &session,
+        Action::Train(quick(ModelKind::Ganomaly)),
+        &host,
+    ));
+    assert_eq!(trained.score_label, "latent distance");
+    assert_eq!(trained.samples[0].side, 32, "digits are padded to 32x32");
+    let Event::Checkpoint(file) = send(&session, Action::ExportCheckpoint, &host) else {
+        panic!("no checkpoint");
+    };
+    assert_eq!(file.path, "ganomaly-digit4.kizu");
+
+    // A fresh session opens the file and scores the same test images the same way.
+    let fresh_host = TestHost::new();
+    let fresh = started(&fresh_host);
+    let opened = model(send(
+        &fresh,
+        Action::ImportCheckpoint(file.clone()),
+        &fresh_host,
+    ));
+    assert_eq!(
+        opened.origin,
+        ModelOrigin::Imported("ganomaly-digit4.kizu".into())
+    );
+    assert_eq!(
+        opened.thresholds[0].threshold,
+        trained.thresholds[0].threshold
+    );
+    assert_eq!(opened.test_scores.len(), 500);
+    for (a, b) in opened.test_scores.iter().zip(&trained.test_scores) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+    }
+
+    // Damaged and foreign files are refused by name; the model stays.
+    let mut tampered = file.bytes.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0xff;
+    for (name, bytes, reason) in [
+        ("tampered.kizu", tampered, "checksum"),
+        ("short.kizu", file.bytes[..100].to_vec(), "truncated"),
+        ("notes.txt", b"hello".to_vec(), "not a Kizu checkpoint"),
+    ] {
+        let event = send(
+            &fresh,
+            Action::ImportCheckpoint(FileBytes {
+                path: name.into(),
+                bytes,
+            }),
+            &fresh_host,
+        );
+        let Event::Failed(SessionError::Checkpoint { file, reason: why }) = event else {
+            panic!("{name}: {event:?}");
+        };
+        assert_eq!(file, name);
+        assert!(why.contains(reason), "{name}: {why}");
+    }
+    let Event::Checkpoint(again) = send(&fresh, Action::ExportCheckpoint, &fresh_host) else {
+        panic!("the model was lost");
+    };
+    assert_eq!(again.bytes, file.bytes);
+}
+
+#[test]
+fn a_shipped_checkpoint_opens_with_its_results_and_others_are_refused() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let view = model(send(
+        &session,
+        Action::OpenShipped {
+            file: "conv-ae-digit0.kizu".into(),
+        },
+        &host,
+    ));
+    assert_eq!(
+        view.origin,
+        ModelOrigin::Shipped("conv-ae-digit0.kizu".into())
+    );
+    assert_eq!(view.protocol, DataProtocol::OneClass { digit: 0 });
+    assert!(view.auc.is_some_and(|a| a > 0.5), "{:?}", view.auc);
+    assert_eq!(view.samples.len(), 2 * SAMPLES_PER_CLASS);
+    for file in [
+        "../Cargo.toml",
+        "https://example.com/x.kizu",
+        "missing.kizu",
+    ] {
+        assert_eq!(
+            send(&session, Action::OpenShipped { file: file.into() }, &host),
+            Event::Refused(Refusal::NotShipped { file: file.into() })
+        );
+    }
+}
+
+/// A 40x40 PNG: a bright square on black, or with a bright stripe as its defect.
+fn png(defect: bool, shade: u8) -> Vec<u8> {
+    let image = image::GrayImage::from_fn(40, 40, |x, y| {
+        let square = (10..30).contains(&x) && (10..30).contains(&y);
+        let stripe = defect && (18..22).contains(&y);
+        image::Luma([if square || stripe { shade } else { 0 }])
+    });
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
+fn file(path: &str, bytes: Vec<u8>) -> FileBytes {
+    FileBytes {
+        path: path.into(),
+        bytes,
+    }
+}
+
+#[test]
+fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let mut files: Vec<FileBytes> = (0..40)
+        .map(|i| {
+            file(
+                &format!("parts/good/{i}.png"),
+                png(false, 200 + (i % 50) as u8),
+            )
+        })
+        .collect();
+    files.extend((0..6).map(|i| file(&format!("parts/scratch/{i}.png"), png(true, 220))));
+    files.push(file("parts/good/empty.png", Vec::new()));
+    files.push(file("parts/good/notes.png", b"not an image".to_vec()));
+    let mut cut = png(false, 200);
+    cut.truncate(cut.len() / 2);
+    files.push(file("parts/good/cut.png", cut));
+    let Event::ImagesLoaded(report) = send(
+        &session,
+        Action::LoadImages {
+            files,
+            side: 32,
+            channels: 1,
+        },
+        &host,
+    ) else {
+        panic!("{:?}", host.events());
+    };
+    assert_eq!(report.loaded, 46);
+    assert_eq!(report.good, 40);
+    let refused: Vec<&str> = report.refused.iter().map(|r| r.file.as_str()).collect();
+    assert_eq!(
+        refused,
+        [
+            "parts/good/empty.png",
+            "parts/good/notes.png",
+            "parts/good/cut.png"
+        ]
+    );
+    assert!(
+        report.summary.iter().any(|l| l.contains("scratch")),
+        "{:?}",
+        report.summary
+    );
+
+    let settings = RunSettings {
+        model: ModelKind::ConvAutoencoder,
+        scale: Scale::Compact,
+        protocol: DataProtocol::Images,
+        epochs: 20,
+        batch_size: 8,
+        learning_rate: Some(3e-3),
+        input_size: 32,
+        channels: 1,
+        ..RunSettings::default()
+    };
+    let view = model(send(&session, Action::Train(settings), &host));
+    assert_eq!(view.protocol, DataProtocol::Images);
+    assert_eq!(view.input, (32, 1));
+    // 8 held-out good images and the 6 defects.
+    assert_eq!(view.test_is_anomaly.iter().filter(|&&a| a).count(), 6);
+    assert_eq!(view.test_is_anomaly.len(), 14);
+    assert!(view.auc.is_some_and(|a| a > 0.9), "{:?}", view.auc);
+
+    let Event::Scored(scored) = send(
+        &session,
+        Action::ScoreImages(vec![
+            file("new-good.png", png(false, 210)),
+            file("new-bad.png", png(true, 210)),
+            file("broken.png", vec![0x89, b'P', b'N', b'G']),
+        ]),
+        &host,
+    ) else {
+        panic!("{:?}", host.events());
+    };
+    assert_eq!(scored.images.len(), 2);
+    assert_eq!(scored.refused.len(), 1);
+    assert_eq!(scored.refused[0].file, "broken.png");
+    let (good, bad) = (&scored.images[0], &scored.images[1]);
+    assert_eq!(good.label, "new-good.png");
+    assert!(bad.score > good.score, "{} vs {}", bad.score, good.score);
+    assert_eq!(bad.difference.len(), 32 * 32);
+}
+
+#[test]
+fn commands_without_what_they_need_are_refused() {
+    let host = TestHost::new();
+    let session = RefCell::new(Session::default());
+    assert_eq!(
+        send(&session, Action::ExportCheckpoint, &host),
+        Event::Refused(Refusal::NotStarted)
+    );
+    let session = started(&host);
+    let images = RunSettings {
+        protocol: DataProtocol::Images,
+        ..quick(ModelKind::ConvAutoencoder)
+    };
+    assert_eq!(
+        send(&session, Action::Train(images), &host),
+        Event::Refused(Refusal::NoImages)
+    );
+    assert_eq!(
+        send(&session, Action::ScoreImages(Vec::new()), &host),
+        Event::Refused(Refusal::NoModel)
+    );
+}
