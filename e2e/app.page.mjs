@@ -48,14 +48,21 @@ export class AppPage {
     this.samples = id('sample');
   }
 
-  async open(baseUrl, query = '') {
-    await this.page.goto(baseUrl + query);
+  /** Opens the app; `blank` skips opening the best pretrained model first. */
+  async open(baseUrl, query = '', { blank = true } = {}) {
+    const params = new URLSearchParams(query.replace(/^\?/, ''));
+    if (blank) params.set('blank', '');
+    const search = params.toString();
+    await this.page.goto(baseUrl + (search ? `?${search}` : ''));
     await this.train.waitFor();
+    // The page is busy until the worker has the catalogue (and, unless blank, the model).
+    if (blank) await this.waitForIdle();
   }
 
-  async startRun({ digit = 3, epochs = 1, model = 'conv-ae' } = {}) {
+  async startRun({ digit = 3, epochs = 1, model = 'conv-ae', data = 'one-class' } = {}) {
+    await this.page.getByTestId('data').selectOption(data);
     await this.page.getByTestId('model').selectOption(model);
-    await this.digit.selectOption(String(digit));
+    if (data === 'one-class') await this.digit.selectOption(String(digit));
     await this.epochs.fill(String(epochs));
     await this.epochs.dispatchEvent('change');
     await this.train.click();
@@ -68,6 +75,35 @@ export class AppPage {
       return text === 'done' || text.startsWith('failed');
     }, null, { timeout: RUN_TIMEOUT });
     return this.status.textContent();
+  }
+
+  /** Waits for the current command to end; returns the status text. */
+  async waitForIdle() {
+    await this.page.waitForFunction(() => !document.querySelector('[data-testid="train"]')?.disabled,
+      null, { timeout: RUN_TIMEOUT });
+    return this.status.textContent();
+  }
+
+  /**
+   * PNG files drawn by the browser: `{ name, size, shade, defect }` each -> `{ name, mimeType,
+   * buffer }` for setInputFiles. A bright square on black; a defect adds a bright stripe.
+   */
+  async pngs(specs) {
+    const encoded = await this.page.evaluate(async (specs) => {
+      const out = [];
+      for (const { name, size = 40, shade = 220, defect = false } of specs) {
+        const canvas = document.createElement('canvas');
+        canvas.width = size; canvas.height = size;
+        const g = canvas.getContext('2d');
+        g.fillStyle = 'black'; g.fillRect(0, 0, size, size);
+        g.fillStyle = `rgb(${shade},${shade},${shade})`;
+        g.fillRect(size / 4, size / 4, size / 2, size / 2);
+        if (defect) g.fillRect(0, size * 0.45, size, size * 0.1);
+        out.push({ name, data: canvas.toDataURL('image/png').split(',')[1] });
+      }
+      return out;
+    }, specs);
+    return encoded.map(({ name, data }) => ({ name, mimeType: 'image/png', buffer: Buffer.from(data, 'base64') }));
   }
 
   /** How many distinct colours a canvas shows: 1 means blank. */

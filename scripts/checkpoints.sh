@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the pretrained checkpoints that ship in public/checkpoints/: every model
 # kind, compact scale, on the one-class protocol (digit 0 held out) and on the overlay
-# protocol. Usage: scripts/checkpoints.sh [epochs]
+# protocol, then lists them in index.json for the app. Usage: scripts/checkpoints.sh [epochs]
 source "$(dirname "$0")/prereqs.sh"
 cd "$ROOT"
 epochs="${1:-3}"
@@ -17,4 +17,5 @@ for model in fc-ae fc-vae conv-ae conv-vae ganomaly skip-ganomaly aae anogan lst
   "$kizu" train --model "$model" --scale compact --epochs "$epochs" --protocol overlay \
     --pseudo-anomalies --out "$out/$model-overlay.kizu"
 done
+"$kizu" catalog --dir "$out"
 ls -l "$out"

@@ -119,7 +119,6 @@ impl Lab {
         self.next_id += 1;
         match &action {
             Action::Stop => self.stopping = true,
-            Action::Hello { .. } => {}
             other => {
                 self.running = Some(id);
                 self.phase = Phase::Busy(other.describe().to_owned());
@@ -158,6 +157,7 @@ impl Lab {
             }
             Event::Catalog(catalog) => {
                 self.catalog = catalog;
+                finish(self, Phase::Idle);
                 let best = self
                     .catalog
                     .best_for(&DataProtocol::OneClass { digit: 0 })

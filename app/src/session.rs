@@ -461,10 +461,7 @@ impl Session {
                     images.extend_from_slice(image.pixels());
                     names.push(file.path.clone());
                 }
-                Err(e) => refused.push(Refused {
-                    file: file.path.clone(),
-                    reason: e.to_string(),
-                }),
+                Err(e) => refused.push(self::refused(&file.path, e)),
             }
         }
         if names.is_empty() {
@@ -523,14 +520,7 @@ fn decode_split(
         &target,
     )
     .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
-    let refused = batch
-        .refused
-        .iter()
-        .map(|r| Refused {
-            file: r.file().to_owned(),
-            reason: r.to_string(),
-        })
-        .collect();
+    let refused = batch.refused.iter().map(|r| refused(r.file(), r)).collect();
     let good = batch
         .set
         .placements()
@@ -545,6 +535,20 @@ fn decode_split(
         input: (side, channels),
     };
     Ok((ImageSplit::new(&batch.set, 0, IMAGE_TEST_FRACTION), report))
+}
+
+/// A refused file with its reason (the error's message without the file name it starts
+/// with: the page shows the name beside it).
+fn refused(file: &str, error: impl std::fmt::Display) -> Refused {
+    let message = error.to_string();
+    let reason = message
+        .strip_prefix(file)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&message);
+    Refused {
+        file: file.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 /// Scores a shipped or imported model's test images against its own threshold, plus the

@@ -435,3 +435,46 @@ fn commands_without_what_they_need_are_refused() {
         Event::Refused(Refusal::NoModel)
     );
 }
+
+/// What gloo-worker does to every message between page and worker.
+fn through_worker_codec<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    bincode::deserialize(&bincode::serialize(value).unwrap()).unwrap()
+}
+
+#[test]
+fn every_message_survives_the_workers_binary_codec() {
+    let host = TestHost::new();
+    let session = started(&host);
+    send(
+        &session,
+        Action::Train(quick(ModelKind::FcAutoencoder)),
+        &host,
+    );
+    send(&session, Action::ExportCheckpoint, &host);
+    send(
+        &session,
+        Action::OpenShipped {
+            file: "nope.kizu".into(),
+        },
+        &host,
+    );
+    let replies = host.replies.borrow();
+    assert!(replies.len() > 4);
+    for reply in replies.iter() {
+        assert_eq!(&through_worker_codec(reply), reply);
+    }
+    for action in [
+        Action::Train(quick(ModelKind::Ganomaly)),
+        Action::Train(RunSettings {
+            protocol: DataProtocol::Overlay,
+            ..RunSettings::default()
+        }),
+        Action::LoadImages {
+            files: vec![file("a/good/1.png", vec![1, 2, 3])],
+            side: 32,
+            channels: 3,
+        },
+    ] {
+        assert_eq!(through_worker_codec(&action), action);
+    }
+}

@@ -7,7 +7,9 @@ use crate::zoo::{ModelKind, Scale};
 
 /// Which data a run trains and tests on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+// Externally tagged (serde's default): the worker's binary codec cannot read the
+// internally tagged form.
+#[serde(rename_all = "kebab-case")]
 pub enum DataProtocol {
     /// Bundled MNIST, one digit held out as the anomaly (GANomaly's protocol).
     OneClass {

@@ -158,3 +158,60 @@ fn a_padded_model_scores_new_images_at_the_training_scale() {
     assert_eq!((map.width(), map.height()), (32, 32));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A 40x40 gray PNG: a bright square on black, with a bright stripe as its defect.
+fn part_png(path: &Path, defect: bool, shade: u8) {
+    let image = image::GrayImage::from_fn(40, 40, |x, y| {
+        let square = (10..30).contains(&x) && (10..30).contains(&y);
+        let stripe = defect && (18..22).contains(&y);
+        image::Luma([if square || stripe { shade } else { 0 }])
+    });
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    image.save(path).unwrap();
+}
+
+#[test]
+fn train_on_a_folder_in_the_mvtec_layout_naming_each_unusable_file() {
+    let dir = scratch("folder");
+    let parts = dir.join("parts");
+    for i in 0..32u8 {
+        part_png(&parts.join(format!("train/good/{i}.png")), false, 190 + i);
+    }
+    for i in 0..6u8 {
+        part_png(&parts.join(format!("test/good/{i}.png")), false, 200 + i);
+        part_png(&parts.join(format!("test/stripe/{i}.png")), true, 200 + i);
+    }
+    std::fs::write(parts.join("train/good/empty.png"), b"").unwrap();
+    std::fs::write(parts.join("train/good/notes.png"), b"not an image").unwrap();
+    std::fs::create_dir_all(parts.join("ground_truth/stripe")).unwrap();
+    std::fs::write(parts.join("ground_truth/stripe/0_mask.png"), b"mask").unwrap();
+    let checkpoint = dir.join("parts.kizu");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let report = kizu(&[
+        "train",
+        "--model",
+        "conv-ae",
+        "--images",
+        &path(&parts),
+        "--input-size",
+        "32",
+        "--epochs",
+        "15",
+        "--batch-size",
+        "8",
+        "--backend",
+        "flex",
+        "--out",
+        &path(&checkpoint),
+    ]);
+    for named in ["empty.png", "notes.png", "0_mask.png"] {
+        assert!(report.contains(named), "{named} reported: {report}");
+    }
+    assert!(report.contains("train/good: 32 images"), "{report}");
+    assert!(report.contains("test/stripe: 6 images"), "{report}");
+    assert!(report.contains("your images"), "{report}");
+    let file = Checkpoint::from_bytes(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!((file.meta.input_size, file.meta.channels), (32, 1));
+    let auc = file.meta.auc.unwrap();
+    assert!(auc > 0.9, "stripes stand out: AUC {auc}");
+}

@@ -67,10 +67,11 @@ pub async fn from_input(input: &web_sys::HtmlInputElement) -> Vec<FileBytes> {
             .and_then(|v| v.as_string())
             .filter(|p| !p.is_empty());
         let path = relative.unwrap_or_else(|| file.name());
-        // An unreadable file is left out here and never reaches the worker; the browser
-        // reports why in its console.
-        if let Ok(bytes) = read(path, &file).await {
-            files.push(bytes);
+        match read(path, &file).await {
+            Ok(bytes) => files.push(bytes),
+            // The browser could not read it (removed meanwhile, no permission): left out,
+            // and said in the console.
+            Err(e) => leptos::logging::error!("{e}"),
         }
     }
     files

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::files;
 use super::state::LabState;
-use crate::protocol::Action;
+use crate::protocol::{Action, ModelOrigin};
 
 /// The shipped checkpoints, one click to open.
 #[component]
@@ -13,9 +13,19 @@ pub fn ShippedModels() -> impl IntoView {
     let state = expect_context::<LabState>();
     let (chosen, set_chosen) = signal(None::<String>);
     let entries = move || state.lab.with(|lab| lab.catalog.entries.clone());
+    // The menu shows the shipped model that is open, if one is.
+    let open_file = move || {
+        state
+            .lab
+            .with(|lab| match lab.model.as_ref().map(|m| &m.origin) {
+                Some(ModelOrigin::Shipped(file)) => Some(file.clone()),
+                _ => None,
+            })
+    };
     let open = move |_| {
         let file = chosen
             .get()
+            .or_else(open_file)
             .or_else(|| entries().first().map(|e| e.file.clone()));
         if let Some(file) = file {
             state.send(Action::OpenShipped { file });
@@ -35,7 +45,11 @@ pub fn ShippedModels() -> impl IntoView {
                             .into_iter()
                             .map(|e| {
                                 let file = e.file.clone();
-                                view! { <option value=file>{e.label()}</option> }
+                                let is_open = {
+                                    let file = file.clone();
+                                    move || open_file().as_deref() == Some(file.as_str())
+                                };
+                                view! { <option value=file selected=is_open>{e.label()}</option> }
                             })
                             .collect_view()
                     }}
@@ -80,7 +94,7 @@ pub fn CheckpointFiles() -> impl IntoView {
             </button>
             <label>
                 "Open a .kizu file "
-                <input node_ref=picker data-testid="import" type="file" accept=".kizu" on:change=import />
+                <input node_ref=picker data-testid="import" type="file" accept=".kizu" disabled=busy on:change=import />
             </label>
         </section>
     }

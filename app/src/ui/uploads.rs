@@ -63,6 +63,7 @@ pub fn TrainingImages() -> impl IntoView {
     };
     let (file_picker, folder_picker) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let report = move || state.lab.with(|lab| lab.upload.clone());
+    let busy = move || state.lab.with(|lab| lab.is_busy());
     // The folder picker's attribute is not in Leptos's list of known ones.
     Effect::new(move |_| {
         if let Some(input) = folder_picker.get() {
@@ -89,8 +90,8 @@ pub fn TrainingImages() -> impl IntoView {
                     <input type="checkbox" data-testid="upload-rgb" prop:checked=rgb on:change=move |ev| set_rgb.set(event_target_checked(&ev)) />
                     " colour (RGB)"
                 </label>
-                <label>"Images " <input node_ref=file_picker data-testid="upload-files" type="file" multiple accept="image/*" on:change=on_pick(file_picker, send) /></label>
-                <label>"A folder " <input node_ref=folder_picker data-testid="upload-folder" type="file" on:change=on_pick(folder_picker, send) /></label>
+                <label>"Images " <input node_ref=file_picker data-testid="upload-files" type="file" multiple accept="image/*" disabled=busy on:change=on_pick(file_picker, send) /></label>
+                <label>"A folder " <input node_ref=folder_picker data-testid="upload-folder" type="file" disabled=busy on:change=on_pick(folder_picker, send) /></label>
             </div>
             <div class="dropzone" data-testid="dropzone" on:dragover=|ev: web_sys::DragEvent| ev.prevent_default() on:drop=on_drop(send)>
                 "or drop images and folders here"
@@ -113,7 +114,7 @@ fn RefusedList(refused: Vec<crate::protocol::Refused>) -> impl IntoView {
     (!refused.is_empty()).then(|| {
         view! {
             <div class="refused" data-testid="refused">
-                <p class="warning">{format!("{} files could not be used:", refused.len())}</p>
+                <p class="warning">{match refused.len() { 1 => "1 file could not be used:".to_owned(), n => format!("{n} files could not be used:") }}</p>
                 <ul>{refused.into_iter().map(|r| view! { <li data-testid="refused-file">{format!("{}: {}", r.file, r.reason)}</li> }).collect_view()}</ul>
             </div>
         }
@@ -127,12 +128,12 @@ pub fn ScoreImages() -> impl IntoView {
     let send = move |files: Vec<FileBytes>| state.send(Action::ScoreImages(files));
     let picker = NodeRef::<Input>::new();
     let report = move || state.lab.with(|lab| lab.scored.clone());
-    let has_model = move || state.lab.with(|lab| lab.model.is_some());
+    let ready = move || state.lab.with(|lab| lab.model.is_some() && !lab.is_busy());
     view! {
         <section class="scoring" aria-label="Score images">
             <h2>"Check images with the model"</h2>
             <div class="form">
-                <label>"Images to check " <input node_ref=picker data-testid="score-files" type="file" multiple accept="image/*" disabled=move || !has_model() on:change=on_pick(picker, send) /></label>
+                <label>"Images to check " <input node_ref=picker data-testid="score-files" type="file" multiple accept="image/*" disabled=move || !ready() on:change=on_pick(picker, send) /></label>
             </div>
             <div class="dropzone" on:dragover=|ev: web_sys::DragEvent| ev.prevent_default() on:drop=on_drop(send)>
                 "or drop images to check here"
@@ -140,7 +141,7 @@ pub fn ScoreImages() -> impl IntoView {
             {move || report().map(|r| {
                 let threshold = Signal::derive(move || r.threshold.value);
                 view! {
-                    <p>{format!("threshold {:.5}: images scoring above it are flagged", r.threshold.value)}</p>
+                    <p data-testid="score-threshold" data-value=r.threshold.value.to_string()>{format!("threshold {:.5}: images scoring above it are flagged", r.threshold.value)}</p>
                     <RefusedList refused=r.refused />
                     <div class="samples" data-testid="scored">
                         {r.images.into_iter().map(|sample| view! { <SampleCard sample threshold /> }).collect_view()}

@@ -1,0 +1,155 @@
+// End-to-end: the lab's data-in and keep flows in headless Chromium (CPU path): a
+// pretrained model in one click, uploads with broken files, training on uploaded images,
+// scoring uploads, checkpoint download and upload, a bad checkpoint refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serve } from './server.mjs';
+import { launch, AppPage } from './app.page.mjs';
+
+const TIMEOUT = 300_000;
+let server;
+
+before(async () => { server = await serve(process.env.DIST ?? '../dist'); });
+after(async () => { await server?.close(); });
+
+async function withApp(body, { blank = true } = {}) {
+  const browser = await launch({ webgpu: false });
+  try {
+    const app = new AppPage(await browser.context.newPage());
+    await app.open(server.url, '', { blank });
+    await body(app, browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+const title = (app) => app.page.getByTestId('model-title').textContent();
+
+test('opening the app shows a pretrained detector and any shipped one opens in one click', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app) => {
+    await app.page.getByTestId('model-title').waitFor({ timeout: TIMEOUT });
+    assert.equal(await app.waitForIdle(), 'done', app.errors.join('\n'));
+    assert.match(await title(app), /pretrained \(.*-digit0\.kizu\).*digit 0 held out/);
+    const auc = Number(await app.auc.textContent());
+    assert.ok(auc > 0.5 && auc <= 1, `AUC ${auc}`);
+    assert.match(await app.page.getByTestId('intro').textContent(), /regenerates/);
+    assert.equal(await app.samples.count(), 8);
+    assert.ok(await app.distinctColours(app.histogram) > 3, 'histogram drawn');
+    const offered = await app.page.getByTestId('shipped').locator('option').count();
+    assert.equal(offered, 18);
+    await app.screenshot('pretrained-default');
+
+    await app.page.getByTestId('shipped').selectOption('ganomaly-overlay.kizu');
+    await app.page.getByTestId('open-shipped').click();
+    await app.page.waitForFunction(() => /ganomaly-overlay/.test(document.querySelector('[data-testid="model-title"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.equal(await app.waitForIdle(), 'done');
+    assert.match(await title(app), /GANomaly.*overlay/);
+    const side = await app.page.getByTestId('sample-generated').first().evaluate((c) => c.width);
+    assert.equal(side, 32);
+  }, { blank: false });
+});
+
+test('an upload of good and broken files names each broken one and trains on the rest', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app) => {
+    const good = await app.pngs(Array.from({ length: 30 }, (_, i) => ({ name: `good-${i}.png`, shade: 180 + i })));
+    const broken = [
+      { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
+      { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') },
+      { name: 'cut.png', mimeType: 'image/png', buffer: good[0].buffer.subarray(0, 60) },
+    ];
+    await app.page.getByTestId('upload-side').selectOption('32');
+    await app.page.getByTestId('upload-rgb').uncheck();
+    await app.page.getByTestId('upload-files').setInputFiles([...good, ...broken]);
+    await app.page.getByTestId('upload-report').waitFor({ timeout: TIMEOUT });
+    assert.match(await app.page.getByTestId('upload-report').textContent(), /30 images loaded \(30 good\) at 32x32x1/);
+    const refused = await app.page.getByTestId('refused-file').allTextContents();
+    assert.equal(refused.length, 3, refused.join('\n'));
+    for (const name of ['empty.png', 'notes.png', 'cut.png']) {
+      assert.ok(refused.some((line) => line.startsWith(`${name}:`)), `${name} named: ${refused}`);
+    }
+    await app.startRun({ data: 'images', epochs: 2 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.match(await title(app), /trained here · your images · 32x32x1 input/);
+    await app.screenshot('uploaded-training');
+  });
+});
+
+test('a folder in the MVTec layout trains, then new images are scored with their heat maps', { timeout: TIMEOUT }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizu-folder-'));
+  await withApp(async (app) => {
+    const write = async (folder, specs) => {
+      fs.mkdirSync(path.join(dir, 'parts', folder), { recursive: true });
+      for (const f of await app.pngs(specs)) fs.writeFileSync(path.join(dir, 'parts', folder, f.name), f.buffer);
+    };
+    await write('train/good', Array.from({ length: 40 }, (_, i) => ({ name: `${i}.png`, shade: 190 + i })));
+    await write('test/good', Array.from({ length: 6 }, (_, i) => ({ name: `${i}.png`, shade: 200 + i })));
+    await write('test/stripe', Array.from({ length: 6 }, (_, i) => ({ name: `${i}.png`, shade: 200 + i, defect: true })));
+    await app.page.getByTestId('upload-side').selectOption('32');
+    await app.page.getByTestId('upload-rgb').uncheck();
+    await app.page.getByTestId('upload-folder').setInputFiles(path.join(dir, 'parts'));
+    await app.page.getByTestId('upload-report').waitFor({ timeout: TIMEOUT });
+    const report = await app.page.getByTestId('upload-report').textContent();
+    assert.match(report, /52 images loaded \(46 good\)/);
+    assert.match(report, /train\/good: 40 images/);
+    assert.match(report, /test\/stripe: 6 images/);
+    await app.startRun({ data: 'images', epochs: 15 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    const auc = Number(await app.auc.textContent());
+    assert.ok(auc > 0.8, `AUC on the stripe defects ${auc}`);
+
+    const fresh = await app.pngs([{ name: 'fresh-good.png', shade: 205 }, { name: 'fresh-stripe.png', shade: 205, defect: true }]);
+    await app.page.getByTestId('score-files').setInputFiles([...fresh, { name: 'junk.png', mimeType: 'image/png', buffer: Buffer.from('junk') }]);
+    const scored = app.page.getByTestId('scored').getByTestId('sample');
+    await scored.nth(1).waitFor({ timeout: TIMEOUT });
+    assert.equal(await scored.count(), 2);
+    const captions = await scored.locator('figcaption').allTextContents();
+    const score = (caption) => Number(caption.match(/score ([0-9.e-]+)/)[1]);
+    assert.ok(score(captions[1]) > score(captions[0]), captions.join(' | '));
+    const threshold = Number(await app.page.getByTestId('score-threshold').getAttribute('data-value'));
+    for (const [i, caption] of captions.entries()) {
+      const verdict = score(caption) > threshold ? 'flagged' : 'passed';
+      assert.equal(await scored.nth(i).getAttribute('data-verdict'), verdict, caption);
+    }
+    const overlay = scored.nth(1).getByTestId('sample-overlay');
+    assert.ok(await app.distinctColours(overlay) > 2, 'heat map over the input drawn');
+    assert.match((await app.page.getByTestId('refused-file').allTextContents()).join('\n'), /junk\.png: /);
+    await app.screenshot('scored-uploads');
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a downloaded checkpoint opens in a fresh page with the same scores; a bad one is refused and the model kept', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app, browser) => {
+    await app.startRun({ digit: 2, epochs: 1 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    const auc = await app.auc.textContent();
+    const captions = await app.samples.locator('figcaption').allTextContents();
+    const [download] = await Promise.all([
+      app.page.waitForEvent('download'),
+      app.page.getByTestId('export').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'conv-ae-digit2.kizu');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kizu-ckpt-')), 'model.kizu');
+    await download.saveAs(file);
+
+    const other = new AppPage(await browser.context.newPage());
+    await other.open(server.url);
+    await other.page.getByTestId('import').setInputFiles(file);
+    await other.page.getByTestId('model-title').waitFor({ timeout: TIMEOUT });
+    assert.equal(await other.waitForIdle(), 'done', other.errors.join('\n'));
+    assert.match(await title(other), /from your file model\.kizu/);
+    // The same test images (first 500 of the split) in the same order: the same scores.
+    const reopened = await other.samples.locator('figcaption').allTextContents();
+    assert.deepEqual(reopened, captions);
+    assert.ok(Math.abs(Number(await other.auc.textContent()) - Number(auc)) < 0.05, 'AUC on the shown subset');
+
+    await other.page.getByTestId('import').setInputFiles({ name: 'bad.kizu', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a checkpoint') });
+    await other.page.waitForFunction(() => (document.querySelector('[data-testid="status"]')?.textContent ?? '').startsWith('failed'), null, { timeout: TIMEOUT });
+    assert.match(await other.status.textContent(), /failed: bad\.kizu: not a Kizu checkpoint/);
+    assert.match(await title(other), /from your file model\.kizu/, 'the model is kept');
+    await other.screenshot('bad-checkpoint');
+  });
+});
