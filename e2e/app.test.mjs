@@ -98,6 +98,11 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
     await assertCompleteResults(app, 'webgpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
     assert.match(await app.badge.textContent(), /adapter: .*swiftshader/i);
+    // Its weights are only readable asynchronously there: the download says so, the model stays.
+    await app.page.getByTestId('export').click();
+    await app.page.waitForFunction(() => (document.querySelector('[data-testid="status"]')?.textContent ?? '').startsWith('failed'));
+    assert.match(await app.status.textContent(), /trained on WebGPU cannot be downloaded yet/);
+    assert.equal(await app.samples.count(), 8);
   });
 });
 

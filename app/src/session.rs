@@ -10,7 +10,7 @@ use std::future::Future;
 
 use burn::tensor::Device;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
-use kizu_model::checkpoint::Checkpoint;
+use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
     decode_batch, DataError, DecodeLimits, Fit, ImageSplit, Images, Mnist, Protocol, Target,
     BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE,
@@ -23,9 +23,9 @@ use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::viz::to_u8;
 
 use crate::protocol::{
-    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, ModelOrigin, ModelView,
-    Refusal, Refused, Reply, Sample, ScoreReport, SessionError, StepReport, ThresholdView,
-    Throughput, UploadReport,
+    Action, BackendChoice, BackendInfo, BackendKind, CommandId, Event, FileBytes, ModelOrigin,
+    ModelView, Refusal, Refused, Reply, Sample, ScoreReport, SessionError, StepReport,
+    ThresholdView, Throughput, UploadReport,
 };
 
 /// Test images of each class shown with a model.
@@ -66,7 +66,12 @@ pub trait Host {
 
 /// The session's model.
 struct Current {
-    checkpoint: Checkpoint,
+    /// Everything its checkpoint says besides the weights.
+    meta: CheckpointMeta,
+    /// Its checkpoint file; `None` for a model trained on WebGPU, whose weights can only
+    /// be read back asynchronously and so are not written (Burn's records read them
+    /// synchronously).
+    checkpoint: Option<Checkpoint>,
     detector: AnyDetector,
 }
 
@@ -176,9 +181,16 @@ impl Session {
             }
             Action::ExportCheckpoint => {
                 let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
-                let bytes = current.checkpoint.to_bytes().map_err(run_error)?;
+                let checkpoint = current.checkpoint.as_ref().ok_or_else(|| {
+                    SessionError::Run(
+                        "a model trained on WebGPU cannot be downloaded yet (its weights are only \
+                         readable asynchronously there): train it with ?backend=cpu to keep it"
+                            .into(),
+                    )
+                })?;
+                let bytes = checkpoint.to_bytes().map_err(run_error)?;
                 Ok(Event::Checkpoint(FileBytes {
-                    path: checkpoint_file_name(&current.checkpoint),
+                    path: checkpoint_file_name(&current.meta),
                     bytes,
                 }))
             }
@@ -280,24 +292,33 @@ impl Session {
             .await
             .map_err(run_error)?;
         let score_ms = host.now_ms() - score_started;
-        let checkpoint = trained
-            .checkpoint(&settings, &data, &evaluated)
+        let meta = trained
+            .checkpoint_meta(&settings, &data, &evaluated)
             .map_err(run_error)?;
+        let on_webgpu = self
+            .device
+            .as_ref()
+            .is_some_and(|(_, info)| info.kind == BackendKind::WebGpu);
+        let checkpoint = if on_webgpu {
+            None
+        } else {
+            Some(Checkpoint::of_detector(&trained.model, meta.clone()).map_err(run_error)?)
+        };
         let detector = trained.model;
-        let normalisation = checkpoint.meta.normalisation().clone();
+        let normalisation = meta.normalisation().clone();
         let model = Normalised::new(&detector, &normalisation);
         let samples = samples(
             &model,
             data.split.as_ref(),
             &evaluated.evaluation,
-            checkpoint.meta.difference_scale(),
+            meta.difference_scale(),
             &device,
         )
         .await?;
         let scored = data.split.train().len() + data.split.test().len();
         let mut view = model_view(
             ModelOrigin::Trained,
-            &checkpoint,
+            &meta,
             data.split.test_is_anomaly(),
             evaluated.evaluation,
             samples,
@@ -309,6 +330,7 @@ impl Session {
             score_images_per_second: per_second(scored, score_ms),
         });
         self.current = Some(Current {
+            meta,
             checkpoint,
             detector,
         });
@@ -374,7 +396,7 @@ impl Session {
                     samples(&model, split, &evaluation, meta.difference_scale(), &device).await?;
                 model_view(
                     origin,
-                    &checkpoint,
+                    meta,
                     split.test_is_anomaly(),
                     evaluation,
                     samples,
@@ -388,11 +410,12 @@ impl Session {
                     auc: None,
                     histogram: kizu_model::metrics::Histogram::new(&[], &[], 40, &[]),
                 };
-                model_view(origin, &checkpoint, &[], evaluation, Vec::new())
+                model_view(origin, meta, &[], evaluation, Vec::new())
             }
         };
         self.current = Some(Current {
-            checkpoint,
+            meta: checkpoint.meta.clone(),
+            checkpoint: Some(checkpoint),
             detector,
         });
         Ok(Event::Model(Box::new(view)))
@@ -438,7 +461,7 @@ impl Session {
             Some((device, _)) => device.clone(),
             None => return Err(Refusal::NoModel.into()),
         };
-        let meta = &current.checkpoint.meta;
+        let meta = &current.meta;
         let target = Target {
             side: meta.image_size(),
             channels: meta.channels,
@@ -574,12 +597,11 @@ async fn evaluate_opened(
 
 fn model_view(
     origin: ModelOrigin,
-    checkpoint: &Checkpoint,
+    meta: &CheckpointMeta,
     labelled: &[bool],
     evaluation: Evaluation,
     samples: Vec<Sample>,
 ) -> ModelView {
-    let meta = &checkpoint.meta;
     let has_both = labelled.iter().any(|&a| a) && labelled.iter().any(|&a| !a);
     ModelView {
         origin,
@@ -619,15 +641,15 @@ fn per_second(images: usize, ms: f64) -> f64 {
 }
 
 /// "ganomaly-digit3.kizu", from what the checkpoint was trained on.
-fn checkpoint_file_name(checkpoint: &Checkpoint) -> String {
-    let protocol = match checkpoint.meta.protocol() {
+fn checkpoint_file_name(meta: &CheckpointMeta) -> String {
+    let protocol = match meta.protocol() {
         DataProtocol::OneClass { digit } => format!("digit{digit}"),
         DataProtocol::Overlay => "overlay".into(),
         DataProtocol::Images => "images".into(),
     };
     format!(
         "{}-{protocol}.kizu",
-        checkpoint.meta.model.model_kind().id()
+        meta.model.model_kind().id()
     )
 }
 

@@ -166,6 +166,30 @@ pub struct CheckpointMeta {
 }
 
 impl CheckpointMeta {
+    /// Everything a checkpoint of `model` says besides its weights.
+    pub fn new(
+        model: &impl Detector,
+        config: ModelConfig,
+        score: ScoreKind,
+        threshold: Threshold,
+        training: TrainingRecord,
+    ) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            input_size: config.input_size(),
+            channels: config.channels(),
+            model: config,
+            score,
+            threshold,
+            training,
+            hotelling: model.fitted_statistics().cloned(),
+            image_size: None,
+            difference_scale: None,
+            settings: None,
+            auc: None,
+        }
+    }
+
     /// How the model's inputs are scaled (what it was trained with).
     pub fn normalisation(&self) -> &Normalisation {
         &self.training.config.normalisation
@@ -267,28 +291,38 @@ impl Checkpoint {
         threshold: Threshold,
         training: TrainingRecord,
     ) -> Result<Self, CheckpointError> {
+        let meta = CheckpointMeta::new(model, config, score, threshold, training);
+        Self::with_meta(model, meta)
+    }
+
+    /// The weights of `model` with `meta`.
+    ///
+    /// Reads the weights back synchronously: on WebGPU in a browser, which allows only
+    /// asynchronous readback, this panics; callers there keep the meta alone.
+    pub fn with_meta(model: &impl Module, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
         let weights = model
             .clone()
             .into_record()
             .into_bytes()
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         Ok(Self {
-            meta: CheckpointMeta {
-                format_version: FORMAT_VERSION,
-                input_size: config.input_size(),
-                channels: config.channels(),
-                model: config,
-                score,
-                threshold,
-                training,
-                hotelling: model.fitted_statistics().cloned(),
-                image_size: None,
-                difference_scale: None,
-                settings: None,
-                auc: None,
-            },
+            meta,
             weights: weights.to_vec(),
         })
+    }
+
+    /// [`Checkpoint::with_meta`] for any trained detector: the weights of the model inside,
+    /// so the file loads as that model's kind.
+    pub fn of_detector(model: &AnyDetector, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
+        match model {
+            AnyDetector::ConvAutoencoder(m) => Self::with_meta(m, meta),
+            AnyDetector::FcAutoencoder(m) => Self::with_meta(m, meta),
+            AnyDetector::Ganomaly(m) => Self::with_meta(m, meta),
+            AnyDetector::SkipGanomaly(m) => Self::with_meta(m, meta),
+            AnyDetector::Aae(m) => Self::with_meta(m, meta),
+            AnyDetector::AnoGan(m) => Self::with_meta(m, meta),
+            AnyDetector::LstmAutoencoder(m) => Self::with_meta(m, meta),
+        }
     }
 
     /// Captures any trained detector: the weights of the model inside, so the file loads
@@ -300,15 +334,10 @@ impl Checkpoint {
         threshold: Threshold,
         training: TrainingRecord,
     ) -> Result<Self, CheckpointError> {
-        match model {
-            AnyDetector::ConvAutoencoder(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::FcAutoencoder(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::Ganomaly(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::SkipGanomaly(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::Aae(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::AnoGan(m) => Self::new(m, config, score, threshold, training),
-            AnyDetector::LstmAutoencoder(m) => Self::new(m, config, score, threshold, training),
-        }
+        Self::of_detector(
+            model,
+            CheckpointMeta::new(model, config, score, threshold, training),
+        )
     }
 
     /// Rebuilds the convolutional autoencoder on `device`, in inference mode.

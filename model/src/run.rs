@@ -7,7 +7,7 @@ use std::future::Future;
 
 use burn::tensor::Device;
 
-use crate::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, ModelConfig, TrainingRecord};
 use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
 };
@@ -306,13 +306,14 @@ pub async fn difference_scale(
 }
 
 impl Trained {
-    /// The checkpoint of this model, its evaluation's first threshold and `settings`.
-    pub fn checkpoint(
+    /// What this model's checkpoint says besides its weights: its evaluation's first
+    /// threshold, `settings`, the AUC and the heat-map scale.
+    pub fn checkpoint_meta(
         &self,
         settings: &RunSettings,
         data: &RunData,
         evaluated: &Evaluated,
-    ) -> Result<Checkpoint, RunError> {
+    ) -> Result<CheckpointMeta, RunError> {
         let threshold = *evaluated
             .evaluation
             .thresholds
@@ -328,18 +329,30 @@ impl Trained {
             train_images: data.split.train().len(),
             final_loss: self.final_loss,
         };
-        let mut checkpoint = Checkpoint::from_detector(
+        let mut meta = CheckpointMeta::new(
             &self.model,
             self.config.clone(),
             evaluated.evaluation.score_kind,
             threshold,
             record,
-        )?;
+        );
         // So that scoring brings new images to the training images' scale, padding included.
-        checkpoint.meta.image_size = Some(data.image_size);
-        checkpoint.meta.difference_scale = Some(evaluated.difference_scale);
-        checkpoint.meta.settings = Some(settings.clone());
-        checkpoint.meta.auc = evaluated.evaluation.auc;
-        Ok(checkpoint)
+        meta.image_size = Some(data.image_size);
+        meta.difference_scale = Some(evaluated.difference_scale);
+        meta.settings = Some(settings.clone());
+        meta.auc = evaluated.evaluation.auc;
+        Ok(meta)
+    }
+
+    /// The checkpoint of this model (see [`Trained::checkpoint_meta`]); reads the weights
+    /// back synchronously, so not on WebGPU in a browser.
+    pub fn checkpoint(
+        &self,
+        settings: &RunSettings,
+        data: &RunData,
+        evaluated: &Evaluated,
+    ) -> Result<Checkpoint, RunError> {
+        let meta = self.checkpoint_meta(settings, data, evaluated)?;
+        Ok(Checkpoint::of_detector(&self.model, meta)?)
     }
 }
