@@ -394,13 +394,7 @@ impl Session {
                     evaluate_opened(&model, split, meta.score, meta.threshold, &device).await?;
                 let samples =
                     samples(&model, split, &evaluation, meta.difference_scale(), &device).await?;
-                model_view(
-                    origin,
-                    meta,
-                    split.test_is_anomaly(),
-                    evaluation,
-                    samples,
-                )
+                model_view(origin, meta, split.test_is_anomaly(), evaluation, samples)
             }
             None => {
                 let evaluation = Evaluation {
@@ -647,10 +641,7 @@ fn checkpoint_file_name(meta: &CheckpointMeta) -> String {
         DataProtocol::Overlay => "overlay".into(),
         DataProtocol::Images => "images".into(),
     };
-    format!(
-        "{}-{protocol}.kizu",
-        meta.model.model_kind().id()
-    )
+    format!("{}-{protocol}.kizu", meta.model.model_kind().id())
 }
 
 async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
