@@ -1,7 +1,7 @@
 //! The Web Worker that owns Burn, the data and the lab session, so the page stays
 //! responsive. Messages are the types of [`crate::protocol`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
@@ -14,7 +14,7 @@ pub struct LabWorker {
     running: Rc<Cell<Option<&'static str>>>,
     stop: Rc<Cell<bool>>,
     #[cfg(feature = "training")]
-    session: Rc<RefCell<crate::session::Session>>,
+    session: Rc<std::cell::RefCell<crate::session::Session>>,
 }
 
 impl Worker for LabWorker {
@@ -27,7 +27,7 @@ impl Worker for LabWorker {
             running: Rc::new(Cell::new(None)),
             stop: Rc::new(Cell::new(false)),
             #[cfg(feature = "training")]
-            session: Rc::new(RefCell::default()),
+            session: Rc::default(),
         }
     }
 
@@ -58,7 +58,6 @@ impl Worker for LabWorker {
 impl LabWorker {
     /// The page's build of this type only names the worker; it never runs in one.
     fn start(&self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
-        let _ = (&self.stop, RefCell::new(()));
         scope.respond(
             id,
             Reply {

@@ -16,6 +16,16 @@ pub fn gray_rgba(gray: &[u8]) -> Vec<u8> {
     gray.iter().flat_map(|&g| [g, g, g, 255]).collect()
 }
 
+/// One map from a `channels`-plane image (`[c, h, w]`, planar): each pixel the mean over
+/// its channels (a difference map of an RGB image, drawn as one heat map).
+pub fn channel_mean(planes: &[f32], channels: usize) -> Vec<f32> {
+    let channels = channels.max(1);
+    let plane = planes.len() / channels;
+    (0..plane)
+        .map(|p| (0..channels).map(|c| planes[c * plane + p]).sum::<f32>() / channels as f32)
+        .collect()
+}
+
 /// An 8-bit image of `channels` planes (1: gray, 3: planar RGB) as opaque RGBA.
 pub fn planar_rgba(planes: &[u8], channels: usize) -> Vec<u8> {
     if channels != 3 {
@@ -177,6 +187,16 @@ mod tests {
         assert_eq!(heat_rgba(&[85]), vec![255, 0, 0, 255]);
         assert_eq!(heat_rgba(&[170]), vec![255, 255, 0, 255]);
         assert_eq!(heat_rgba(&[255]), vec![255, 255, 255, 255]);
+    }
+
+    #[test]
+    fn channel_mean_averages_each_pixel_over_its_planes() {
+        // Two RGB pixels, planar.
+        assert_eq!(
+            channel_mean(&[0.3, 0.0, 0.6, 0.0, 0.0, 0.3], 3),
+            vec![0.3, 0.1]
+        );
+        assert_eq!(channel_mean(&[0.2, 0.4], 1), vec![0.2, 0.4]);
     }
 
     #[test]

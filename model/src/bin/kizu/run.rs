@@ -9,7 +9,7 @@ use burn::tensor::{read_sync, Device};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizu_model::data::{
     BatchDecoder, DecodeLimits, Fit, ImageSplit, Layout, Mnist, Target, BUNDLED_IMAGES_FILE,
-    BUNDLED_LABELS_FILE,
+    BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::run::{self, DataProtocol, Evaluated, RunData, RunObserver, RunSettings, Trained};
 use kizu_model::threshold::ThresholdMethod;
@@ -42,9 +42,6 @@ impl RunArgs {
         }
     }
 }
-
-/// Share of the good images outside `train/` and `test/` held out for testing.
-const IMAGE_TEST_FRACTION: f64 = 0.2;
 
 /// The data `settings` name: the user's `--images` folder, or the bundled MNIST split
 /// read from the `--data` folder.
@@ -194,6 +191,6 @@ fn load_images(folder: &Path, settings: &RunSettings) -> Result<RunData, AnyErro
     for line in batch.summary.lines() {
         eprintln!("{}: {line}", folder.display());
     }
-    let split = ImageSplit::new(&batch.set, settings.seed, IMAGE_TEST_FRACTION)?;
+    let split = ImageSplit::new(&batch.set, settings.seed, TEST_FRACTION)?;
     Ok(RunData::images(settings, split)?)
 }

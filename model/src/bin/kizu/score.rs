@@ -71,16 +71,7 @@ pub(crate) fn score_command(
             threshold.is_anomaly(score)
         )?;
         // Channels averaged into one map, on the model's fixed heat-map scale.
-        let plane = size * size;
-        let difference = detection.difference.image(0);
-        let mean: Vec<f32> = (0..plane)
-            .map(|i| {
-                (0..channels)
-                    .map(|c| difference[c * plane + i])
-                    .sum::<f32>()
-                    / channels as f32
-            })
-            .collect();
+        let mean = viz::channel_mean(detection.difference.image(0), channels);
         let map = viz::inferno_rgba(&mean, scale);
         let png = out.join(format!("{name}.difference.png"));
         image::save_buffer(

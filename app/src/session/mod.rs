@@ -5,6 +5,8 @@
 //! it with a plain [`Host`]. It only orchestrates: the run, models, scores and metrics come
 //! from `kizu-model`.
 
+mod views;
+
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 
@@ -13,23 +15,23 @@ use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
     decode_batch, DataError, DecodeLimits, Fit, ImageSplit, Images, Mnist, Protocol, Target,
-    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE,
+    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::run::{self, RunData, RunObserver, RunSettings};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
-use kizu_model::viz::to_u8;
 
+use self::views::{draw, model_view, samples};
 use crate::protocol::{
     Action, BackendChoice, BackendInfo, BackendKind, CommandId, Event, FileBytes, ModelOrigin,
-    ModelView, Refusal, Refused, Reply, Sample, ScoreReport, SessionError, StepReport,
-    ThresholdView, Throughput, UploadReport,
+    Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput, UploadReport,
 };
 
 /// Test images of each class shown with a model.
 pub const SAMPLES_PER_CLASS: usize = 4;
+
 /// Images per scoring batch.
 const SCORE_BATCH: usize = 250;
 /// Thresholds fitted after training: source 000's strict one first, then the 95th
@@ -42,8 +44,6 @@ const THRESHOLD_METHODS: [ThresholdMethod; 2] = [
 /// its own): enough for a histogram, few enough to be on screen in a second or two.
 const OPENED_TEST_IMAGES: usize = 500;
 const OPENED_TRAIN_IMAGES: usize = 500;
-/// Share of good images without a `train/` or `test/` folder held out for testing.
-const IMAGE_TEST_FRACTION: f64 = 0.2;
 /// Shortest time between two progress reports: the page redraws on each one.
 const REPORT_INTERVAL_MS: f64 = 100.0;
 /// Folders below the app's URL.
@@ -138,6 +138,10 @@ fn run_error(e: impl std::fmt::Display) -> Failure {
     Failure::Error(SessionError::Run(e.to_string()))
 }
 
+fn data_error(e: impl std::fmt::Display) -> Failure {
+    Failure::Error(SessionError::Data(e.to_string()))
+}
+
 impl Session {
     async fn run<H: Host>(
         &mut self,
@@ -213,14 +217,16 @@ impl Session {
         Ok(format!("{base}/{path}"))
     }
 
+    /// The session's device, chosen on first use; reported to the page each time.
     async fn device<H: Host>(&mut self, id: CommandId, host: &H) -> Device {
-        if self.device.is_none() {
-            self.device = Some(host.device(self.backend).await);
-        }
-        let (device, info) = self.device.clone().unwrap_or_else(|| {
-            let info = crate::backend::decide(BackendChoice::Cpu, None);
-            (Device::flex(), info)
-        });
+        let (device, info) = match &self.device {
+            Some(chosen) => chosen.clone(),
+            None => {
+                let chosen = host.device(self.backend).await;
+                self.device = Some(chosen.clone());
+                chosen
+            }
+        };
         host.emit(Reply {
             id,
             event: Event::Backend(info),
@@ -228,28 +234,28 @@ impl Session {
         device
     }
 
-    async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<Mnist, Failure> {
-        if let Some(mnist) = &self.mnist {
-            return Ok(mnist.clone());
+    /// The bundled digits, fetched on first use and kept (lent, not copied: 31 MB).
+    async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<&Mnist, Failure> {
+        if self.mnist.is_none() {
+            host.emit(Reply {
+                id,
+                event: Event::Phase("loading data".into()),
+            });
+            let images = fetch(
+                host,
+                &self.url(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}"))?,
+            )
+            .await?;
+            let labels = fetch(
+                host,
+                &self.url(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}"))?,
+            )
+            .await?;
+            self.mnist = Some(Mnist::bundled(&images, &labels).map_err(data_error)?);
         }
-        host.emit(Reply {
-            id,
-            event: Event::Phase("loading data".into()),
-        });
-        let images = fetch(
-            host,
-            &self.url(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}"))?,
-        )
-        .await?;
-        let labels = fetch(
-            host,
-            &self.url(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}"))?,
-        )
-        .await?;
-        let mnist = Mnist::bundled(&images, &labels)
-            .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
-        self.mnist = Some(mnist.clone());
-        Ok(mnist)
+        self.mnist
+            .as_ref()
+            .ok_or_else(|| data_error("the bundled digits did not load"))
     }
 
     async fn train<H: Host>(
@@ -267,8 +273,7 @@ impl Session {
             }
             _ => {
                 let mnist = self.mnist(id, host).await?;
-                RunData::mnist(&settings, &mnist)
-                    .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?
+                RunData::mnist(&settings, mnist).map_err(data_error)?
             }
         };
         host.emit(Reply {
@@ -375,10 +380,7 @@ impl Session {
                 .and_then(|split| RunData::images(&settings, split).ok()),
             _ => {
                 let mnist = self.mnist(id, host).await?;
-                Some(
-                    RunData::mnist(&settings, &mnist)
-                        .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?,
-                )
+                Some(RunData::mnist(&settings, mnist).map_err(data_error)?)
             }
         };
         host.emit(Reply {
@@ -426,7 +428,7 @@ impl Session {
         if report.loaded == 0 {
             return Err(SessionError::NothingUsable { files: count }.into());
         }
-        let split = split.map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+        let split = split.map_err(data_error)?;
         self.uploaded = Some(Uploaded {
             files,
             decoded: Some(((side, channels), split)),
@@ -442,7 +444,7 @@ impl Session {
             Some((shape, split)) if *shape == (side, channels) => Ok(split.clone()),
             _ => {
                 let (split, _) = decode_split(&uploaded.files, side, channels)?;
-                let split = split.map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+                let split = split.map_err(data_error)?;
                 uploaded.decoded = Some(((side, channels), split.clone()));
                 Ok(split)
             }
@@ -536,7 +538,7 @@ fn decode_split(
         &DecodeLimits::default(),
         &target,
     )
-    .map_err(|e| Failure::Error(SessionError::Data(e.to_string())))?;
+    .map_err(data_error)?;
     let refused = batch.refused.iter().map(|r| refused(r.file(), r)).collect();
     let good = batch
         .set
@@ -551,7 +553,7 @@ fn decode_split(
         refused,
         input: (side, channels),
     };
-    Ok((ImageSplit::new(&batch.set, 0, IMAGE_TEST_FRACTION), report))
+    Ok((ImageSplit::new(&batch.set, 0, TEST_FRACTION), report))
 }
 
 /// A refused file with its reason (the error's message without the file name it starts
@@ -589,43 +591,6 @@ async fn evaluate_opened(
         .map_err(run_error)
 }
 
-fn model_view(
-    origin: ModelOrigin,
-    meta: &CheckpointMeta,
-    labelled: &[bool],
-    evaluation: Evaluation,
-    samples: Vec<Sample>,
-) -> ModelView {
-    let has_both = labelled.iter().any(|&a| a) && labelled.iter().any(|&a| !a);
-    ModelView {
-        origin,
-        model: meta.model.model_kind(),
-        settings: meta.settings.clone(),
-        protocol: meta.protocol(),
-        input: (meta.input_size, meta.channels),
-        score_label: evaluation.score_kind.label().to_owned(),
-        thresholds: evaluation
-            .thresholds
-            .iter()
-            .map(|t| ThresholdView {
-                method: t.method.label(),
-                threshold: *t,
-                confusion: (!labelled.is_empty()).then(|| {
-                    kizu_model::metrics::Confusion::at(&evaluation.test_scores, labelled, t.value)
-                }),
-            })
-            .collect(),
-        auc: evaluation.auc.filter(|_| has_both),
-        test_scores: evaluation.test_scores,
-        test_is_anomaly: labelled.to_vec(),
-        histogram: evaluation.histogram,
-        samples,
-        steps: None,
-        stopped_early: false,
-        throughput: None,
-    }
-}
-
 fn per_second(images: usize, ms: f64) -> f64 {
     if ms > 0.0 {
         images as f64 * 1000.0 / ms
@@ -651,79 +616,6 @@ async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
             reason,
         })
     })
-}
-
-/// The first few normal and anomalous test images with their reconstructions.
-async fn samples(
-    model: &impl Detector,
-    split: &dyn Protocol,
-    evaluation: &Evaluation,
-    scale: f32,
-    device: &Device,
-) -> Result<Vec<Sample>, Failure> {
-    let labelled = split.test_is_anomaly();
-    let pick = |anomalous: bool| {
-        (0..split.test().len())
-            .filter(move |&i| labelled[i] == anomalous)
-            .take(SAMPLES_PER_CLASS)
-    };
-    let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
-    let labels: Vec<(String, Option<bool>)> = indices
-        .iter()
-        .map(|&i| (split.test_label(i), Some(labelled[i])))
-        .collect();
-    let scores: Vec<f32> = indices.iter().map(|&i| evaluation.test_scores[i]).collect();
-    let selected = split.test().select(&indices);
-    let all: Vec<usize> = (0..indices.len()).collect();
-    draw(model, &selected, &all, &labels, &scores, scale, device).await
-}
-
-/// Runs `model` on `images[indices]` and turns input, reconstruction and difference into
-/// 8-bit planes; the difference is averaged over channels and saturates at `scale`.
-async fn draw(
-    model: &impl Detector,
-    images: &Images,
-    indices: &[usize],
-    labels: &[(String, Option<bool>)],
-    scores: &[f32],
-    scale: f32,
-    device: &Device,
-) -> Result<Vec<Sample>, Failure> {
-    if indices.is_empty() {
-        return Ok(Vec::new());
-    }
-    let selected = images.select(indices);
-    let padded = selected.padded_to(model.input_size());
-    let detection = model
-        .detect(padded.tensor(0, padded.len(), device))
-        .read()
-        .await
-        .map_err(run_error)?;
-    let [channels, side, _] = padded.image_shape();
-    let plane = side * side;
-    Ok((0..indices.len())
-        .map(|k| {
-            let difference = detection.difference.image(k);
-            let mean: Vec<f32> = (0..plane)
-                .map(|p| {
-                    (0..channels)
-                        .map(|c| difference[c * plane + p])
-                        .sum::<f32>()
-                        / channels as f32
-                })
-                .collect();
-            Sample {
-                label: labels[k].0.clone(),
-                is_anomaly: labels[k].1,
-                score: scores[k],
-                side,
-                channels,
-                input: to_u8(padded.image(k), 1.0),
-                generated: to_u8(detection.reconstruction.image(k), 1.0),
-                difference: to_u8(&mean, scale),
-            }
-        })
-        .collect())
 }
 
 /// Reports a run's steps to the page, at most every [`REPORT_INTERVAL_MS`], and honours
