@@ -237,7 +237,7 @@ impl CheckpointMeta {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CheckpointError {
     /// The file does not start with the Kizu checkpoint magic.
-    #[error("not a Kizu checkpoint (the file does not start with {MAGIC:?})")]
+    #[error("not a Kizu checkpoint (a .kizu file starts with the letters KIZUCKPT)")]
     NotACheckpoint,
     /// Written by a newer Kizu.
     #[error("checkpoint format {found} is newer than this Kizu reads ({supported}); update Kizu")]
