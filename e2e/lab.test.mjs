@@ -153,3 +153,62 @@ test('a downloaded checkpoint opens in a fresh page with the same scores; a bad 
     await other.screenshot('bad-checkpoint');
   });
 });
+
+test('trained and opened models are kept over a reload, renamed, reopened as they were and deleted; a full quota is reported', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app, browser) => {
+    const kept = app.page.getByTestId('kept-model');
+    const notice = app.page.getByTestId('storage-notice');
+    await app.startRun({ digit: 1, epochs: 1 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    await kept.first().waitFor({ timeout: TIMEOUT });
+    assert.match(await notice.textContent(), /kept in this browser as “Conv autoencoder on digit 1 held out, seed \d+”/);
+    const auc = await app.auc.textContent();
+    const captions = await app.samples.locator('figcaption').allTextContents();
+
+    await app.page.reload();
+    await app.train.waitFor();
+    await app.waitForIdle();
+    await kept.first().waitFor({ timeout: TIMEOUT });
+    assert.equal(await kept.count(), 1);
+    assert.match(await kept.first().textContent(), /Conv autoencoder · digit 1 held out · AUC [0-9.]+ · [0-9.]+ MB/);
+
+    await kept.first().getByTestId('kept-name').fill('line 7 baseline');
+    await kept.first().getByTestId('kept-rename').click();
+    await app.page.reload();
+    await app.train.waitFor();
+    await app.waitForIdle();
+    await kept.first().waitFor({ timeout: TIMEOUT });
+    assert.equal(await kept.first().getByTestId('kept-name').inputValue(), 'line 7 baseline');
+
+    await kept.first().getByTestId('kept-open').click();
+    await app.page.waitForFunction(() => /line 7 baseline/.test(document.querySelector('[data-testid="model-title"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.equal(await app.waitForIdle(), 'done', app.errors.join('\n'));
+    assert.match(await title(app), /kept in this browser \(“line 7 baseline”\).*digit 1 held out/);
+    assert.equal(await app.auc.textContent(), auc, 'its results as they were');
+    assert.deepEqual(await app.samples.locator('figcaption').allTextContents(), captions);
+    assert.equal(await kept.count(), 1, 'reopening does not keep it twice');
+    // The reopened model scores new images.
+    await app.page.getByTestId('score-files').setInputFiles(await app.pngs([{ name: 'probe.png', size: 28 }]));
+    await app.page.getByTestId('scored').getByTestId('sample').first().waitFor({ timeout: TIMEOUT });
+    await app.screenshot('kept-reopened');
+
+    await kept.first().getByTestId('kept-delete').click();
+    await app.page.waitForFunction(() => document.querySelectorAll('[data-testid="kept-model"]').length === 0);
+    await app.page.reload();
+    await app.train.waitFor();
+    await app.waitForIdle();
+    assert.equal(await kept.count(), 0, 'deleted for good');
+
+    // A full quota: the model opens, the page says it could not be kept, nothing breaks.
+    const cdp = await browser.context.newCDPSession(app.page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1024 });
+    const shipped = path.join(process.env.DIST ?? '../dist', 'checkpoints', 'fc-ae-digit0.kizu');
+    await app.page.getByTestId('import').setInputFiles(shipped);
+    await app.page.waitForFunction(() => /storage/.test(document.querySelector('[data-testid="storage-notice"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.match(await notice.textContent(), /keeping the model failed: the browser's storage for this page is full/);
+    assert.match(await title(app), /from your file fc-ae-digit0\.kizu/);
+    assert.equal(await app.waitForIdle(), 'done');
+    assert.equal(await kept.count(), 0);
+    await app.screenshot('kept-quota-full');
+  });
+});

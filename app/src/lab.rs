@@ -4,10 +4,54 @@
 use kizu_model::catalog::Catalog;
 use kizu_model::metrics::Confusion;
 
+use crate::library::{KeptId, KeptModel, StoreError};
 use crate::protocol::{
-    Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelView, Reply,
-    ScoreReport, StepReport, UploadReport,
+    Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelOrigin,
+    ModelView, Reply, ScoreReport, StepReport, UploadReport,
 };
+
+/// What the page does after a reply, besides drawing it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Send this command to the worker.
+    Send(Action),
+    /// Keep this model in the browser's storage.
+    Keep(Box<Keep>),
+}
+
+/// A model to keep in the browser: its results and its checkpoint file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keep {
+    /// Its results, shown again when it is reopened.
+    pub view: ModelView,
+    /// The checkpoint file's bytes.
+    pub checkpoint: Vec<u8>,
+}
+
+/// What the browser's storage of kept models did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreEvent {
+    /// The kept models, read when the page opens.
+    Listed(Vec<KeptModel>),
+    /// A model was kept.
+    Kept(KeptModel),
+    /// A kept model was renamed.
+    Renamed {
+        /// Which.
+        id: KeptId,
+        /// Its new name.
+        name: String,
+    },
+    /// A kept model was deleted.
+    Deleted(KeptId),
+    /// Something failed; what was kept before stays.
+    Failed {
+        /// What was being done ("keeping the model").
+        doing: &'static str,
+        /// What went wrong.
+        error: StoreError,
+    },
+}
 
 /// Where the page's current command is.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +117,14 @@ pub struct Lab {
     pub stopping: bool,
     /// Whether the running command is a training run (Stop applies).
     pub training: bool,
+    /// The models kept in this browser, newest first.
+    pub kept: Vec<KeptModel>,
+    /// The last thing the browser's storage had to say (a full quota, say).
+    pub storage_notice: Option<String>,
+    /// Whether the next export is to keep the model just opened, not to download it.
+    keep_next: bool,
+    /// The export running to keep the model.
+    keeping: Option<CommandId>,
     /// The command running and what it is.
     running: Option<CommandId>,
     next_id: CommandId,
@@ -102,6 +154,10 @@ impl Lab {
             notice: None,
             stopping: false,
             training: false,
+            kept: Vec::new(),
+            storage_notice: None,
+            keep_next: false,
+            keeping: None,
             running: None,
             next_id: 1,
             open_best,
@@ -117,6 +173,10 @@ impl Lab {
     pub fn command(&mut self, action: Action) -> Command {
         let id = self.next_id;
         self.next_id += 1;
+        if matches!(action, Action::ExportCheckpoint) && self.keep_next {
+            self.keeping = Some(id);
+        }
+        self.keep_next = false;
         match &action {
             Action::Stop => self.stopping = true,
             other => {
@@ -135,8 +195,8 @@ impl Lab {
         Command { id, action }
     }
 
-    /// Folds in one reply; returns a command to send next, if the reply calls for one.
-    pub fn apply(&mut self, reply: Reply) -> Option<Action> {
+    /// Folds in one reply; returns what to do next, if the reply calls for something.
+    pub fn apply(&mut self, reply: Reply) -> Option<Next> {
         let ends = self.running == Some(reply.id);
         let finish = |lab: &mut Self, phase: Phase| {
             if ends {
@@ -163,7 +223,7 @@ impl Lab {
                     .best_for(&DataProtocol::OneClass { digit: 0 })
                     .map(|e| e.file.clone());
                 if self.open_best && self.model.is_none() && !self.is_busy() {
-                    return best.map(|file| Action::OpenShipped { file });
+                    return best.map(|file| Next::Send(Action::OpenShipped { file }));
                 }
             }
             Event::Backend(info) => self.backend = Some(info),
@@ -181,12 +241,26 @@ impl Lab {
                 }
             }
             Event::Model(view) => {
+                let keep = view.origin.is_kept_on_open();
                 self.model = Some(*view);
                 finish(self, Phase::Done);
+                if keep && ends {
+                    // Kept through an export: the worker holds the checkpoint.
+                    self.keep_next = true;
+                    return Some(Next::Send(Action::ExportCheckpoint));
+                }
             }
             Event::Checkpoint(file) => {
-                self.download = Some(file);
                 finish(self, Phase::Done);
+                if self.keeping.is_some() && self.keeping == Some(reply.id) {
+                    self.keeping = None;
+                    let view = self.model.clone()?;
+                    return Some(Next::Keep(Box::new(Keep {
+                        view,
+                        checkpoint: file.bytes,
+                    })));
+                }
+                self.download = Some(file);
             }
             Event::ImagesLoaded(report) => {
                 self.upload = Some(report);
@@ -202,9 +276,50 @@ impl Lab {
                 self.scored = None;
                 finish(self, Phase::Idle);
             }
+            Event::Failed(error) if self.keeping == Some(reply.id) => {
+                self.keeping = None;
+                self.storage_notice = Some(format!("not kept in this browser: {error}"));
+                finish(self, Phase::Done);
+            }
             Event::Failed(error) => finish(self, Phase::Failed(error.to_string())),
         }
         None
+    }
+
+    /// Folds in what the browser's storage did.
+    pub fn apply_store(&mut self, event: StoreEvent) {
+        match event {
+            StoreEvent::Listed(mut kept) => {
+                kept.sort_by(|a, b| b.saved_ms.total_cmp(&a.saved_ms));
+                self.kept = kept;
+            }
+            StoreEvent::Kept(kept) => {
+                self.storage_notice = Some(format!("kept in this browser as “{}”", kept.name));
+                self.kept.insert(0, kept);
+            }
+            StoreEvent::Renamed { id, name } => {
+                if let Some(kept) = self.kept.iter_mut().find(|k| k.id == id) {
+                    kept.name = name.clone();
+                }
+                if let Some(ModelOrigin::Kept {
+                    id: open,
+                    name: shown,
+                }) = self.model.as_mut().map(|m| &mut m.origin)
+                {
+                    if *open == id {
+                        *shown = name;
+                    }
+                }
+                self.storage_notice = None;
+            }
+            StoreEvent::Deleted(id) => {
+                self.kept.retain(|k| k.id != id);
+                self.storage_notice = None;
+            }
+            StoreEvent::Failed { doing, error } => {
+                self.storage_notice = Some(format!("{doing} failed: {error}"));
+            }
+        }
     }
 
     /// Test outcomes of the current model at `threshold` (moved by the user).
@@ -223,7 +338,7 @@ mod tests {
     use kizu_model::zoo::ModelKind;
 
     use super::*;
-    use crate::protocol::{ModelOrigin, Refusal, RunSettings, SessionError, ThresholdView};
+    use crate::protocol::{Refusal, RunSettings, SessionError, ThresholdView};
 
     fn view() -> ModelView {
         ModelView {
@@ -334,9 +449,9 @@ mod tests {
         let next = lab.apply(reply(hello.id, Event::Catalog(catalog.clone())));
         assert_eq!(
             next,
-            Some(Action::OpenShipped {
+            Some(Next::Send(Action::OpenShipped {
                 file: "b.kizu".into()
-            })
+            }))
         );
         assert_eq!(
             Lab::new(false).apply(reply(1, Event::Catalog(catalog))),
@@ -356,5 +471,132 @@ mod tests {
         assert_eq!(at(0.5), Some((2, 0)));
         assert_eq!(at(0.15), Some((2, 1)));
         assert_eq!(at(0.95), Some((0, 0)));
+    }
+
+    fn kept(id: KeptId, name: &str, saved_ms: f64) -> KeptModel {
+        KeptModel {
+            name: name.into(),
+            ..KeptModel::of(&view(), id, saved_ms, 1_000)
+        }
+    }
+
+    #[test]
+    fn a_trained_model_is_kept_through_an_export_and_a_download_is_not_kept() {
+        let mut lab = Lab::new(false);
+        let train = lab.command(Action::Train(RunSettings::default()));
+        let next = lab.apply(reply(train.id, Event::Model(Box::new(view()))));
+        assert_eq!(next, Some(Next::Send(Action::ExportCheckpoint)));
+        let export = lab.command(Action::ExportCheckpoint);
+        let file = FileBytes {
+            path: "conv-ae-digit0.kizu".into(),
+            bytes: vec![7; 10],
+        };
+        let next = lab.apply(reply(export.id, Event::Checkpoint(file.clone())));
+        assert_eq!(
+            next,
+            Some(Next::Keep(Box::new(Keep {
+                view: view(),
+                checkpoint: vec![7; 10]
+            })))
+        );
+        assert_eq!(lab.download, None, "keeping is not a download");
+        assert!(!lab.is_busy());
+        // The user's own download afterwards is one.
+        let download = lab.command(Action::ExportCheckpoint);
+        assert_eq!(
+            lab.apply(reply(download.id, Event::Checkpoint(file.clone()))),
+            None
+        );
+        assert_eq!(lab.download, Some(file));
+    }
+
+    #[test]
+    fn shipped_and_kept_models_are_not_kept_again_and_a_failed_keep_is_a_notice() {
+        let mut lab = Lab::new(false);
+        for origin in [
+            ModelOrigin::Shipped("a.kizu".into()),
+            ModelOrigin::Kept {
+                id: 1,
+                name: "mine".into(),
+            },
+        ] {
+            let open = lab.command(Action::Forget);
+            let model = ModelView { origin, ..view() };
+            assert_eq!(
+                lab.apply(reply(open.id, Event::Model(Box::new(model)))),
+                None
+            );
+        }
+        let import = lab.command(Action::ImportCheckpoint(FileBytes {
+            path: "x.kizu".into(),
+            bytes: vec![1],
+        }));
+        let imported = ModelView {
+            origin: ModelOrigin::Imported("x.kizu".into()),
+            ..view()
+        };
+        let next = lab.apply(reply(import.id, Event::Model(Box::new(imported))));
+        assert_eq!(next, Some(Next::Send(Action::ExportCheckpoint)));
+        let export = lab.command(Action::ExportCheckpoint);
+        lab.apply(reply(
+            export.id,
+            Event::Failed(SessionError::Run("no weights".into())),
+        ));
+        assert_eq!(lab.phase, Phase::Done, "the model opened fine");
+        assert_eq!(
+            lab.storage_notice.as_deref(),
+            Some("not kept in this browser: no weights")
+        );
+        assert!(lab.model.is_some());
+    }
+
+    #[test]
+    fn the_kept_list_follows_the_storage() {
+        let mut lab = Lab::new(false);
+        lab.apply_store(StoreEvent::Listed(vec![
+            kept(1, "old", 10.0),
+            kept(2, "new", 20.0),
+        ]));
+        assert_eq!(lab.kept[0].name, "new", "newest first");
+        lab.apply_store(StoreEvent::Kept(kept(3, "newest", 30.0)));
+        assert_eq!(lab.kept.len(), 3);
+        assert_eq!(lab.kept[0].id, 3);
+        assert_eq!(
+            lab.storage_notice.as_deref(),
+            Some("kept in this browser as “newest”")
+        );
+        // Renaming the open kept model renames it on the page too.
+        let open = lab.command(Action::Forget);
+        let model = ModelView {
+            origin: ModelOrigin::Kept {
+                id: 1,
+                name: "old".into(),
+            },
+            ..view()
+        };
+        lab.apply(reply(open.id, Event::Model(Box::new(model))));
+        lab.apply_store(StoreEvent::Renamed {
+            id: 1,
+            name: "line 2".into(),
+        });
+        assert_eq!(lab.kept[2].name, "line 2");
+        assert_eq!(
+            lab.model.as_ref().map(|m| m.origin.clone()),
+            Some(ModelOrigin::Kept {
+                id: 1,
+                name: "line 2".into()
+            })
+        );
+        lab.apply_store(StoreEvent::Deleted(2));
+        assert_eq!(lab.kept.iter().map(|k| k.id).collect::<Vec<_>>(), [3, 1]);
+        lab.apply_store(StoreEvent::Failed {
+            doing: "keeping the model",
+            error: StoreError::Full,
+        });
+        assert!(lab
+            .storage_notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("keeping the model failed: the browser's storage")));
+        assert_eq!(lab.kept.len(), 2, "nothing lost");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod lab;
+pub mod library;
 pub mod protocol;
 #[cfg(feature = "training")]
 pub mod session;

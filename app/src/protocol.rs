@@ -6,7 +6,9 @@ use kizu_model::metrics::{Confusion, Histogram};
 use kizu_model::threshold::Threshold;
 use serde::{Deserialize, Serialize};
 
-pub use kizu_model::settings::{DataProtocol, RunSettings};
+use crate::library::KeptId;
+
+pub use kizu_model::settings::{DataProtocol, Fit, RunSettings};
 /// Which detector a run trains: any of the model crate's kinds.
 pub use kizu_model::zoo::ModelKind;
 
@@ -130,6 +132,19 @@ pub enum Action {
     ImportCheckpoint(FileBytes),
     /// Send the current model back as a checkpoint file.
     ExportCheckpoint,
+    /// Reopen a model kept in the browser: its checkpoint and, when it could be read back,
+    /// the results it was kept with (shown as they were; without them it is evaluated
+    /// again).
+    Restore {
+        /// Its key in the browser's storage.
+        id: KeptId,
+        /// Its name there.
+        name: String,
+        /// The checkpoint file's bytes.
+        checkpoint: Vec<u8>,
+        /// Its results when it was kept.
+        view: Option<Box<ModelView>>,
+    },
     /// Decode a set of images (a folder layout) to train on, at this side and channels.
     LoadImages {
         /// The files, paths relative to what was picked or dropped.
@@ -138,8 +153,10 @@ pub enum Action {
         side: usize,
         /// 1 (gray) or 3 (RGB).
         channels: usize,
+        /// How images of another aspect ratio become squares.
+        fit: Fit,
     },
-    /// Score images with the current model.
+    /// Score images with the current model (fitted the way its training images were).
     ScoreImages(Vec<FileBytes>),
     /// Drop the current model and the loaded images.
     Forget,
@@ -153,6 +170,7 @@ impl Action {
             Self::Train(_) => "training",
             Self::Stop => "stopping",
             Self::OpenShipped { .. } | Self::ImportCheckpoint(_) => "opening a checkpoint",
+            Self::Restore { .. } => "reopening a kept model",
             Self::ExportCheckpoint => "exporting the model",
             Self::LoadImages { .. } => "loading images",
             Self::ScoreImages(_) => "scoring images",
@@ -333,6 +351,21 @@ pub enum ModelOrigin {
     Shipped(String),
     /// A checkpoint file the user gave.
     Imported(String),
+    /// A model kept in this browser.
+    Kept {
+        /// Its key in the browser's storage.
+        id: KeptId,
+        /// Its name there.
+        name: String,
+    },
+}
+
+impl ModelOrigin {
+    /// Whether a model of this origin is kept in the browser when it opens: trained here
+    /// or from the user's file (shipped ones are always at hand, kept ones already are).
+    pub fn is_kept_on_open(&self) -> bool {
+        matches!(self, Self::Trained | Self::Imported(_))
+    }
 }
 
 /// Training and scoring speed, measured in the worker.
@@ -401,6 +434,8 @@ pub struct UploadReport {
     pub refused: Vec<Refused>,
     /// The side and channels they were converted to.
     pub input: (usize, usize),
+    /// How they were fitted to squares.
+    pub fit: Fit,
 }
 
 /// Images scored with the current model.

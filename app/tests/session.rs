@@ -9,8 +9,8 @@ use std::io::Cursor;
 use burn::tensor::{read_sync, Device};
 use kizu_app::backend::decide;
 use kizu_app::protocol::{
-    Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, ModelKind, ModelOrigin,
-    ModelView, Refusal, Reply, RunSettings, SessionError,
+    Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, Fit, ModelKind,
+    ModelOrigin, ModelView, Refusal, Reply, RunSettings, SessionError,
 };
 use kizu_app::session::{handle, Host, Session, SAMPLES_PER_CLASS};
 use kizu_model::zoo::Scale;
@@ -307,6 +307,70 @@ fn a_shipped_checkpoint_opens_with_its_results_and_others_are_refused() {
     }
 }
 
+#[test]
+fn a_kept_model_reopens_with_its_results_or_evaluated_again_and_a_mismatch_is_refused() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let shipped = model(send(
+        &session,
+        Action::OpenShipped {
+            file: "fc-ae-digit0.kizu".into(),
+        },
+        &host,
+    ));
+    let Event::Checkpoint(file) = send(&session, Action::ExportCheckpoint, &host) else {
+        panic!("no checkpoint");
+    };
+    let origin = ModelOrigin::Kept {
+        id: 42,
+        name: "mine".into(),
+    };
+    let restore = |view: Option<ModelView>| Action::Restore {
+        id: 42,
+        name: "mine".into(),
+        checkpoint: file.bytes.clone(),
+        view: view.map(Box::new),
+    };
+
+    // In a fresh session (a reloaded page): as it was kept, without evaluating again.
+    let fresh_host = TestHost::new();
+    let fresh = started(&fresh_host);
+    let restored = model(send(&fresh, restore(Some(shipped.clone())), &fresh_host));
+    assert_eq!(
+        restored,
+        ModelView {
+            origin: origin.clone(),
+            ..shipped.clone()
+        }
+    );
+    let Event::Checkpoint(again) = send(&fresh, Action::ExportCheckpoint, &fresh_host) else {
+        panic!("the restored model has no checkpoint");
+    };
+    assert_eq!(again.bytes, file.bytes);
+
+    // Results that cannot be read back: evaluated again, to the same scores.
+    let evaluated = model(send(&fresh, restore(None), &fresh_host));
+    assert_eq!(evaluated.origin, origin);
+    assert_eq!(evaluated.test_scores, shipped.test_scores);
+
+    // Results of another model than the checkpoint's are refused; the model stays.
+    let other = ModelView {
+        model: ModelKind::Ganomaly,
+        ..shipped.clone()
+    };
+    let Event::Failed(SessionError::Checkpoint { file, reason }) =
+        send(&fresh, restore(Some(other)), &fresh_host)
+    else {
+        panic!("a mismatched view was taken");
+    };
+    assert_eq!(file, "mine");
+    assert!(reason.contains("GANomaly"), "{reason}");
+    assert!(matches!(
+        send(&fresh, Action::ExportCheckpoint, &fresh_host),
+        Event::Checkpoint(_)
+    ));
+}
+
 /// A 40x40 PNG: a bright square on black, or with a bright stripe as its defect.
 fn png(defect: bool, shade: u8) -> Vec<u8> {
     let image = image::GrayImage::from_fn(40, 40, |x, y| {
@@ -352,12 +416,14 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
             files,
             side: 32,
             channels: 1,
+            fit: Fit::CentreCrop,
         },
         &host,
     ) else {
         panic!("{:?}", host.events());
     };
     assert_eq!(report.loaded, 46);
+    assert_eq!(report.fit, Fit::CentreCrop);
     assert_eq!(report.good, 40);
     let refused: Vec<&str> = report.refused.iter().map(|r| r.file.as_str()).collect();
     assert_eq!(
@@ -383,6 +449,7 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
         learning_rate: Some(3e-3),
         input_size: 32,
         channels: 1,
+        fit: Fit::CentreCrop,
         ..RunSettings::default()
     };
     let view = model(send(&session, Action::Train(settings), &host));
@@ -411,6 +478,12 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
     assert_eq!(good.label, "new-good.png");
     assert!(bad.score > good.score, "{} vs {}", bad.score, good.score);
     assert_eq!(bad.difference.len(), 32 * 32);
+    // The checkpoint says how images were fitted, so new ones are fitted the same way.
+    let Event::Checkpoint(file) = send(&session, Action::ExportCheckpoint, &host) else {
+        panic!("no checkpoint");
+    };
+    let checkpoint = kizu_model::checkpoint::Checkpoint::from_bytes(&file.bytes).unwrap();
+    assert_eq!(checkpoint.meta.fit(), Fit::CentreCrop);
 }
 
 #[test]
@@ -473,6 +546,16 @@ fn every_message_survives_the_workers_binary_codec() {
             files: vec![file("a/good/1.png", vec![1, 2, 3])],
             side: 32,
             channels: 3,
+            fit: Fit::Resize,
+        },
+        Action::Restore {
+            id: 1_764_000_000_000,
+            name: "line 2".into(),
+            checkpoint: vec![1, 2],
+            view: replies.iter().find_map(|r| match &r.event {
+                Event::Model(view) => Some(view.clone()),
+                _ => None,
+            }),
         },
     ] {
         assert_eq!(through_worker_codec(&action), action);

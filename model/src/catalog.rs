@@ -27,16 +27,19 @@ pub struct CatalogEntry {
 impl CatalogEntry {
     /// "GANomaly · digit 0 held out · AUC 0.912 · 1.9 MB".
     pub fn label(&self) -> String {
-        let auc = self
-            .auc
-            .map_or_else(|| "AUC n/a".to_owned(), |a| format!("AUC {a:.3}"));
-        format!(
-            "{} · {} · {auc} · {:.1} MB",
-            self.model.label(),
-            self.protocol.label(),
-            self.bytes as f64 / 1e6
-        )
+        summary(self.model, &self.protocol, self.auc, self.bytes)
     }
+}
+
+/// One line about a checkpoint: "GANomaly · digit 0 held out · AUC 0.912 · 1.9 MB".
+pub fn summary(model: ModelKind, protocol: &DataProtocol, auc: Option<f64>, bytes: u64) -> String {
+    let auc = auc.map_or_else(|| "AUC n/a".to_owned(), |a| format!("AUC {a:.3}"));
+    format!(
+        "{} · {} · {auc} · {:.1} MB",
+        model.label(),
+        protocol.label(),
+        bytes as f64 / 1e6
+    )
 }
 
 /// Every shipped checkpoint.

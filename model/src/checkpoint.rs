@@ -22,7 +22,7 @@ use crate::ganomaly::{Ganomaly, GanomalyConfig};
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
-use crate::settings::{DataProtocol, RunSettings};
+use crate::settings::{DataProtocol, Fit, RunSettings};
 use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
@@ -222,6 +222,12 @@ impl CheckpointMeta {
             auc: self.auc,
             bytes,
         }
+    }
+
+    /// How the user's images were brought to the model's square input (older files:
+    /// resized).
+    pub fn fit(&self) -> Fit {
+        self.settings.as_ref().map(|s| s.fit).unwrap_or_default()
     }
 
     /// The heat-map scale: the stored one, or for older files a difference of a quarter

@@ -32,6 +32,8 @@ pub mod hotelling;
 pub mod lstm_ae;
 pub mod metrics;
 #[cfg(feature = "burn")]
+pub mod readback;
+#[cfg(feature = "burn")]
 pub mod run;
 #[cfg(feature = "burn")]
 pub mod score;

@@ -22,6 +22,46 @@ pub enum DataProtocol {
     Images,
 }
 
+/// How an image of another aspect ratio becomes the model's square input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Fit {
+    /// Resize the whole image to the square, stretching it (MVTec AD's images are square,
+    /// so nothing stretches there).
+    #[default]
+    Resize,
+    /// Crop the largest centred square, then resize it: no stretching, the borders of the
+    /// longer side are lost.
+    CentreCrop,
+}
+
+impl Fit {
+    /// Both, in menu order.
+    pub const ALL: [Fit; 2] = [Self::Resize, Self::CentreCrop];
+
+    /// Stable identifier for forms and links.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Resize => "resize",
+            Self::CentreCrop => "centre-crop",
+        }
+    }
+
+    /// The fit with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.id() == id)
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Resize => "resize (stretch to square)",
+            Self::CentreCrop => "centre-crop (keep proportions)",
+        }
+    }
+}
+
 impl DataProtocol {
     /// "digit 3 held out", "overlay", "your images".
     pub fn label(&self) -> String {
@@ -55,6 +95,8 @@ pub struct RunSettings {
     pub input_size: usize,
     /// 1 (gray) or 3 (RGB).
     pub channels: usize,
+    /// How the user's images of another aspect ratio become squares.
+    pub fit: Fit,
     /// Inputs standardised to mean 0 and variance 1 per channel.
     pub standardise: bool,
     /// Pseudo-anomaly training (source 000).
@@ -79,6 +121,7 @@ impl Default for RunSettings {
             seed: 42,
             input_size: 28,
             channels: 1,
+            fit: Fit::Resize,
             standardise: false,
             pseudo_anomalies: false,
             labelled_anomalies: 0.0,

@@ -14,18 +14,19 @@ use burn::tensor::Device;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
-    decode_batch, DataError, DecodeLimits, Fit, ImageSplit, Images, Mnist, Protocol, Target,
+    decode_batch, DataError, DecodeLimits, ImageSplit, Images, Mnist, Protocol, Target,
     BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
+use kizu_model::readback::to_host;
 use kizu_model::run::{self, RunData, RunObserver, RunSettings};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 
 use self::views::{draw, model_view, samples};
 use crate::protocol::{
-    Action, BackendChoice, BackendInfo, BackendKind, CommandId, Event, FileBytes, ModelOrigin,
+    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, ModelOrigin, ModelView,
     Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput, UploadReport,
 };
 
@@ -66,12 +67,8 @@ pub trait Host {
 
 /// The session's model.
 struct Current {
-    /// Everything its checkpoint says besides the weights.
-    meta: CheckpointMeta,
-    /// Its checkpoint file; `None` for a model trained on WebGPU, whose weights can only
-    /// be read back asynchronously and so are not written (Burn's records read them
-    /// synchronously).
-    checkpoint: Option<Checkpoint>,
+    /// Its checkpoint: configuration, settings, threshold and weights.
+    checkpoint: Checkpoint,
     detector: AnyDetector,
 }
 
@@ -79,7 +76,7 @@ struct Current {
 /// and their split at the last size asked for.
 struct Uploaded {
     files: Vec<FileBytes>,
-    decoded: Option<((usize, usize), ImageSplit)>,
+    decoded: Option<(Target, ImageSplit)>,
 }
 
 /// Everything a lab session keeps between commands.
@@ -183,18 +180,30 @@ impl Session {
                 let origin = ModelOrigin::Imported(file.path.clone());
                 self.open(id, &file.path, &file.bytes, origin, host).await
             }
+            Action::Restore {
+                id: kept,
+                name,
+                checkpoint,
+                view,
+            } => {
+                let origin = ModelOrigin::Kept {
+                    id: kept,
+                    name: name.clone(),
+                };
+                match view {
+                    Some(view) => {
+                        self.restore(id, &name, &checkpoint, *view, origin, host)
+                            .await
+                    }
+                    None => self.open(id, &name, &checkpoint, origin, host).await,
+                }
+            }
             Action::ExportCheckpoint => {
                 let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
-                let checkpoint = current.checkpoint.as_ref().ok_or_else(|| {
-                    SessionError::Run(
-                        "a model trained on WebGPU cannot be downloaded yet (its weights are only \
-                         readable asynchronously there): train it with ?backend=cpu to keep it"
-                            .into(),
-                    )
-                })?;
+                let checkpoint = &current.checkpoint;
                 let bytes = checkpoint.to_bytes().map_err(run_error)?;
                 Ok(Event::Checkpoint(FileBytes {
-                    path: checkpoint_file_name(&current.meta),
+                    path: checkpoint_file_name(&checkpoint.meta),
                     bytes,
                 }))
             }
@@ -202,7 +211,15 @@ impl Session {
                 files,
                 side,
                 channels,
-            } => self.load_images(files, side, channels),
+                fit,
+            } => self.load_images(
+                files,
+                Target {
+                    side,
+                    channels,
+                    fit,
+                },
+            ),
             Action::ScoreImages(files) => self.score(files, host).await,
             Action::Forget => {
                 self.current = None;
@@ -268,7 +285,7 @@ impl Session {
         let device = self.device(id, host).await;
         let data = match settings.protocol {
             DataProtocol::Images => {
-                let split = self.image_split(settings.input_size, settings.channels)?;
+                let split = self.image_split(Target::of(&settings))?;
                 RunData::images(&settings, split).map_err(run_error)?
             }
             _ => {
@@ -300,15 +317,9 @@ impl Session {
         let meta = trained
             .checkpoint_meta(&settings, &data, &evaluated)
             .map_err(run_error)?;
-        let on_webgpu = self
-            .device
-            .as_ref()
-            .is_some_and(|(_, info)| info.kind == BackendKind::WebGpu);
-        let checkpoint = if on_webgpu {
-            None
-        } else {
-            Some(Checkpoint::of_detector(&trained.model, meta.clone()).map_err(run_error)?)
-        };
+        // Recorded from a CPU copy: WebGPU in a browser cannot read weights synchronously.
+        let on_host = to_host(&trained.model).await.map_err(run_error)?;
+        let checkpoint = Checkpoint::of_detector(&on_host, meta.clone()).map_err(run_error)?;
         let detector = trained.model;
         let normalisation = meta.normalisation().clone();
         let model = Normalised::new(&detector, &normalisation);
@@ -335,7 +346,6 @@ impl Session {
             score_images_per_second: per_second(scored, score_ms),
         });
         self.current = Some(Current {
-            meta,
             checkpoint,
             detector,
         });
@@ -375,7 +385,7 @@ impl Session {
         };
         let data = match protocol {
             DataProtocol::Images => self
-                .image_split(settings.input_size, settings.channels)
+                .image_split(Target::of(&settings))
                 .ok()
                 .and_then(|split| RunData::images(&settings, split).ok()),
             _ => {
@@ -410,42 +420,70 @@ impl Session {
             }
         };
         self.current = Some(Current {
-            meta: checkpoint.meta.clone(),
-            checkpoint: Some(checkpoint),
+            checkpoint,
             detector,
         });
         Ok(Event::Model(Box::new(view)))
     }
 
-    fn load_images(
+    /// Opens kept checkpoint bytes as the current model with the results it was kept with.
+    async fn restore<H: Host>(
         &mut self,
-        files: Vec<FileBytes>,
-        side: usize,
-        channels: usize,
+        id: CommandId,
+        name: &str,
+        bytes: &[u8],
+        view: ModelView,
+        origin: ModelOrigin,
+        host: &H,
     ) -> Result<Event, Failure> {
+        let refused = |reason: String| SessionError::Checkpoint {
+            file: name.to_owned(),
+            reason,
+        };
+        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
+        let kind = checkpoint.meta.model.model_kind();
+        if kind != view.model {
+            return Err(refused(format!(
+                "its results are of a {} but its checkpoint holds a {kind}",
+                view.model
+            ))
+            .into());
+        }
+        let device = self.device(id, host).await;
+        let detector = checkpoint
+            .detector(&device)
+            .map_err(|e| refused(e.to_string()))?;
+        self.current = Some(Current {
+            checkpoint,
+            detector,
+        });
+        Ok(Event::Model(Box::new(ModelView { origin, ..view })))
+    }
+
+    fn load_images(&mut self, files: Vec<FileBytes>, target: Target) -> Result<Event, Failure> {
         let count = files.len();
-        let (split, report) = decode_split(&files, side, channels)?;
+        let (split, report) = decode_split(&files, target)?;
         if report.loaded == 0 {
             return Err(SessionError::NothingUsable { files: count }.into());
         }
         let split = split.map_err(data_error)?;
         self.uploaded = Some(Uploaded {
             files,
-            decoded: Some(((side, channels), split)),
+            decoded: Some((target, split)),
         });
         Ok(Event::ImagesLoaded(report))
     }
 
-    /// The uploaded images split at `side` x `side` x `channels` (decoded again if they
-    /// were loaded at another size).
-    fn image_split(&mut self, side: usize, channels: usize) -> Result<ImageSplit, Failure> {
+    /// The uploaded images split at `target`'s shape (decoded again if they were loaded at
+    /// another).
+    fn image_split(&mut self, target: Target) -> Result<ImageSplit, Failure> {
         let uploaded = self.uploaded.as_mut().ok_or(Refusal::NoImages)?;
         match &uploaded.decoded {
-            Some((shape, split)) if *shape == (side, channels) => Ok(split.clone()),
+            Some((shape, split)) if *shape == target => Ok(split.clone()),
             _ => {
-                let (split, _) = decode_split(&uploaded.files, side, channels)?;
+                let (split, _) = decode_split(&uploaded.files, target)?;
                 let split = split.map_err(data_error)?;
-                uploaded.decoded = Some(((side, channels), split.clone()));
+                uploaded.decoded = Some((target, split.clone()));
                 Ok(split)
             }
         }
@@ -457,11 +495,11 @@ impl Session {
             Some((device, _)) => device.clone(),
             None => return Err(Refusal::NoModel.into()),
         };
-        let meta = &current.meta;
+        let meta = &current.checkpoint.meta;
         let target = Target {
             side: meta.image_size(),
             channels: meta.channels,
-            fit: Fit::Resize,
+            fit: meta.fit(),
         };
         let mut images = Vec::new();
         let mut names = Vec::new();
@@ -525,14 +563,8 @@ impl Session {
 #[allow(clippy::type_complexity)] // a pair read once, by the two callers above
 fn decode_split(
     files: &[FileBytes],
-    side: usize,
-    channels: usize,
+    target: Target,
 ) -> Result<(Result<ImageSplit, DataError>, UploadReport), Failure> {
-    let target = Target {
-        side,
-        channels,
-        fit: Fit::Resize,
-    };
     let batch = decode_batch(
         files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
         &DecodeLimits::default(),
@@ -551,7 +583,8 @@ fn decode_split(
         loaded: batch.set.len(),
         good,
         refused,
-        input: (side, channels),
+        input: (target.side, target.channels),
+        fit: target.fit,
     };
     Ok((ImageSplit::new(&batch.set, 0, TEST_FRACTION), report))
 }

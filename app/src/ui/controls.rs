@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::state::LabState;
-use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
+use crate::protocol::{Action, DataProtocol, DataSize, Fit, ModelKind, RunSettings};
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
@@ -50,21 +50,22 @@ pub fn Controls() -> impl IntoView {
 
     let train = move |_| {
         let (max_train, max_test) = data_size.get().limits();
-        let (protocol, input_size, channels) = match data.get() {
+        let digits = ((28, 1), Fit::Resize);
+        let (protocol, ((input_size, channels), fit)) = match data.get() {
             DataChoice::OneClass => (
                 DataProtocol::OneClass {
                     digit: anomaly_digit.get(),
                 },
-                28,
-                1,
+                digits,
             ),
-            DataChoice::Overlay => (DataProtocol::Overlay, 28, 1),
+            DataChoice::Overlay => (DataProtocol::Overlay, digits),
             DataChoice::Images => {
-                let (side, channels) = state
+                // The shape the images were loaded at.
+                let shape = state
                     .lab
-                    .with(|lab| lab.upload.as_ref().map(|u| u.input))
-                    .unwrap_or((super::uploads::DEFAULT_SIDE, 3));
-                (DataProtocol::Images, side, channels)
+                    .with(|lab| lab.upload.as_ref().map(|u| (u.input, u.fit)))
+                    .unwrap_or(((super::uploads::DEFAULT_SIDE, 3), Fit::Resize));
+                (DataProtocol::Images, shape)
             }
         };
         state.send(Action::Train(RunSettings {
@@ -76,6 +77,7 @@ pub fn Controls() -> impl IntoView {
             seed: seed.get(),
             input_size,
             channels,
+            fit,
             max_train,
             max_test,
             ..RunSettings::default()

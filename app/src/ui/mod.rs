@@ -4,10 +4,12 @@
 mod charts;
 mod controls;
 mod files;
+mod kept;
 mod models;
 mod pixels;
 mod results;
 mod state;
+mod store;
 mod uploads;
 
 use leptos::prelude::*;
@@ -15,6 +17,7 @@ use leptos::prelude::*;
 pub use state::LabState;
 
 use controls::Controls;
+use kept::KeptModels;
 use models::{CheckpointFiles, ShippedModels};
 use results::Results;
 use state::BackendBadge;
@@ -80,6 +83,7 @@ pub fn App() -> impl IntoView {
             <TrainingImages />
             <ScoreImages />
             <CheckpointFiles />
+            <KeptModels />
         </main>
     }
 }

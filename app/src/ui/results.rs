@@ -26,6 +26,7 @@ fn title(view: &ModelView) -> String {
         ModelOrigin::Trained => "trained here".to_owned(),
         ModelOrigin::Shipped(file) => format!("pretrained ({file})"),
         ModelOrigin::Imported(file) => format!("from your file {file}"),
+        ModelOrigin::Kept { name, .. } => format!("kept in this browser (“{name}”)"),
     };
     format!(
         "{} · {origin} · {} · {}x{}x{} input",

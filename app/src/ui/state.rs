@@ -3,7 +3,7 @@
 use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
 
-use crate::lab::Lab;
+use crate::lab::{Lab, Next};
 use crate::protocol::{Action, BackendKind};
 use crate::worker::LabWorker;
 
@@ -24,14 +24,17 @@ impl LabState {
             bridge: StoredValue::new_local(None),
         };
         let bridge = LabWorker::spawner()
-            .callback(move |reply| {
-                if let Some(next) = state.lab.try_update(|lab| lab.apply(reply)).flatten() {
-                    state.send(next);
-                }
-            })
+            .callback(
+                move |reply| match state.lab.try_update(|lab| lab.apply(reply)).flatten() {
+                    Some(Next::Send(action)) => state.send(action),
+                    Some(Next::Keep(keep)) => super::kept::keep(state, keep),
+                    None => {}
+                },
+            )
             .as_module(false)
             .spawn("./worker.js");
         state.bridge.set_value(Some(bridge));
+        super::kept::load_list(state);
         state
     }
 

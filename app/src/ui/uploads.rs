@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::files;
 use super::results::SampleCard;
 use super::state::LabState;
-use crate::protocol::{Action, FileBytes};
+use crate::protocol::{Action, FileBytes, Fit};
 
 /// Side uploaded images are brought to unless the user picks another.
 pub const DEFAULT_SIDE: usize = 64;
@@ -54,11 +54,13 @@ pub fn TrainingImages() -> impl IntoView {
     let state = expect_context::<LabState>();
     let (side, set_side) = signal(DEFAULT_SIDE);
     let (rgb, set_rgb) = signal(true);
+    let (fit, set_fit) = signal(Fit::Resize);
     let send = move |files: Vec<FileBytes>| {
         state.send(Action::LoadImages {
             files,
             side: side.get_untracked(),
             channels: if rgb.get_untracked() { 3 } else { 1 },
+            fit: fit.get_untracked(),
         });
     };
     let (file_picker, folder_picker) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
@@ -87,6 +89,14 @@ pub fn TrainingImages() -> impl IntoView {
                     </select>
                 </label>
                 <label>
+                    "Fit "
+                    <select data-testid="upload-fit" on:change=move |ev| {
+                        if let Some(f) = Fit::from_id(&event_target_value(&ev)) { set_fit.set(f) }
+                    }>
+                        {Fit::ALL.into_iter().map(|f| view! { <option value=f.id() selected=move || fit.get() == f>{f.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
                     <input type="checkbox" data-testid="upload-rgb" prop:checked=rgb on:change=move |ev| set_rgb.set(event_target_checked(&ev)) />
                     " colour (RGB)"
                 </label>
@@ -98,7 +108,7 @@ pub fn TrainingImages() -> impl IntoView {
             </div>
             {move || report().map(|r| view! {
                 <div data-testid="upload-report">
-                    <p><strong>{format!("{} images loaded ({} good) at {}x{}x{}", r.loaded, r.good, r.input.0, r.input.0, r.input.1)}</strong></p>
+                    <p><strong>{format!("{} images loaded ({} good) at {}x{}x{}, {}", r.loaded, r.good, r.input.0, r.input.0, r.input.1, r.fit.id())}</strong></p>
                     <ul class="summary">{r.summary.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
                     <RefusedList refused=r.refused />
                     <p class="hint">"Pick “Your images” as the data below and press Train."</p>

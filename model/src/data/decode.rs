@@ -11,6 +11,8 @@ use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageReader, Luma, Rgb};
 
+use crate::settings::{Fit, RunSettings};
+
 use super::{DataError, ImageSet, Images, Layout, LayoutSummary, Placement, Skip, LUMA_WEIGHTS};
 
 /// How much of each file, and how many files, decoding accepts.
@@ -38,18 +40,6 @@ impl Default for DecodeLimits {
     }
 }
 
-/// How an image of another aspect ratio becomes a square.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// Resize the whole image to the square, stretching it (MVTec AD's images are square,
-    /// so nothing stretches there).
-    #[default]
-    Resize,
-    /// Crop the largest centred square, then resize it: no stretching, the borders of the
-    /// longer side are lost.
-    CentreCrop,
-}
-
 /// The shape every decoded image gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
@@ -59,6 +49,17 @@ pub struct Target {
     pub channels: usize,
     /// How a non-square image is made square.
     pub fit: Fit,
+}
+
+impl Target {
+    /// The shape a run's images are decoded to.
+    pub fn of(settings: &RunSettings) -> Self {
+        Self {
+            side: settings.input_size,
+            channels: settings.channels,
+            fit: settings.fit,
+        }
+    }
 }
 
 /// Why a file was not decoded; each names the file.

@@ -15,8 +15,8 @@ mod transform;
 
 #[cfg(feature = "decode")]
 pub use decode::{
-    decode_batch, decode_image, BatchDecoder, DecodeError, DecodeLimits, DecodedBatch, Fit,
-    Refusal, Target,
+    decode_batch, decode_image, BatchDecoder, DecodeError, DecodeLimits, DecodedBatch, Refusal,
+    Target,
 };
 
 pub use defects::{corrupt, Defect, PseudoAnomalies, OVERLAY_BRIGHTNESS};

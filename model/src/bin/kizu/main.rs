@@ -17,6 +17,7 @@ use kizu_model::checkpoint::Checkpoint;
 use kizu_model::detector::score_images;
 use kizu_model::metrics::average_precision;
 use kizu_model::score::ScoreKind;
+use kizu_model::settings::Fit;
 use kizu_model::zoo::{ModelKind, Scale};
 
 use backend::Backend;
@@ -133,6 +134,10 @@ struct RunArgs {
     /// folders; loose images are good ones. Unreadable files are reported and skipped.
     #[arg(long)]
     images: Option<PathBuf>,
+    /// How `--images` of another aspect ratio become squares (`kizu score` fits new images
+    /// the way the checkpoint's were).
+    #[arg(long, value_enum, default_value_t = Fit::Resize)]
+    fit: Fit,
     /// Folder with the bundled MNIST files.
     #[arg(long, default_value = "public/data")]
     data: PathBuf,

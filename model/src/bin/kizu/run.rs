@@ -8,7 +8,7 @@ use std::time::Instant;
 use burn::tensor::{read_sync, Device};
 use indicatif::{ProgressBar, ProgressStyle};
 use kizu_model::data::{
-    BatchDecoder, DecodeLimits, Fit, ImageSplit, Layout, Mnist, Target, BUNDLED_IMAGES_FILE,
+    BatchDecoder, DecodeLimits, ImageSplit, Layout, Mnist, Target, BUNDLED_IMAGES_FILE,
     BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::run::{self, DataProtocol, Evaluated, RunData, RunObserver, RunSettings, Trained};
@@ -34,6 +34,7 @@ impl RunArgs {
             seed: self.seed,
             input_size: usize::from(self.input_size),
             channels: usize::from(self.channels),
+            fit: self.fit,
             standardise: self.standardise,
             pseudo_anomalies: self.pseudo_anomalies,
             labelled_anomalies: self.labelled_anomalies,
@@ -170,11 +171,7 @@ fn load_images(folder: &Path, settings: &RunSettings) -> Result<RunData, AnyErro
                 .join("/")
         })
         .collect();
-    let target = Target {
-        side: settings.input_size,
-        channels: settings.channels,
-        fit: Fit::Resize,
-    };
+    let target = Target::of(settings);
     let layout = Layout::of(relative.iter().map(String::as_str));
     let mut decoder = BatchDecoder::new(layout, DecodeLimits::default(), target);
     for (path, name) in files.iter().zip(&relative) {

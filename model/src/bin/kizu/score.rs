@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::read_sync;
 use indicatif::ProgressBar;
 use kizu_model::checkpoint::Checkpoint;
-use kizu_model::data::{decode_image, DecodeLimits, Fit, Target};
+use kizu_model::data::{decode_image, DecodeLimits, Target};
 use kizu_model::detector::{Detector, Normalised};
 use kizu_model::viz;
 
@@ -38,7 +38,7 @@ pub(crate) fn score_command(
     let target = Target {
         side: checkpoint.meta.image_size(),
         channels,
-        fit: Fit::Resize,
+        fit: checkpoint.meta.fit(),
     };
     let scale = checkpoint.meta.difference_scale();
     for path in &paths {
