@@ -7,6 +7,8 @@ import { chromium } from 'playwright-core';
 const FLAGS = [
   '--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  // A fake camera (a test pattern), allowed without a prompt.
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 export const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 'artifacts');
 const RUN_TIMEOUT = 280_000;

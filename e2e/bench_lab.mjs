@@ -35,6 +35,30 @@ try {
     }, count);
     const jpegs = files.map(({ name, data }) => ({ name, mimeType: 'image/jpeg', buffer: Buffer.from(data, 'base64') }));
     const bytes = jpegs.reduce((n, f) => n + f.buffer.length, 0);
+
+    // The browser's own decoders, for comparison: decode, resize to 64x64, read the pixels.
+    const browserMs = await app.page.evaluate(async (files) => {
+      const blobs = files.map(({ data }) => new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/jpeg' }));
+      const canvas = new OffscreenCanvas(64, 64);
+      const g = canvas.getContext('2d', { willReadFrequently: true });
+      const t0 = performance.now();
+      for (const blob of blobs) {
+        const bitmap = await createImageBitmap(blob, { resizeWidth: 64, resizeHeight: 64, resizeQuality: 'high' });
+        g.drawImage(bitmap, 0, 0);
+        g.getImageData(0, 0, 64, 64);
+        bitmap.close();
+      }
+      return performance.now() - t0;
+    }, files);
+    console.log(`browser decoders (createImageBitmap, 64x64, main thread): ${browserMs.toFixed(0)} ms, ${(count * 1000 / browserMs).toFixed(0)} images/s`);
+
+    // The worker's decoder alone (the image crate): load them as training images at 64x64 RGB.
+    const t1 = Date.now();
+    await app.page.getByTestId('upload-files').setInputFiles(jpegs);
+    await app.page.getByTestId('upload-report').waitFor({ timeout: 600_000 });
+    const decodeMs = Date.now() - t1;
+    console.log(`worker decode (image crate, 64x64 RGB, incl. transfer): ${decodeMs} ms, ${(count * 1000 / decodeMs).toFixed(0)} images/s`);
+
     const t0 = Date.now();
     await app.page.getByTestId('score-files').setInputFiles(jpegs);
     await app.page.waitForFunction((n) => document.querySelectorAll('[data-testid="scored"] [data-testid="sample"]').length === n,

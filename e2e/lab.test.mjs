@@ -1,11 +1,13 @@
 // End-to-end: the lab's data-in and keep flows in headless Chromium (CPU path): a
 // pretrained model in one click, uploads with broken files, training on uploaded images,
-// scoring uploads, checkpoint download and upload, a bad checkpoint refused.
+// scoring uploads, checkpoint download and upload, a bad checkpoint refused, models kept
+// over a reload, a webcam snapshot, and the browser scoring as the CLI does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
 
@@ -154,7 +156,7 @@ test('a downloaded checkpoint opens in a fresh page with the same scores; a bad 
   });
 });
 
-test('trained and opened models are kept over a reload, renamed, reopened as they were and deleted; a full quota is reported', { timeout: TIMEOUT }, async () => {
+test('trained and opened models are kept over a reload, renamed, reopened as they were and deleted', { timeout: TIMEOUT }, async () => {
   await withApp(async (app, browser) => {
     const kept = app.page.getByTestId('kept-model');
     const notice = app.page.getByTestId('storage-notice');
@@ -198,8 +200,14 @@ test('trained and opened models are kept over a reload, renamed, reopened as the
     await app.train.waitFor();
     await app.waitForIdle();
     assert.equal(await kept.count(), 0, 'deleted for good');
+  });
+});
 
-    // A full quota: the model opens, the page says it could not be kept, nothing breaks.
+test('a full storage quota is reported and the model stays open', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app, browser) => {
+    const kept = app.page.getByTestId('kept-model');
+    const notice = app.page.getByTestId('storage-notice');
+    // Set before the page first writes: Chromium applies an override to later opens only.
     const cdp = await browser.context.newCDPSession(app.page);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1024 });
     const shipped = path.join(process.env.DIST ?? '../dist', 'checkpoints', 'fc-ae-digit0.kizu');
@@ -210,5 +218,66 @@ test('trained and opened models are kept over a reload, renamed, reopened as the
     assert.equal(await app.waitForIdle(), 'done');
     assert.equal(await kept.count(), 0);
     await app.screenshot('kept-quota-full');
+  });
+});
+
+test('a webcam snapshot is checked by the open model', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app) => {
+    await app.page.getByTestId('model-title').waitFor({ timeout: TIMEOUT });
+    assert.equal(await app.waitForIdle(), 'done', app.errors.join('\n'));
+    await app.page.getByTestId('camera-toggle').click();
+    await app.page.waitForFunction(() => {
+      const video = document.querySelector('[data-testid="camera-preview"]');
+      return video && video.readyState >= 2 && video.videoWidth > 0;
+    }, null, { timeout: TIMEOUT });
+    await app.page.getByTestId('camera-snap').click();
+    const scored = app.page.getByTestId('scored').getByTestId('sample');
+    await scored.first().waitFor({ timeout: TIMEOUT });
+    assert.match(await scored.first().locator('figcaption').textContent(), /camera-1\.png.*score [0-9.e-]+/);
+    assert.ok(await app.distinctColours(scored.first().getByTestId('sample-input')) > 2, 'the frame is drawn');
+    await app.page.getByTestId('camera-toggle').click();
+    assert.ok(await app.page.getByTestId('camera-snap').isDisabled(), 'no snapshot with the camera off');
+    await app.screenshot('camera-snapshot');
+  }, { blank: false });
+});
+
+test('a checkpoint scores the same images the same way in the browser and in the kizu CLI', { timeout: TIMEOUT }, async () => {
+  const kizu = process.env.KIZU_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), '.cache/kizu/target'), 'debug', 'kizu');
+  assert.ok(fs.existsSync(kizu), `no kizu CLI at ${kizu}: the README's test command builds it before these tests`);
+  const dist = path.resolve(process.env.DIST ?? '../dist');
+  await withApp(async (app) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizu-same-'));
+    const images = path.join(dir, 'images');
+    fs.mkdirSync(images);
+    const files = await app.pngs([
+      { name: 'plain.png', size: 28, shade: 230 },
+      { name: 'stripe.png', size: 28, shade: 230, defect: true },
+      { name: 'large.png', size: 100, shade: 150 },
+      { name: 'small-stripe.png', size: 20, shade: 255, defect: true },
+    ]);
+    for (const f of files) fs.writeFileSync(path.join(images, f.name), f.buffer);
+    for (const name of ['conv-ae-digit0.kizu', 'ganomaly-overlay.kizu']) {
+      const checkpoint = path.join(dist, 'checkpoints', name);
+      const out = path.join(dir, `out-${name}`);
+      execFileSync(kizu, ['score', '--checkpoint', checkpoint, '--images', images, '--out', out, '--backend', 'flex'], { stdio: 'pipe' });
+      const cli = Object.fromEntries(fs.readFileSync(path.join(out, 'scores.csv'), 'utf8').trim().split('\n').slice(1)
+        .map((line) => line.split(',')).map(([file, score]) => [file, Number(score)]));
+      assert.equal(Object.keys(cli).length, files.length, JSON.stringify(cli));
+
+      await app.page.getByTestId('import').setInputFiles(checkpoint);
+      await app.page.waitForFunction((n) => (document.querySelector('[data-testid="model-title"]')?.textContent ?? '').includes(n), name, { timeout: TIMEOUT });
+      assert.equal(await app.waitForIdle(), 'done', app.errors.join('\n'));
+      await app.page.getByTestId('score-files').setInputFiles(files);
+      const scored = app.page.getByTestId('scored').getByTestId('sample');
+      await app.page.waitForFunction((n) => document.querySelectorAll('[data-testid="scored"] [data-testid="sample"]').length === n, files.length, { timeout: TIMEOUT });
+      for (let i = 0; i < files.length; i++) {
+        const label = await scored.nth(i).getAttribute('data-label');
+        const browser = Number(await scored.nth(i).getAttribute('data-score'));
+        const expected = cli[label];
+        assert.ok(Number.isFinite(expected), `${label} scored by the CLI`);
+        assert.ok(Math.abs(browser - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${name} ${label}: browser ${browser}, CLI ${expected}`);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

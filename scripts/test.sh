@@ -21,4 +21,5 @@ ensure_chromium
 ensure_e2e_packages
 log "end-to-end tests in headless Chromium"
 # The test file starts its own static server on a free port and stops it afterwards.
-(cd e2e && DIST="$ROOT/dist" node --test --test-concurrency=1 --test-reporter=spec)
+# KIZU_BIN: the CLI the native tests built, scored against the browser.
+(cd e2e && DIST="$ROOT/dist" KIZU_BIN="$CARGO_TARGET_DIR/debug/kizu" node --test --test-concurrency=1 --test-reporter=spec)

@@ -243,6 +243,8 @@ impl Lab {
             Event::Model(view) => {
                 let keep = view.origin.is_kept_on_open();
                 self.model = Some(*view);
+                // Scores of another model would read as this one's.
+                self.scored = None;
                 finish(self, Phase::Done);
                 if keep && ends {
                     // Kept through an export: the worker holds the checkpoint.

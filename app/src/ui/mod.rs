@@ -1,6 +1,7 @@
 //! The page: the current model's results, training, your images and checkpoint files.
 //! Models run in the worker; the page folds its replies into one [`crate::lab::Lab`].
 
+mod camera;
 mod charts;
 mod controls;
 mod files;

@@ -146,11 +146,14 @@ pub fn SampleCard(sample: Sample, threshold: Signal<f32>) -> impl IntoView {
             "passed"
         }
     };
-    let caption = move || format!("{label}{kind} · score {score:.5} · {}", verdict());
+    let caption = {
+        let label = label.clone();
+        move || format!("{label}{kind} · score {score:.5} · {}", verdict())
+    };
     let side = sample.side as u32;
     let [input, generated, heat, over] = views(&sample);
     view! {
-        <figure class=class data-testid="sample" data-verdict=verdict>
+        <figure class=class data-testid="sample" data-verdict=verdict data-label=label.clone() data-score=score.to_string()>
             <div class="quad">
                 <Pixels testid="sample-input" rgba=input side title="input" />
                 <Pixels testid="sample-generated" rgba=generated side title="generated" />

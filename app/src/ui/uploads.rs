@@ -4,6 +4,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
+use super::camera::Camera;
 use super::files;
 use super::results::SampleCard;
 use super::state::LabState;
@@ -148,6 +149,7 @@ pub fn ScoreImages() -> impl IntoView {
             <div class="dropzone" on:dragover=|ev: web_sys::DragEvent| ev.prevent_default() on:drop=on_drop(send)>
                 "or drop images to check here"
             </div>
+            <Camera on_snapshot=move |file| send(vec![file]) ready=Signal::derive(ready) />
             {move || report().map(|r| {
                 let threshold = Signal::derive(move || r.threshold.value);
                 view! {
