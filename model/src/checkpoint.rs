@@ -26,6 +26,7 @@ use crate::settings::{DataProtocol, RunSettings};
 use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
+use crate::viz::DEFAULT_DIFFERENCE_SCALE;
 
 /// The format version this build writes and the newest it reads.
 ///
@@ -229,7 +230,7 @@ impl CheckpointMeta {
     pub fn difference_scale(&self) -> f32 {
         self.difference_scale
             .filter(|s| s.is_finite() && *s > 0.0)
-            .unwrap_or(crate::run::DEFAULT_DIFFERENCE_SCALE)
+            .unwrap_or(DEFAULT_DIFFERENCE_SCALE)
     }
 }
 
