@@ -3,13 +3,14 @@
 
 use burn::module::Module;
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 /// Small networks so the test stays fast; the reference sizes are the defaults.

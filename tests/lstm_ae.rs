@@ -3,13 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoder, LstmAutoencoderConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 /// Small networks so the tests stay fast; seed 004's sizes are the defaults.

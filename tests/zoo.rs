@@ -7,10 +7,10 @@ use burn::module::Module;
 use burn::tensor::read_sync;
 use kizu_model::aae::{AaeConfig, AaeTrainer, AaeTrainingConfig};
 use kizu_model::anogan::{AnoGanConfig, AnoGanTrainer};
-use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
 use kizu_model::data::{Images, Normalisation, OneClassSplit, PseudoAnomalies};
-use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
+use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::fc::{FcAutoencoderConfig, FcTrainer};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoderConfig};
@@ -20,6 +20,7 @@ use kizu_model::skip_ganomaly::{
 };
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::{AnyDetector, ModelConfig};
 use kizu_tests::{bundled_mnist, device};
 
 fn split() -> OneClassSplit {

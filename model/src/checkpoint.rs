@@ -11,22 +11,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aae::AaeConfig;
-use crate::anogan::AnoGanConfig;
 use crate::catalog::CatalogEntry;
-use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
+use crate::conv_ae::ConvAutoencoder;
 use crate::data::Normalisation;
-use crate::detector::{AnyDetector, Detector};
-use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
-use crate::ganomaly::{Ganomaly, GanomalyConfig};
+use crate::detector::Detector;
+use crate::fc::FcAutoencoder;
+use crate::ganomaly::Ganomaly;
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::{LstmAutoencoder, LstmAutoencoderConfig};
+use crate::lstm_ae::LstmAutoencoder;
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, RunSettings};
-use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
+use crate::zoo::{AnyDetector, ModelConfig};
 
 /// The format version this build writes and the newest it reads.
 ///
@@ -37,83 +35,6 @@ use crate::viz::DEFAULT_DIFFERENCE_SCALE;
 pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
-
-/// The architecture of a checkpoint, with its full configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "config")]
-pub enum ModelConfig {
-    /// The convolutional autoencoder (or VAE) of seed 003.
-    ConvAutoencoder(ConvAutoencoderConfig),
-    /// The fully connected autoencoder (or VAE) of seed 001.
-    FcAutoencoder(FcAutoencoderConfig),
-    /// GANomaly's generator (seed 000).
-    Ganomaly(GanomalyConfig),
-    /// Skip-GANomaly's U-Net and discriminator (seed 000).
-    SkipGanomaly(SkipGanomalyConfig),
-    /// The adversarial autoencoder (seed 002).
-    Aae(AaeConfig),
-    /// AnoGAN's latent search over a GANomaly (seed 004).
-    AnoGan(AnoGanConfig),
-    /// The LSTM autoencoder of seed 004, over image rows.
-    LstmAutoencoder(LstmAutoencoderConfig),
-}
-
-impl ModelConfig {
-    /// The model kind's name, as it appears in the file.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::ConvAutoencoder(_) => "ConvAutoencoder",
-            Self::FcAutoencoder(_) => "FcAutoencoder",
-            Self::Ganomaly(_) => "Ganomaly",
-            Self::SkipGanomaly(_) => "SkipGanomaly",
-            Self::Aae(_) => "Aae",
-            Self::AnoGan(_) => "AnoGan",
-            Self::LstmAutoencoder(_) => "LstmAutoencoder",
-        }
-    }
-
-    /// Side of the square input, in pixels: the configured size, as the network is built
-    /// for it (a convolutional model configured between its sizes builds the next one up).
-    pub fn input_size(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.built_size(),
-            Self::FcAutoencoder(c) => c.input_size,
-            Self::Ganomaly(c) => c.built_size(),
-            Self::SkipGanomaly(c) => c.built_size(),
-            Self::Aae(c) => c.built_size(),
-            Self::AnoGan(c) => c.ganomaly.built_size(),
-            Self::LstmAutoencoder(c) => c.steps,
-        }
-    }
-
-    /// The JSON of a configuration of kind `kind` with every setting at its default.
-    fn defaults_json(kind: &str) -> Option<Value> {
-        let defaults = match kind {
-            "ConvAutoencoder" => Self::ConvAutoencoder(ConvAutoencoderConfig::new()),
-            "FcAutoencoder" => Self::FcAutoencoder(FcAutoencoderConfig::new()),
-            "Ganomaly" => Self::Ganomaly(GanomalyConfig::new()),
-            "SkipGanomaly" => Self::SkipGanomaly(SkipGanomalyConfig::new()),
-            "Aae" => Self::Aae(AaeConfig::new()),
-            "AnoGan" => Self::AnoGan(AnoGanConfig::new(GanomalyConfig::new())),
-            "LstmAutoencoder" => Self::LstmAutoencoder(LstmAutoencoderConfig::new()),
-            _ => return None,
-        };
-        serde_json::to_value(defaults).ok()
-    }
-
-    /// Input channels.
-    pub fn channels(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.channels,
-            Self::FcAutoencoder(c) => c.channels,
-            Self::Ganomaly(c) => c.channels,
-            Self::SkipGanomaly(c) => c.channels,
-            Self::Aae(c) => c.channels,
-            Self::AnoGan(c) => c.ganomaly.channels,
-            Self::LstmAutoencoder(c) => c.channels,
-        }
-    }
-}
 
 /// How the training that produced a checkpoint went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -496,7 +417,8 @@ impl Checkpoint {
 fn with_defaults(header: &mut Value) {
     if let Some(model) = header.get_mut("model") {
         let kind = model.get("kind").and_then(Value::as_str);
-        if let Some(mut defaults) = kind.and_then(ModelConfig::defaults_json) {
+        let defaults = kind.and_then(ModelConfig::defaults);
+        if let Some(mut defaults) = defaults.and_then(|d| serde_json::to_value(d).ok()) {
             overlay(&mut defaults, model.take());
             *model = defaults;
         }
@@ -569,6 +491,10 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aae::AaeConfig;
+    use crate::anogan::AnoGanConfig;
+    use crate::ganomaly::GanomalyConfig;
+    use crate::lstm_ae::LstmAutoencoderConfig;
 
     #[test]
     fn settings_missing_from_an_older_file_take_their_defaults() {

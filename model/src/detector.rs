@@ -1,18 +1,10 @@
 //! The one interface every trained model offers for scoring.
 
-use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::aae::Aae;
-use crate::anogan::AnoGan;
-use crate::conv_ae::ConvAutoencoder;
 use crate::data::{Images, Normalisation, MIN_STD};
-use crate::fc::FcAutoencoder;
-use crate::ganomaly::Ganomaly;
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::LstmAutoencoder;
 use crate::score::{Detection, ReadError, ScoreKind, Scores};
-use crate::skip_ganomaly::SkipGanomaly;
 
 /// A trained model that turns a batch of images into a [`Detection`].
 pub trait Detector {
@@ -44,59 +36,6 @@ pub trait Detector {
     /// Statistics fitted on the training data that the score depends on (the AAE's T²).
     fn fitted_statistics(&self) -> Option<&Hotelling> {
         None
-    }
-}
-
-/// Any of Kizu's trained detectors, e.g. as loaded from a checkpoint of unknown kind.
-// One or two live per session: boxing the large variants would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum AnyDetector {
-    /// The convolutional autoencoder or VAE.
-    ConvAutoencoder(ConvAutoencoder),
-    /// The fully connected autoencoder or VAE.
-    FcAutoencoder(FcAutoencoder),
-    /// GANomaly's generator.
-    Ganomaly(Ganomaly),
-    /// Skip-GANomaly's generator and discriminator.
-    SkipGanomaly(SkipGanomaly),
-    /// The adversarial autoencoder with its T² statistics.
-    Aae(Aae),
-    /// GANomaly's generator and discriminator, scored by AnoGAN's latent search.
-    AnoGan(AnoGan),
-    /// The LSTM autoencoder over image rows.
-    LstmAutoencoder(LstmAutoencoder),
-}
-
-impl AnyDetector {
-    fn inner(&self) -> &dyn Detector {
-        match self {
-            Self::ConvAutoencoder(m) => m,
-            Self::FcAutoencoder(m) => m,
-            Self::Ganomaly(m) => m,
-            Self::SkipGanomaly(m) => m,
-            Self::Aae(m) => m,
-            Self::AnoGan(m) => m,
-            Self::LstmAutoencoder(m) => m,
-        }
-    }
-}
-
-impl Detector for AnyDetector {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        self.inner().detect_from(input, clean)
-    }
-
-    fn input_size(&self) -> usize {
-        self.inner().input_size()
-    }
-
-    fn score_kind(&self) -> ScoreKind {
-        self.inner().score_kind()
-    }
-
-    fn fitted_statistics(&self) -> Option<&Hotelling> {
-        self.inner().fitted_statistics()
     }
 }
 

@@ -7,17 +7,17 @@ use std::future::Future;
 
 use burn::tensor::Device;
 
-use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, ModelConfig, TrainingRecord};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, TrainingRecord};
 use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
 };
-use crate::detector::{AnyDetector, Detector, Normalised};
+use crate::detector::{Detector, Normalised};
 use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::score::{ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
 use crate::train::{StepReport, Trainer, TrainingConfig};
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
-use crate::zoo::{AnyTrainer, InputShapeError};
+use crate::zoo::{AnyDetector, AnyTrainer, InputShapeError, ModelConfig};
 
 pub use crate::settings::{DataProtocol, RunSettings};
 
