@@ -29,14 +29,41 @@ pub trait Detector {
     fn input_size(&self) -> usize;
 
     /// The score this model is meant to be judged by: its own score where it has one.
-    fn score_kind(&self) -> ScoreKind {
-        ScoreKind::Mse
-    }
+    // No default: each model states it, as its configuration does (see [`DetectorConfig`]).
+    fn score_kind(&self) -> ScoreKind;
 
     /// Statistics fitted on the training data that the score depends on (the AAE's T²).
     fn fitted_statistics(&self) -> Option<&Hotelling> {
         None
     }
+}
+
+/// A model's configuration, as the one source of what it fixes before any weights exist: the
+/// images its detector takes and the score it is judged by. The detector it builds reports
+/// the same, and any-model code asks the configuration rather than deciding per kind.
+pub trait DetectorConfig {
+    /// Side of the square images the network is built for; smaller images are padded to it.
+    fn input_size(&self) -> usize;
+
+    /// Image channels.
+    fn channels(&self) -> usize;
+
+    /// The score the detector is judged by: its own score where it has one.
+    fn score_kind(&self) -> ScoreKind;
+
+    /// This configuration for images of side `size` with `channels` channels, every other
+    /// setting kept; the side stored is the one the network is built for (e.g. 28 -> 32),
+    /// so that a checkpoint's configuration states what its detector takes.
+    fn for_input(self, size: usize, channels: usize) -> Self
+    where
+        Self: Sized;
+}
+
+/// The smallest of `sizes` (ascending) that holds images of side `size`, or the largest: the
+/// side a model built for `sizes` is built at, smaller images being padded to it.
+pub(crate) fn fitting_size(sizes: &[usize], size: usize) -> usize {
+    let fits = sizes.iter().copied().find(|&s| s >= size);
+    fits.or(sizes.last().copied()).unwrap_or(size)
 }
 
 /// A detector fed the way it was trained: its inputs scaled by the run's

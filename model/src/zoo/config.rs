@@ -2,15 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{fitting_size, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
-use crate::aae::{self, AaeConfig};
+use super::{InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
+use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
-use crate::conv_ae::{self, ConvAutoencoderConfig};
+use crate::conv_ae::ConvAutoencoderConfig;
+use crate::detector::DetectorConfig;
 use crate::fc::FcAutoencoderConfig;
-use crate::ganomaly::{self, GanomalyConfig};
+use crate::ganomaly::GanomalyConfig;
 use crate::lstm_ae::LstmAutoencoderConfig;
 use crate::score::ScoreKind;
-use crate::skip_ganomaly::{self, SkipGanomalyConfig};
+use crate::skip_ganomaly::SkipGanomalyConfig;
 
 /// The architecture of a checkpoint, with its full configuration.
 // Its serde form is the checkpoint header's `model`: the tag, the content and the variant
@@ -111,31 +112,34 @@ impl ModelConfig {
         }
     }
 
+    /// The configuration inside, as what it fixes about its detector: the one source of a
+    /// model's input shape and score kind.
+    fn inner(&self) -> &dyn DetectorConfig {
+        match self {
+            Self::ConvAutoencoder(c) => c,
+            Self::FcAutoencoder(c) => c,
+            Self::Ganomaly(c) => c,
+            Self::SkipGanomaly(c) => c,
+            Self::Aae(c) => c,
+            Self::AnoGan(c) => c,
+            Self::LstmAutoencoder(c) => c,
+        }
+    }
+
     /// Side of the square input, in pixels: the configured size, as the network is built
     /// for it (a convolutional model configured between its sizes builds the next one up).
     pub fn input_size(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.built_size(),
-            Self::FcAutoencoder(c) => c.input_size,
-            Self::Ganomaly(c) => c.built_size(),
-            Self::SkipGanomaly(c) => c.built_size(),
-            Self::Aae(c) => c.built_size(),
-            Self::AnoGan(c) => c.ganomaly.built_size(),
-            Self::LstmAutoencoder(c) => c.steps,
-        }
+        self.inner().input_size()
     }
 
     /// Input channels.
     pub fn channels(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.channels,
-            Self::FcAutoencoder(c) => c.channels,
-            Self::Ganomaly(c) => c.channels,
-            Self::SkipGanomaly(c) => c.channels,
-            Self::Aae(c) => c.channels,
-            Self::AnoGan(c) => c.ganomaly.channels,
-            Self::LstmAutoencoder(c) => c.channels,
-        }
+        self.inner().channels()
+    }
+
+    /// The score this kind is judged by.
+    pub fn score_kind(&self) -> ScoreKind {
+        self.inner().score_kind()
     }
 
     /// This configuration for images of side `size` (1 to [`MAX_INPUT_SIZE`]) with
@@ -150,50 +154,14 @@ impl ModelConfig {
         if !matches!(channels, 1 | 3) {
             return Err(InputShapeError::Channels { model, channels });
         }
-        let gan = |c: GanomalyConfig| {
-            c.with_input_size(fitting_size(&ganomaly::INPUT_SIZES, size))
-                .with_channels(channels)
-        };
         Ok(match self {
-            Self::ConvAutoencoder(c) => Self::ConvAutoencoder(
-                c.with_input_size(fitting_size(&conv_ae::INPUT_SIZES, size))
-                    .with_channels(channels),
-            ),
-            // Fully connected and recurrent layers take any side as it is.
-            Self::FcAutoencoder(c) => {
-                Self::FcAutoencoder(c.with_input_size(size).with_channels(channels))
-            }
-            Self::LstmAutoencoder(c) => Self::LstmAutoencoder(
-                c.with_steps(size)
-                    .with_features(size)
-                    .with_channels(channels),
-            ),
-            Self::Ganomaly(c) => Self::Ganomaly(gan(c)),
-            Self::AnoGan(mut c) => {
-                c.ganomaly = gan(c.ganomaly);
-                Self::AnoGan(c)
-            }
-            Self::SkipGanomaly(c) => Self::SkipGanomaly(
-                c.with_input_size(fitting_size(&skip_ganomaly::INPUT_SIZES, size))
-                    .with_channels(channels),
-            ),
-            Self::Aae(c) => Self::Aae(
-                c.with_input_size(fitting_size(&aae::INPUT_SIZES, size))
-                    .with_channels(channels),
-            ),
+            Self::ConvAutoencoder(c) => Self::ConvAutoencoder(c.for_input(size, channels)),
+            Self::FcAutoencoder(c) => Self::FcAutoencoder(c.for_input(size, channels)),
+            Self::Ganomaly(c) => Self::Ganomaly(c.for_input(size, channels)),
+            Self::SkipGanomaly(c) => Self::SkipGanomaly(c.for_input(size, channels)),
+            Self::Aae(c) => Self::Aae(c.for_input(size, channels)),
+            Self::AnoGan(c) => Self::AnoGan(c.for_input(size, channels)),
+            Self::LstmAutoencoder(c) => Self::LstmAutoencoder(c.for_input(size, channels)),
         })
-    }
-
-    /// The score this kind is judged by.
-    pub fn score_kind(&self) -> ScoreKind {
-        match self.model_kind() {
-            ModelKind::FcAutoencoder | ModelKind::ConvAutoencoder => ScoreKind::Mse,
-            ModelKind::LstmAutoencoder => ScoreKind::Mse,
-            ModelKind::FcVae | ModelKind::ConvVae => ScoreKind::Elbo,
-            ModelKind::Ganomaly => ScoreKind::LatentDistance,
-            ModelKind::SkipGanomaly => ScoreKind::SkipGanomaly,
-            ModelKind::Aae => ScoreKind::HotellingT2,
-            ModelKind::AnoGan => ScoreKind::AnoGan,
-        }
     }
 }

@@ -149,14 +149,6 @@ pub enum InputShapeError {
     },
 }
 
-/// The smallest of `sizes` (ascending) that holds images of side `size`, or the largest: the
-/// side a model built for `sizes` is built at, smaller images being padded to it.
-#[cfg(feature = "burn")]
-pub(crate) fn fitting_size(sizes: &[usize], size: usize) -> usize {
-    let fits = sizes.iter().copied().find(|&s| s >= size);
-    fits.or(sizes.last().copied()).unwrap_or(size)
-}
-
 impl fmt::Display for ModelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
