@@ -120,7 +120,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
 
     let loaded = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(loaded.meta, checkpoint.meta);
-    let restored = loaded.conv_autoencoder(&device()).unwrap();
+    let restored = loaded.model::<ConvAutoencoder>(&device()).unwrap();
     let restored_scores = read_sync(score_images(&restored, &split.test, 100, &device())).unwrap();
     assert_eq!(restored_scores, scores);
 

@@ -20,7 +20,7 @@ use kizu_model::skip_ganomaly::{
 };
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
-use kizu_model::zoo::{AnyDetector, ModelConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 fn split() -> OneClassSplit {
@@ -429,20 +429,6 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
     }
 }
 
-/// A freshly built detector of `config`, without training.
-fn untrained(config: &ModelConfig) -> AnyDetector {
-    let device = device();
-    match config {
-        ModelConfig::ConvAutoencoder(c) => AnyDetector::ConvAutoencoder(c.init(&device)),
-        ModelConfig::FcAutoencoder(c) => AnyDetector::FcAutoencoder(c.init(&device)),
-        ModelConfig::Ganomaly(c) => AnyDetector::Ganomaly(c.init(&device)),
-        ModelConfig::SkipGanomaly(c) => AnyDetector::SkipGanomaly(c.init(&device)),
-        ModelConfig::Aae(c) => AnyDetector::Aae(c.init(&device)),
-        ModelConfig::AnoGan(c) => AnyDetector::AnoGan(c.init(&device)),
-        ModelConfig::LstmAutoencoder(c) => AnyDetector::LstmAutoencoder(c.init(&device)),
-    }
-}
-
 #[test]
 fn default_sizes_keep_the_architectures_of_the_shipped_checkpoints() {
     use kizu_model::zoo::{ModelKind, Scale};
@@ -465,7 +451,7 @@ fn default_sizes_keep_the_architectures_of_the_shipped_checkpoints() {
     for scale in [Scale::Reference, Scale::Compact] {
         for kind in ModelKind::ALL {
             let config = kind.config(scale);
-            let model = untrained(&config);
+            let model = config.init(&device());
             let native = match kind {
                 ModelKind::Ganomaly | ModelKind::SkipGanomaly | ModelKind::Aae => 32,
                 ModelKind::AnoGan => 32,

@@ -12,19 +12,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::CatalogEntry;
-use crate::conv_ae::ConvAutoencoder;
 use crate::data::Normalisation;
 use crate::detector::Detector;
-use crate::fc::FcAutoencoder;
-use crate::ganomaly::Ganomaly;
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::LstmAutoencoder;
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, RunSettings};
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
-use crate::zoo::{AnyDetector, ModelConfig};
+use crate::zoo::{AnyDetector, LoadError, ModelConfig, ZooModel};
 
 /// The format version this build writes and the newest it reads.
 ///
@@ -222,29 +218,23 @@ impl Checkpoint {
     /// Reads the weights back synchronously: on WebGPU in a browser, which allows only
     /// asynchronous readback, this panics; callers there keep the meta alone.
     pub fn with_meta(model: &impl Module, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
-        let weights = model
-            .clone()
-            .into_record()
+        Self::with_record(model.clone().into_record(), meta)
+    }
+
+    /// [`Checkpoint::with_meta`] for any trained detector: the weights of the model inside,
+    /// so the file loads as that model's kind.
+    pub fn of_detector(model: &AnyDetector, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
+        Self::with_record(model.record(), meta)
+    }
+
+    fn with_record(record: ModuleRecord, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
+        let weights = record
             .into_bytes()
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         Ok(Self {
             meta,
             weights: weights.to_vec(),
         })
-    }
-
-    /// [`Checkpoint::with_meta`] for any trained detector: the weights of the model inside,
-    /// so the file loads as that model's kind.
-    pub fn of_detector(model: &AnyDetector, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
-        match model {
-            AnyDetector::ConvAutoencoder(m) => Self::with_meta(m, meta),
-            AnyDetector::FcAutoencoder(m) => Self::with_meta(m, meta),
-            AnyDetector::Ganomaly(m) => Self::with_meta(m, meta),
-            AnyDetector::SkipGanomaly(m) => Self::with_meta(m, meta),
-            AnyDetector::Aae(m) => Self::with_meta(m, meta),
-            AnyDetector::AnoGan(m) => Self::with_meta(m, meta),
-            AnyDetector::LstmAutoencoder(m) => Self::with_meta(m, meta),
-        }
     }
 
     /// Captures any trained detector: the weights of the model inside, so the file loads
@@ -262,80 +252,31 @@ impl Checkpoint {
         )
     }
 
-    /// Rebuilds the convolutional autoencoder on `device`, in inference mode.
-    pub fn conv_autoencoder(&self, device: &Device) -> Result<ConvAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::ConvAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("ConvAutoencoder", other)),
-        }
-    }
-
-    /// Rebuilds the fully connected autoencoder on `device`, in inference mode.
-    pub fn fc_autoencoder(&self, device: &Device) -> Result<FcAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::FcAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("FcAutoencoder", other)),
-        }
-    }
-
     /// Rebuilds whatever detector the checkpoint holds on `device`, in inference mode.
     pub fn detector(&self, device: &Device) -> Result<AnyDetector, CheckpointError> {
-        Ok(match &self.meta.model {
-            ModelConfig::ConvAutoencoder(_) => {
-                AnyDetector::ConvAutoencoder(self.conv_autoencoder(device)?)
-            }
-            ModelConfig::FcAutoencoder(_) => {
-                AnyDetector::FcAutoencoder(self.fc_autoencoder(device)?)
-            }
-            ModelConfig::Ganomaly(_) => AnyDetector::Ganomaly(self.ganomaly(device)?),
-            ModelConfig::SkipGanomaly(config) => {
-                AnyDetector::SkipGanomaly(self.load_into(config.init(device))?)
-            }
-            ModelConfig::Aae(config) => {
-                let model = self.load_into(config.init(device))?;
-                let statistics = self.meta.hotelling.clone().ok_or_else(|| {
-                    CheckpointError::Header("an AAE checkpoint needs its T² statistics".into())
-                })?;
-                if statistics.dim() != config.latent {
-                    return Err(CheckpointError::Header(format!(
-                        "T² statistics of dimension {}, latent of {}",
-                        statistics.dim(),
-                        config.latent
-                    )));
-                }
-                AnyDetector::Aae(model.with_hotelling(statistics))
-            }
-            ModelConfig::AnoGan(config) => {
-                AnyDetector::AnoGan(self.load_into(config.init(device))?)
-            }
-            ModelConfig::LstmAutoencoder(_) => {
-                AnyDetector::LstmAutoencoder(self.lstm_autoencoder(device)?)
-            }
-        })
-    }
-
-    /// Rebuilds the LSTM autoencoder on `device`, in inference mode.
-    pub fn lstm_autoencoder(&self, device: &Device) -> Result<LstmAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::LstmAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("LstmAutoencoder", other)),
-        }
-    }
-
-    /// Rebuilds GANomaly's generator on `device`, in inference mode.
-    pub fn ganomaly(&self, device: &Device) -> Result<Ganomaly, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::Ganomaly(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("Ganomaly", other)),
-        }
-    }
-
-    fn load_into<M: Module>(&self, module: M) -> Result<M, CheckpointError> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+        let weights = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        module
-            .try_load_record(record)
-            .map_err(|e| CheckpointError::Weights(e.to_string()))
+        let statistics = self.meta.hotelling.clone();
+        self.meta
+            .model
+            .load(weights, statistics, device)
+            .map_err(|e| match e {
+                LoadError::Weights(reason) => CheckpointError::Weights(reason),
+                statistics => CheckpointError::Header(statistics.to_string()),
+            })
+    }
+
+    /// Rebuilds the detector as the model `M` (e.g. `checkpoint.model::<Ganomaly>(device)`)
+    /// on `device`, in inference mode; a file of another kind is refused.
+    pub fn model<M: ZooModel>(&self, device: &Device) -> Result<M, CheckpointError> {
+        let wrong_kind = || CheckpointError::WrongKind {
+            expected: M::KIND,
+            found: self.meta.model.kind(),
+        };
+        if self.meta.model.kind() != M::KIND {
+            return Err(wrong_kind());
+        }
+        M::from_any(self.detector(device)?).ok_or_else(wrong_kind)
     }
 
     /// Serialises the checkpoint to the file layout in the module docs.
@@ -445,13 +386,6 @@ fn overlay(base: &mut Value, stored: Value) {
             }
         }
         (slot, value) => *slot = value,
-    }
-}
-
-fn wrong_kind(expected: &'static str, found: &ModelConfig) -> CheckpointError {
-    CheckpointError::WrongKind {
-        expected,
-        found: found.kind(),
     }
 }
 

@@ -1,14 +1,17 @@
 //! [`ModelConfig`]: the configuration of any model kind, as a checkpoint stores it.
 
+use burn::store::ModuleRecord;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::{InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
+use super::{AnyDetector, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
 use crate::conv_ae::ConvAutoencoderConfig;
 use crate::detector::DetectorConfig;
 use crate::fc::FcAutoencoderConfig;
 use crate::ganomaly::GanomalyConfig;
+use crate::hotelling::Hotelling;
 use crate::lstm_ae::LstmAutoencoderConfig;
 use crate::score::ScoreKind;
 use crate::skip_ganomaly::SkipGanomalyConfig;
@@ -164,4 +167,67 @@ impl ModelConfig {
             Self::LstmAutoencoder(c) => Self::LstmAutoencoder(c.for_input(size, channels)),
         })
     }
+
+    /// An untrained detector of this configuration on `device`.
+    pub fn init(&self, device: &Device) -> AnyDetector {
+        match self {
+            Self::ConvAutoencoder(c) => AnyDetector::ConvAutoencoder(c.init(device)),
+            Self::FcAutoencoder(c) => AnyDetector::FcAutoencoder(c.init(device)),
+            Self::Ganomaly(c) => AnyDetector::Ganomaly(c.init(device)),
+            Self::SkipGanomaly(c) => AnyDetector::SkipGanomaly(c.init(device)),
+            Self::Aae(c) => AnyDetector::Aae(c.init(device)),
+            Self::AnoGan(c) => AnyDetector::AnoGan(c.init(device)),
+            Self::LstmAutoencoder(c) => AnyDetector::LstmAutoencoder(c.init(device)),
+        }
+    }
+
+    /// The trained detector of this configuration on `device`, in inference mode: `weights`
+    /// as [`AnyDetector::record`] took them, and the statistics fitted after training that
+    /// its score needs (the AAE's T², as [`Detector::fitted_statistics`] gave them; other
+    /// kinds take none).
+    ///
+    /// [`Detector::fitted_statistics`]: crate::detector::Detector::fitted_statistics
+    pub(crate) fn load(
+        &self,
+        weights: ModuleRecord,
+        statistics: Option<Hotelling>,
+        device: &Device,
+    ) -> Result<AnyDetector, LoadError> {
+        let detector = self
+            .init(device)
+            .with_record(weights)
+            .map_err(|e| LoadError::Weights(e.to_string()))?;
+        match (self, detector) {
+            (Self::Aae(config), AnyDetector::Aae(model)) => {
+                let statistics = statistics.ok_or(LoadError::MissingStatistics)?;
+                if statistics.dim() != config.latent {
+                    return Err(LoadError::StatisticsDimension {
+                        found: statistics.dim(),
+                        latent: config.latent,
+                    });
+                }
+                Ok(AnyDetector::Aae(model.with_hotelling(statistics)))
+            }
+            (_, detector) => Ok(detector),
+        }
+    }
+}
+
+/// Why a trained detector could not be rebuilt from its configuration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// The weights do not fit the architecture.
+    #[error("{0}")]
+    Weights(String),
+    /// The AAE's T² statistics are missing.
+    #[error("an AAE checkpoint needs its T² statistics")]
+    MissingStatistics,
+    /// The T² statistics are not those of the AAE's latent.
+    #[error("T² statistics of dimension {found}, latent of {latent}")]
+    StatisticsDimension {
+        /// Dimension of the statistics.
+        found: usize,
+        /// Dimension of the latent.
+        latent: usize,
+    },
 }

@@ -1,6 +1,7 @@
 //! [`AnyDetector`]: any trained model, as one type.
 
 use burn::module::Module;
+use burn::store::{ModuleRecord, RecordError};
 use burn::tensor::Tensor;
 
 use crate::aae::Aae;
@@ -36,6 +37,37 @@ pub enum AnyDetector {
 }
 
 impl AnyDetector {
+    /// The weights of the model inside, as [`ModelConfig::init`]'s model takes them back.
+    ///
+    /// [`ModelConfig::init`]: super::ModelConfig::init
+    // The inner model's record, not the enum's: the enum's would prefix every tensor's
+    // path with the variant's name, and checkpoints hold the models' own records.
+    pub(crate) fn record(&self) -> ModuleRecord {
+        match self {
+            Self::ConvAutoencoder(m) => m.clone().into_record(),
+            Self::FcAutoencoder(m) => m.clone().into_record(),
+            Self::Ganomaly(m) => m.clone().into_record(),
+            Self::SkipGanomaly(m) => m.clone().into_record(),
+            Self::Aae(m) => m.clone().into_record(),
+            Self::AnoGan(m) => m.clone().into_record(),
+            Self::LstmAutoencoder(m) => m.clone().into_record(),
+        }
+    }
+
+    /// `self` with the weights of `record` (as [`AnyDetector::record`] took them) loaded
+    /// into the model inside.
+    pub(crate) fn with_record(self, record: ModuleRecord) -> Result<Self, RecordError> {
+        Ok(match self {
+            Self::ConvAutoencoder(m) => Self::ConvAutoencoder(m.try_load_record(record)?),
+            Self::FcAutoencoder(m) => Self::FcAutoencoder(m.try_load_record(record)?),
+            Self::Ganomaly(m) => Self::Ganomaly(m.try_load_record(record)?),
+            Self::SkipGanomaly(m) => Self::SkipGanomaly(m.try_load_record(record)?),
+            Self::Aae(m) => Self::Aae(m.try_load_record(record)?),
+            Self::AnoGan(m) => Self::AnoGan(m.try_load_record(record)?),
+            Self::LstmAutoencoder(m) => Self::LstmAutoencoder(m.try_load_record(record)?),
+        })
+    }
+
     fn inner(&self) -> &dyn Detector {
         match self {
             Self::ConvAutoencoder(m) => m,
@@ -66,3 +98,40 @@ impl Detector for AnyDetector {
         self.inner().fitted_statistics()
     }
 }
+
+/// One of the models an [`AnyDetector`] holds, e.g. to load a checkpoint as that model.
+pub trait ZooModel: Sized {
+    /// The name of its configuration's variant, as [`ModelConfig::kind`] gives it.
+    ///
+    /// [`ModelConfig::kind`]: super::ModelConfig::kind
+    const KIND: &'static str;
+
+    /// The model `detector` holds, if it is one of these.
+    fn from_any(detector: AnyDetector) -> Option<Self>;
+}
+
+/// [`ZooModel`] for each variant: named as the variant, which is also its configuration's.
+macro_rules! zoo_models {
+    ($($variant:ident($model:ty)),* $(,)?) => {$(
+        impl ZooModel for $model {
+            const KIND: &'static str = stringify!($variant);
+
+            fn from_any(detector: AnyDetector) -> Option<Self> {
+                match detector {
+                    AnyDetector::$variant(model) => Some(model),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+zoo_models!(
+    ConvAutoencoder(ConvAutoencoder),
+    FcAutoencoder(FcAutoencoder),
+    Ganomaly(Ganomaly),
+    SkipGanomaly(SkipGanomaly),
+    Aae(Aae),
+    AnoGan(AnoGan),
+    LstmAutoencoder(LstmAutoencoder),
+);

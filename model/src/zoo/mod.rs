@@ -17,7 +17,13 @@ mod detector;
 mod trainer;
 
 #[cfg(feature = "burn")]
-pub use self::{config::ModelConfig, detector::AnyDetector, trainer::AnyTrainer};
+pub(crate) use self::config::LoadError;
+#[cfg(feature = "burn")]
+pub use self::{
+    config::ModelConfig,
+    detector::{AnyDetector, ZooModel},
+    trainer::AnyTrainer,
+};
 
 /// The models of the source documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -157,7 +163,66 @@ impl fmt::Display for ModelKind {
 
 #[cfg(all(test, feature = "burn"))]
 mod tests {
+    use burn::tensor::Device;
+
     use super::*;
+    use crate::aae::Aae;
+    use crate::anogan::AnoGan;
+    use crate::conv_ae::ConvAutoencoder;
+    use crate::detector::Detector;
+    use crate::fc::FcAutoencoder;
+    use crate::ganomaly::Ganomaly;
+    use crate::lstm_ae::LstmAutoencoder;
+    use crate::score::ScoreKind;
+    use crate::skip_ganomaly::SkipGanomaly;
+
+    #[test]
+    fn each_kind_is_judged_by_its_own_score() {
+        let score = |kind: ModelKind| kind.config(Scale::Compact).score_kind();
+        assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::FcVae), ScoreKind::Elbo);
+        assert_eq!(score(ModelKind::ConvVae), ScoreKind::Elbo);
+        assert_eq!(score(ModelKind::Ganomaly), ScoreKind::LatentDistance);
+        assert_eq!(score(ModelKind::SkipGanomaly), ScoreKind::SkipGanomaly);
+        assert_eq!(score(ModelKind::Aae), ScoreKind::HotellingT2);
+        assert_eq!(score(ModelKind::AnoGan), ScoreKind::AnoGan);
+    }
+
+    #[test]
+    fn a_built_detector_takes_the_shape_and_score_its_configuration_states() {
+        let device = Device::flex();
+        for kind in ModelKind::ALL {
+            for (size, channels) in [(28, 1), (40, 3)] {
+                let config = kind.config(Scale::Compact).for_input(size, channels);
+                let config = config.unwrap();
+                let detector = config.init(&device);
+                assert_eq!(detector.input_size(), config.input_size(), "{kind} {size}");
+                assert_eq!(detector.score_kind(), config.score_kind(), "{kind}");
+                assert_eq!(config.model_kind(), kind);
+            }
+        }
+    }
+
+    #[test]
+    fn a_zoo_model_is_named_as_its_configuration() {
+        fn holds<M: ZooModel>(config: &ModelConfig, device: &Device) {
+            let held = M::from_any(config.init(device)).is_some();
+            assert_eq!(held, M::KIND == config.kind(), "{} in {config:?}", M::KIND);
+        }
+        let device = Device::flex();
+        for kind in ModelKind::ALL {
+            let config = kind.config(Scale::Compact);
+            holds::<ConvAutoencoder>(&config, &device);
+            holds::<FcAutoencoder>(&config, &device);
+            holds::<Ganomaly>(&config, &device);
+            holds::<SkipGanomaly>(&config, &device);
+            holds::<Aae>(&config, &device);
+            holds::<AnoGan>(&config, &device);
+            holds::<LstmAutoencoder>(&config, &device);
+        }
+    }
 
     #[test]
     fn inputs_take_the_smallest_size_each_model_is_built_for() {
