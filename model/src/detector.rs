@@ -29,7 +29,7 @@ pub trait Detector {
     fn input_size(&self) -> usize;
 
     /// The score this model is meant to be judged by: its own score where it has one.
-    // No default: each model states it, as its configuration does (see [`DetectorConfig`]).
+    // No default: each model states it, as its configuration (`DetectorConfig`) does.
     fn score_kind(&self) -> ScoreKind;
 
     /// Statistics fitted on the training data that the score depends on (the AAE's T²).
@@ -38,9 +38,9 @@ pub trait Detector {
     }
 }
 
-/// A model's configuration, as the one source of what it fixes before any weights exist: the
-/// images its detector takes and the score it is judged by. The detector it builds reports
-/// the same, and any-model code asks the configuration rather than deciding per kind.
+/// A model's configuration: the one source of its detector's input shape and score kind.
+// The detector built from it reports the same values, and code over any model (the zoo,
+// checkpoints) asks the configuration instead of deciding per kind.
 pub trait DetectorConfig {
     /// Side of the square images the network is built for; smaller images are padded to it.
     fn input_size(&self) -> usize;
@@ -52,7 +52,7 @@ pub trait DetectorConfig {
     fn score_kind(&self) -> ScoreKind;
 
     /// This configuration for images of side `size` with `channels` channels, every other
-    /// setting kept; the side stored is the one the network is built for (e.g. 28 -> 32),
+    /// setting kept; it stores the side the network is built for (28 -> 32 for the GANs),
     /// so that a checkpoint's configuration states what its detector takes.
     fn for_input(self, size: usize, channels: usize) -> Self
     where
