@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoder, ConvAutoencoderConfig};
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::score_images;
@@ -10,6 +10,7 @@ use kizu_model::eval::evaluate;
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 /// Digit 2 held out: a digit a conv AE tells from the others (1s it cannot: they are
@@ -119,7 +120,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
 
     let loaded = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(loaded.meta, checkpoint.meta);
-    let restored = loaded.conv_autoencoder(&device()).unwrap();
+    let restored = loaded.model::<ConvAutoencoder>(&device()).unwrap();
     let restored_scores = read_sync(score_images(&restored, &split.test, 100, &device())).unwrap();
     assert_eq!(restored_scores, scores);
 

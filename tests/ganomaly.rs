@@ -3,13 +3,15 @@
 
 use burn::module::Module;
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
+use kizu_model::conv_ae::ConvAutoencoder;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
-use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
+use kizu_model::ganomaly::{Ganomaly, GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 /// Small networks so the test stays fast; the reference sizes are the defaults.
@@ -145,11 +147,11 @@ fn a_ganomaly_checkpoint_round_trips_and_refuses_to_load_as_another_kind() {
 
     let loaded = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(loaded.meta.input_size, 32);
-    let restored = loaded.ganomaly(&device()).unwrap();
+    let restored = loaded.model::<Ganomaly>(&device()).unwrap();
     let restored_scores = read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
     assert_eq!(restored_scores, scores);
     assert_eq!(
-        loaded.conv_autoencoder(&device()).unwrap_err(),
+        loaded.model::<ConvAutoencoder>(&device()).unwrap_err(),
         CheckpointError::WrongKind {
             expected: "ConvAutoencoder",
             found: "Ganomaly"

@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
-use kizu_model::checkpoint::{Checkpoint, CheckpointError, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
+use kizu_model::conv_ae::ConvAutoencoder;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoder, LstmAutoencoderConfig};
 use kizu_model::score::ScoreKind;
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 /// Small networks so the tests stay fast; seed 004's sizes are the defaults.
@@ -114,7 +116,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
 
     let loaded = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(loaded.meta, checkpoint.meta);
-    let restored = loaded.lstm_autoencoder(&device()).unwrap();
+    let restored = loaded.model::<LstmAutoencoder>(&device()).unwrap();
     let restored_scores = read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
     assert_eq!(restored_scores, scores);
 
@@ -124,7 +126,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
     assert_ne!(fresh_scores, scores);
 
     assert_eq!(
-        loaded.conv_autoencoder(&device()).unwrap_err(),
+        loaded.model::<ConvAutoencoder>(&device()).unwrap_err(),
         CheckpointError::WrongKind {
             expected: "ConvAutoencoder",
             found: "LstmAutoencoder"

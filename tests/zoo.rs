@@ -7,10 +7,10 @@ use burn::module::Module;
 use burn::tensor::read_sync;
 use kizu_model::aae::{AaeConfig, AaeTrainer, AaeTrainingConfig};
 use kizu_model::anogan::{AnoGanConfig, AnoGanTrainer};
-use kizu_model::checkpoint::{Checkpoint, ModelConfig, TrainingRecord};
+use kizu_model::checkpoint::{Checkpoint, TrainingRecord};
 use kizu_model::conv_ae::{ConvAeTrainer, ConvAutoencoderConfig};
 use kizu_model::data::{Images, Normalisation, OneClassSplit, PseudoAnomalies};
-use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
+use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::fc::{FcAutoencoderConfig, FcTrainer};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoderConfig};
@@ -20,6 +20,7 @@ use kizu_model::skip_ganomaly::{
 };
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::zoo::ModelConfig;
 use kizu_tests::{bundled_mnist, device};
 
 fn split() -> OneClassSplit {
@@ -428,20 +429,6 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
     }
 }
 
-/// A freshly built detector of `config`, without training.
-fn untrained(config: &ModelConfig) -> AnyDetector {
-    let device = device();
-    match config {
-        ModelConfig::ConvAutoencoder(c) => AnyDetector::ConvAutoencoder(c.init(&device)),
-        ModelConfig::FcAutoencoder(c) => AnyDetector::FcAutoencoder(c.init(&device)),
-        ModelConfig::Ganomaly(c) => AnyDetector::Ganomaly(c.init(&device)),
-        ModelConfig::SkipGanomaly(c) => AnyDetector::SkipGanomaly(c.init(&device)),
-        ModelConfig::Aae(c) => AnyDetector::Aae(c.init(&device)),
-        ModelConfig::AnoGan(c) => AnyDetector::AnoGan(c.init(&device)),
-        ModelConfig::LstmAutoencoder(c) => AnyDetector::LstmAutoencoder(c.init(&device)),
-    }
-}
-
 #[test]
 fn default_sizes_keep_the_architectures_of_the_shipped_checkpoints() {
     use kizu_model::zoo::{ModelKind, Scale};
@@ -464,7 +451,7 @@ fn default_sizes_keep_the_architectures_of_the_shipped_checkpoints() {
     for scale in [Scale::Reference, Scale::Compact] {
         for kind in ModelKind::ALL {
             let config = kind.config(scale);
-            let model = untrained(&config);
+            let model = config.init(&device());
             let native = match kind {
                 ModelKind::Ganomaly | ModelKind::SkipGanomaly | ModelKind::Aae => 32,
                 ModelKind::AnoGan => 32,

@@ -11,21 +11,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aae::AaeConfig;
-use crate::anogan::AnoGanConfig;
 use crate::catalog::CatalogEntry;
-use crate::conv_ae::{ConvAutoencoder, ConvAutoencoderConfig};
 use crate::data::Normalisation;
-use crate::detector::{AnyDetector, Detector};
-use crate::fc::{FcAutoencoder, FcAutoencoderConfig};
-use crate::ganomaly::{Ganomaly, GanomalyConfig};
+use crate::detector::Detector;
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, Fit, RunSettings};
-use crate::skip_ganomaly::SkipGanomalyConfig;
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
+use crate::viz::DEFAULT_DIFFERENCE_SCALE;
+use crate::zoo::{AnyDetector, LoadError, ModelConfig, ZooModel};
 
 /// The format version this build writes and the newest it reads.
 ///
@@ -36,83 +31,6 @@ use crate::train::TrainingConfig;
 pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
-
-/// The architecture of a checkpoint, with its full configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "config")]
-pub enum ModelConfig {
-    /// The convolutional autoencoder (or VAE) of seed 003.
-    ConvAutoencoder(ConvAutoencoderConfig),
-    /// The fully connected autoencoder (or VAE) of seed 001.
-    FcAutoencoder(FcAutoencoderConfig),
-    /// GANomaly's generator (seed 000).
-    Ganomaly(GanomalyConfig),
-    /// Skip-GANomaly's U-Net and discriminator (seed 000).
-    SkipGanomaly(SkipGanomalyConfig),
-    /// The adversarial autoencoder (seed 002).
-    Aae(AaeConfig),
-    /// AnoGAN's latent search over a GANomaly (seed 004).
-    AnoGan(AnoGanConfig),
-    /// The LSTM autoencoder of seed 004, over image rows.
-    LstmAutoencoder(LstmAutoencoderConfig),
-}
-
-impl ModelConfig {
-    /// The model kind's name, as it appears in the file.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::ConvAutoencoder(_) => "ConvAutoencoder",
-            Self::FcAutoencoder(_) => "FcAutoencoder",
-            Self::Ganomaly(_) => "Ganomaly",
-            Self::SkipGanomaly(_) => "SkipGanomaly",
-            Self::Aae(_) => "Aae",
-            Self::AnoGan(_) => "AnoGan",
-            Self::LstmAutoencoder(_) => "LstmAutoencoder",
-        }
-    }
-
-    /// Side of the square input, in pixels: the configured size, as the network is built
-    /// for it (a convolutional model configured between its sizes builds the next one up).
-    pub fn input_size(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.built_size(),
-            Self::FcAutoencoder(c) => c.input_size,
-            Self::Ganomaly(c) => c.built_size(),
-            Self::SkipGanomaly(c) => c.built_size(),
-            Self::Aae(c) => c.built_size(),
-            Self::AnoGan(c) => c.ganomaly.built_size(),
-            Self::LstmAutoencoder(c) => c.steps,
-        }
-    }
-
-    /// The JSON of a configuration of kind `kind` with every setting at its default.
-    fn defaults_json(kind: &str) -> Option<Value> {
-        let defaults = match kind {
-            "ConvAutoencoder" => Self::ConvAutoencoder(ConvAutoencoderConfig::new()),
-            "FcAutoencoder" => Self::FcAutoencoder(FcAutoencoderConfig::new()),
-            "Ganomaly" => Self::Ganomaly(GanomalyConfig::new()),
-            "SkipGanomaly" => Self::SkipGanomaly(SkipGanomalyConfig::new()),
-            "Aae" => Self::Aae(AaeConfig::new()),
-            "AnoGan" => Self::AnoGan(AnoGanConfig::new(GanomalyConfig::new())),
-            "LstmAutoencoder" => Self::LstmAutoencoder(LstmAutoencoderConfig::new()),
-            _ => return None,
-        };
-        serde_json::to_value(defaults).ok()
-    }
-
-    /// Input channels.
-    pub fn channels(&self) -> usize {
-        match self {
-            Self::ConvAutoencoder(c) => c.channels,
-            Self::FcAutoencoder(c) => c.channels,
-            Self::Ganomaly(c) => c.channels,
-            Self::SkipGanomaly(c) => c.channels,
-            Self::Aae(c) => c.channels,
-            Self::AnoGan(c) => c.ganomaly.channels,
-            Self::LstmAutoencoder(c) => c.channels,
-        }
-    }
-}
 
 /// How the training that produced a checkpoint went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,7 +153,7 @@ impl CheckpointMeta {
     pub fn difference_scale(&self) -> f32 {
         self.difference_scale
             .filter(|s| s.is_finite() && *s > 0.0)
-            .unwrap_or(crate::run::DEFAULT_DIFFERENCE_SCALE)
+            .unwrap_or(DEFAULT_DIFFERENCE_SCALE)
     }
 }
 
@@ -306,29 +224,23 @@ impl Checkpoint {
     /// Reads the weights back synchronously: on WebGPU in a browser, which allows only
     /// asynchronous readback, this panics; callers there keep the meta alone.
     pub fn with_meta(model: &impl Module, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
-        let weights = model
-            .clone()
-            .into_record()
+        Self::with_record(model.clone().into_record(), meta)
+    }
+
+    /// [`Checkpoint::with_meta`] for any trained detector: the weights of the model inside,
+    /// so the file loads as that model's kind.
+    pub fn of_detector(model: &AnyDetector, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
+        Self::with_record(model.record(), meta)
+    }
+
+    fn with_record(record: ModuleRecord, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
+        let weights = record
             .into_bytes()
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         Ok(Self {
             meta,
             weights: weights.to_vec(),
         })
-    }
-
-    /// [`Checkpoint::with_meta`] for any trained detector: the weights of the model inside,
-    /// so the file loads as that model's kind.
-    pub fn of_detector(model: &AnyDetector, meta: CheckpointMeta) -> Result<Self, CheckpointError> {
-        match model {
-            AnyDetector::ConvAutoencoder(m) => Self::with_meta(m, meta),
-            AnyDetector::FcAutoencoder(m) => Self::with_meta(m, meta),
-            AnyDetector::Ganomaly(m) => Self::with_meta(m, meta),
-            AnyDetector::SkipGanomaly(m) => Self::with_meta(m, meta),
-            AnyDetector::Aae(m) => Self::with_meta(m, meta),
-            AnyDetector::AnoGan(m) => Self::with_meta(m, meta),
-            AnyDetector::LstmAutoencoder(m) => Self::with_meta(m, meta),
-        }
     }
 
     /// Captures any trained detector: the weights of the model inside, so the file loads
@@ -346,80 +258,31 @@ impl Checkpoint {
         )
     }
 
-    /// Rebuilds the convolutional autoencoder on `device`, in inference mode.
-    pub fn conv_autoencoder(&self, device: &Device) -> Result<ConvAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::ConvAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("ConvAutoencoder", other)),
-        }
-    }
-
-    /// Rebuilds the fully connected autoencoder on `device`, in inference mode.
-    pub fn fc_autoencoder(&self, device: &Device) -> Result<FcAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::FcAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("FcAutoencoder", other)),
-        }
-    }
-
     /// Rebuilds whatever detector the checkpoint holds on `device`, in inference mode.
     pub fn detector(&self, device: &Device) -> Result<AnyDetector, CheckpointError> {
-        Ok(match &self.meta.model {
-            ModelConfig::ConvAutoencoder(_) => {
-                AnyDetector::ConvAutoencoder(self.conv_autoencoder(device)?)
-            }
-            ModelConfig::FcAutoencoder(_) => {
-                AnyDetector::FcAutoencoder(self.fc_autoencoder(device)?)
-            }
-            ModelConfig::Ganomaly(_) => AnyDetector::Ganomaly(self.ganomaly(device)?),
-            ModelConfig::SkipGanomaly(config) => {
-                AnyDetector::SkipGanomaly(self.load_into(config.init(device))?)
-            }
-            ModelConfig::Aae(config) => {
-                let model = self.load_into(config.init(device))?;
-                let statistics = self.meta.hotelling.clone().ok_or_else(|| {
-                    CheckpointError::Header("an AAE checkpoint needs its T² statistics".into())
-                })?;
-                if statistics.dim() != config.latent {
-                    return Err(CheckpointError::Header(format!(
-                        "T² statistics of dimension {}, latent of {}",
-                        statistics.dim(),
-                        config.latent
-                    )));
-                }
-                AnyDetector::Aae(model.with_hotelling(statistics))
-            }
-            ModelConfig::AnoGan(config) => {
-                AnyDetector::AnoGan(self.load_into(config.init(device))?)
-            }
-            ModelConfig::LstmAutoencoder(_) => {
-                AnyDetector::LstmAutoencoder(self.lstm_autoencoder(device)?)
-            }
-        })
-    }
-
-    /// Rebuilds the LSTM autoencoder on `device`, in inference mode.
-    pub fn lstm_autoencoder(&self, device: &Device) -> Result<LstmAutoencoder, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::LstmAutoencoder(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("LstmAutoencoder", other)),
-        }
-    }
-
-    /// Rebuilds GANomaly's generator on `device`, in inference mode.
-    pub fn ganomaly(&self, device: &Device) -> Result<Ganomaly, CheckpointError> {
-        match &self.meta.model {
-            ModelConfig::Ganomaly(config) => self.load_into(config.init(device)),
-            other => Err(wrong_kind("Ganomaly", other)),
-        }
-    }
-
-    fn load_into<M: Module>(&self, module: M) -> Result<M, CheckpointError> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+        let weights = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        module
-            .try_load_record(record)
-            .map_err(|e| CheckpointError::Weights(e.to_string()))
+        let statistics = self.meta.hotelling.clone();
+        self.meta
+            .model
+            .load(weights, statistics, device)
+            .map_err(|e| match e {
+                LoadError::Weights(reason) => CheckpointError::Weights(reason),
+                statistics => CheckpointError::Header(statistics.to_string()),
+            })
+    }
+
+    /// Rebuilds the detector as the model `M` (e.g. `checkpoint.model::<Ganomaly>(device)`)
+    /// on `device`, in inference mode; a file of another kind is refused.
+    pub fn model<M: ZooModel>(&self, device: &Device) -> Result<M, CheckpointError> {
+        let wrong_kind = || CheckpointError::WrongKind {
+            expected: M::KIND,
+            found: self.meta.model.kind(),
+        };
+        if self.meta.model.kind() != M::KIND {
+            return Err(wrong_kind());
+        }
+        M::from_any(self.detector(device)?).ok_or_else(wrong_kind)
     }
 
     /// Serialises the checkpoint to the file layout in the module docs.
@@ -501,7 +364,8 @@ impl Checkpoint {
 fn with_defaults(header: &mut Value) {
     if let Some(model) = header.get_mut("model") {
         let kind = model.get("kind").and_then(Value::as_str);
-        if let Some(mut defaults) = kind.and_then(ModelConfig::defaults_json) {
+        let defaults = kind.and_then(ModelConfig::defaults);
+        if let Some(mut defaults) = defaults.and_then(|d| serde_json::to_value(d).ok()) {
             overlay(&mut defaults, model.take());
             *model = defaults;
         }
@@ -528,13 +392,6 @@ fn overlay(base: &mut Value, stored: Value) {
             }
         }
         (slot, value) => *slot = value,
-    }
-}
-
-fn wrong_kind(expected: &'static str, found: &ModelConfig) -> CheckpointError {
-    CheckpointError::WrongKind {
-        expected,
-        found: found.kind(),
     }
 }
 
@@ -574,6 +431,10 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aae::AaeConfig;
+    use crate::anogan::AnoGanConfig;
+    use crate::ganomaly::GanomalyConfig;
+    use crate::lstm_ae::LstmAutoencoderConfig;
 
     #[test]
     fn settings_missing_from_an_older_file_take_their_defaults() {

@@ -1,18 +1,10 @@
 //! The one interface every trained model offers for scoring.
 
-use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::aae::Aae;
-use crate::anogan::AnoGan;
-use crate::conv_ae::ConvAutoencoder;
 use crate::data::{Images, Normalisation, MIN_STD};
-use crate::fc::FcAutoencoder;
-use crate::ganomaly::Ganomaly;
 use crate::hotelling::Hotelling;
-use crate::lstm_ae::LstmAutoencoder;
 use crate::score::{Detection, ReadError, ScoreKind, Scores};
-use crate::skip_ganomaly::SkipGanomaly;
 
 /// A trained model that turns a batch of images into a [`Detection`].
 pub trait Detector {
@@ -37,9 +29,8 @@ pub trait Detector {
     fn input_size(&self) -> usize;
 
     /// The score this model is meant to be judged by: its own score where it has one.
-    fn score_kind(&self) -> ScoreKind {
-        ScoreKind::Mse
-    }
+    // No default: each model states it, as its configuration (`DetectorConfig`) does.
+    fn score_kind(&self) -> ScoreKind;
 
     /// Statistics fitted on the training data that the score depends on (the AAE's T²).
     fn fitted_statistics(&self) -> Option<&Hotelling> {
@@ -47,57 +38,32 @@ pub trait Detector {
     }
 }
 
-/// Any of Kizu's trained detectors, e.g. as loaded from a checkpoint of unknown kind.
-// One or two live per session: boxing the large variants would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum AnyDetector {
-    /// The convolutional autoencoder or VAE.
-    ConvAutoencoder(ConvAutoencoder),
-    /// The fully connected autoencoder or VAE.
-    FcAutoencoder(FcAutoencoder),
-    /// GANomaly's generator.
-    Ganomaly(Ganomaly),
-    /// Skip-GANomaly's generator and discriminator.
-    SkipGanomaly(SkipGanomaly),
-    /// The adversarial autoencoder with its T² statistics.
-    Aae(Aae),
-    /// GANomaly's generator and discriminator, scored by AnoGAN's latent search.
-    AnoGan(AnoGan),
-    /// The LSTM autoencoder over image rows.
-    LstmAutoencoder(LstmAutoencoder),
+/// A model's configuration: the one source of its detector's input shape and score kind.
+// The detector built from it reports the same values, and code over any model (the zoo,
+// checkpoints) asks the configuration instead of deciding per kind.
+pub trait DetectorConfig {
+    /// Side of the square images the network is built for; smaller images are padded to it.
+    fn input_size(&self) -> usize;
+
+    /// Image channels.
+    fn channels(&self) -> usize;
+
+    /// The score the detector is judged by: its own score where it has one.
+    fn score_kind(&self) -> ScoreKind;
+
+    /// This configuration for images of side `size` with `channels` channels, every other
+    /// setting kept; it stores the side the network is built for (28 -> 32 for the GANs),
+    /// so that a checkpoint's configuration states what its detector takes.
+    fn for_input(self, size: usize, channels: usize) -> Self
+    where
+        Self: Sized;
 }
 
-impl AnyDetector {
-    fn inner(&self) -> &dyn Detector {
-        match self {
-            Self::ConvAutoencoder(m) => m,
-            Self::FcAutoencoder(m) => m,
-            Self::Ganomaly(m) => m,
-            Self::SkipGanomaly(m) => m,
-            Self::Aae(m) => m,
-            Self::AnoGan(m) => m,
-            Self::LstmAutoencoder(m) => m,
-        }
-    }
-}
-
-impl Detector for AnyDetector {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        self.inner().detect_from(input, clean)
-    }
-
-    fn input_size(&self) -> usize {
-        self.inner().input_size()
-    }
-
-    fn score_kind(&self) -> ScoreKind {
-        self.inner().score_kind()
-    }
-
-    fn fitted_statistics(&self) -> Option<&Hotelling> {
-        self.inner().fitted_statistics()
-    }
+/// The smallest of `sizes` (ascending) that holds images of side `size`, or the largest: the
+/// side a model built for `sizes` is built at, smaller images being padded to it.
+pub(crate) fn fitting_size(sizes: &[usize], size: usize) -> usize {
+    let fits = sizes.iter().copied().find(|&s| s >= size);
+    fits.or(sizes.last().copied()).unwrap_or(size)
 }
 
 /// A detector fed the way it was trained: its inputs scaled by the run's

@@ -7,16 +7,17 @@ use std::future::Future;
 
 use burn::tensor::Device;
 
-use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, ModelConfig, TrainingRecord};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, TrainingRecord};
 use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
 };
-use crate::detector::{AnyDetector, Detector, Normalised};
+use crate::detector::{Detector, Normalised};
 use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::score::{ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
 use crate::train::{StepReport, Trainer, TrainingConfig};
-use crate::zoo::{AnyTrainer, InputShapeError};
+use crate::viz::DEFAULT_DIFFERENCE_SCALE;
+use crate::zoo::{AnyDetector, AnyTrainer, InputShapeError, ModelConfig};
 
 pub use crate::settings::{DataProtocol, RunSettings};
 
@@ -24,9 +25,6 @@ pub use crate::settings::{DataProtocol, RunSettings};
 const SCALE_SAMPLE: usize = 256;
 /// Images per scoring batch.
 const SCORE_BATCH: usize = 256;
-/// The heat-map scale of a model with no normal images to fix it from (and of files
-/// from before format 3): a quarter of the pixel range.
-pub const DEFAULT_DIFFERENCE_SCALE: f32 = 0.25;
 
 impl RunSettings {
     /// The model's configuration for these settings' images.

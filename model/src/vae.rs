@@ -5,7 +5,7 @@
 use burn::tensor::activation::softplus;
 use burn::tensor::{Distribution, Tensor};
 
-use crate::score::Detection;
+use crate::score::{Detection, ScoreKind};
 
 /// Keeps `ln(sigma)` and the BCE's logarithms finite.
 const EPSILON: f32 = 1e-6;
@@ -113,6 +113,16 @@ pub fn autoencoder_detection(
             detection.with_model_score(score)
         }
         None => detection,
+    }
+}
+
+/// The score an autoencoder that may be variational is judged by: the VAE's own
+/// `MSE + beta * KL / pixels`, the plain autoencoder's MSE.
+pub fn score_kind(variational: bool) -> ScoreKind {
+    if variational {
+        ScoreKind::Elbo
+    } else {
+        ScoreKind::Mse
     }
 }
 

@@ -97,6 +97,10 @@ pub const OVERLAY_MAX_OPACITY: f32 = 0.8;
 /// Share of the training images' per-pixel differences below [`difference_scale`].
 pub const DIFFERENCE_PERCENTILE: f64 = 0.995;
 
+/// The heat-map scale of a model with no normal images to fix it from (and of files
+/// from before format 3): a quarter of the pixel range.
+pub const DEFAULT_DIFFERENCE_SCALE: f32 = 0.25;
+
 /// `values / scale`, clamped to [0, 1], through the inferno colour map, as opaque RGBA;
 /// NaN, and every value when `scale` is not positive and finite, map to the darkest colour.
 pub fn inferno_rgba(values: &[f32], scale: f32) -> Vec<u8> {

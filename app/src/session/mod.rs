@@ -17,12 +17,13 @@ use kizu_model::data::{
     decode_batch, DataError, DecodeLimits, ImageSplit, Images, Mnist, Protocol, Target,
     BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
-use kizu_model::detector::{score_images, AnyDetector, Detector, Normalised};
+use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::readback::to_host;
 use kizu_model::run::{self, RunData, RunObserver, RunSettings};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
+use kizu_model::zoo::AnyDetector;
 
 use self::views::{draw, model_view, samples};
 use crate::protocol::{

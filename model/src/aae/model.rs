@@ -7,10 +7,9 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::detector::Detector;
+use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ScoreKind};
-use crate::zoo::fitting_size;
 
 /// Sides the network is built for: seed 002's best 32 with three stride-2 blocks, 64 with a
 /// fourth. MNIST's 28 is padded to 32.
@@ -18,6 +17,9 @@ pub const INPUT_SIZES: [usize; 2] = [32, 64];
 const LEAKY_SLOPE: f64 = 0.2;
 /// Side of the feature map after the last block: 32 / 2^3, 64 / 2^4.
 const BOTTOM: usize = 4;
+/// The AAE's own score, Hotelling's T² of the latent: what its configuration and its
+/// detector report.
+const SCORE_KIND: ScoreKind = ScoreKind::HotellingT2;
 
 /// Sizes of the adversarial autoencoder (seed 002: 3 blocks, bottleneck >= 12).
 #[derive(Config, Debug, PartialEq)]
@@ -108,6 +110,26 @@ impl AaeConfig {
             hidden_2: LinearConfig::new(h, h).init(device),
             out: LinearConfig::new(h, 1).init(device),
         }
+    }
+}
+
+impl DetectorConfig for AaeConfig {
+    fn input_size(&self) -> usize {
+        self.built_size()
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
+    }
+
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        let config = self.with_input_size(size).with_channels(channels);
+        let built = config.built_size();
+        config.with_input_size(built)
     }
 }
 
@@ -227,7 +249,7 @@ impl Detector for Aae {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        ScoreKind::HotellingT2
+        SCORE_KIND
     }
 
     fn fitted_statistics(&self) -> Option<&Hotelling> {

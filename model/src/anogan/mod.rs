@@ -15,7 +15,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::data::Images;
-use crate::detector::Detector;
+use crate::detector::{Detector, DetectorConfig};
 use crate::ganomaly::{
     to_model_range, Discriminator, Ganomaly, GanomalyConfig, GanomalyTrainer,
     GanomalyTrainingConfig,
@@ -26,6 +26,9 @@ use crate::train::{StepReport, Trainer};
 const ADAM_BETA_1: f32 = 0.9;
 const ADAM_BETA_2: f32 = 0.999;
 const ADAM_EPSILON: f32 = 1e-8;
+/// AnoGAN's own score, the search's final loss: what its configuration and its detector
+/// report.
+const SCORE_KIND: ScoreKind = ScoreKind::AnoGan;
 
 /// Settings of the latent search.
 #[derive(Config, Debug, PartialEq)]
@@ -41,6 +44,26 @@ pub struct AnoGanConfig {
     /// `l`: weight of the feature distance against the residual.
     #[config(default = 0.1)]
     pub feature_weight: f32,
+}
+
+/// The GANomaly searched over takes the images.
+impl DetectorConfig for AnoGanConfig {
+    fn input_size(&self) -> usize {
+        self.ganomaly.input_size()
+    }
+
+    fn channels(&self) -> usize {
+        self.ganomaly.channels()
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
+    }
+
+    fn for_input(mut self, size: usize, channels: usize) -> Self {
+        self.ganomaly = self.ganomaly.for_input(size, channels);
+        self
+    }
 }
 
 /// A trained generator and discriminator, scored by latent search.
@@ -142,7 +165,7 @@ impl Detector for AnoGan {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        ScoreKind::AnoGan
+        SCORE_KIND
     }
 }
 

@@ -7,10 +7,9 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::detector::Detector;
+use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 use crate::vae;
-use crate::zoo::fitting_size;
 
 /// Sides the network is built for: 28 (seed 003's MNIST), 32 with the same layers, 64 with
 /// one more stride-2 layer at the input and at the output.
@@ -108,6 +107,26 @@ impl ConvAutoencoderConfig {
             dec_out: wide.then(|| deconv(f2, c, 4, 1, 0)),
             input_size: size,
         }
+    }
+}
+
+impl DetectorConfig for ConvAutoencoderConfig {
+    fn input_size(&self) -> usize {
+        self.built_size()
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        vae::score_kind(self.variational)
+    }
+
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        let config = self.with_input_size(size).with_channels(channels);
+        let built = config.built_size();
+        config.with_input_size(built)
     }
 }
 
@@ -220,10 +239,7 @@ impl Detector for ConvAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        match self.enc4_sigma {
-            Some(_) => ScoreKind::Elbo,
-            None => ScoreKind::Mse,
-        }
+        vae::score_kind(self.enc4_sigma.is_some())
     }
 }
 

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::detector::Detector;
+use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 use crate::train::{Architecture, SelfSupervised};
 use crate::vae;
@@ -59,6 +59,25 @@ impl FcAutoencoderConfig {
             channels: self.channels,
             kl_weight: self.kl_weight,
         }
+    }
+}
+
+impl DetectorConfig for FcAutoencoderConfig {
+    fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        vae::score_kind(self.variational)
+    }
+
+    /// Fully connected layers take any side as it is.
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        self.with_input_size(size).with_channels(channels)
     }
 }
 
@@ -142,10 +161,7 @@ impl Detector for FcAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        match self.sigma {
-            Some(_) => ScoreKind::Elbo,
-            None => ScoreKind::Mse,
-        }
+        vae::score_kind(self.sigma.is_some())
     }
 }
 

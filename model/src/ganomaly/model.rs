@@ -7,15 +7,16 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
-use crate::detector::Detector;
+use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{latent_distance, Detection, ScoreKind};
-use crate::zoo::fitting_size;
 
 /// Sides the networks are built for. The reference DCGAN halves the side down to 4x4 (so it
 /// needs multiples of 16) with one pyramid layer per halving: two at 32, three at 64.
 /// MNIST's 28 is padded to 32.
 pub const INPUT_SIZES: [usize; 2] = [32, 64];
 const LEAKY_SLOPE: f64 = 0.2;
+/// GANomaly's own score, `mean((z - z^)^2)`: what its configuration and its detector report.
+const SCORE_KIND: ScoreKind = ScoreKind::LatentDistance;
 
 /// Sizes of GANomaly's networks (defaults from the reference code).
 #[derive(Config, Debug, PartialEq)]
@@ -60,6 +61,26 @@ impl GanomalyConfig {
     /// Builds a fresh discriminator on `device`.
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
         Discriminator::new(self.channels, self.features, self.built_size(), device)
+    }
+}
+
+impl DetectorConfig for GanomalyConfig {
+    fn input_size(&self) -> usize {
+        self.built_size()
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
+    }
+
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        let config = self.with_input_size(size).with_channels(channels);
+        let built = config.built_size();
+        config.with_input_size(built)
     }
 }
 
@@ -297,7 +318,7 @@ impl Detector for Ganomaly {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        ScoreKind::LatentDistance
+        SCORE_KIND
     }
 
     fn input_size(&self) -> usize {

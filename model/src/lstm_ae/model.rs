@@ -6,8 +6,12 @@ use burn::nn::{Linear, LinearConfig, Lstm, LstmConfig, LstmState};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::detector::Detector;
-use crate::score::Detection;
+use crate::detector::{Detector, DetectorConfig};
+use crate::score::{Detection, ScoreKind};
+
+/// The LSTM autoencoder has no score of its own: it is judged by its reconstruction's MSE
+/// (seed 004's `mean((x - x^)^2)` per sequence), in its configuration and its detector.
+const SCORE_KIND: ScoreKind = ScoreKind::Mse;
 
 /// Sizes of the LSTM autoencoder (defaults from seed 004, sequences of MNIST rows).
 #[derive(Config, Debug, PartialEq)]
@@ -56,6 +60,27 @@ impl LstmAutoencoderConfig {
             channels: self.channels,
             features: self.features,
         }
+    }
+}
+
+impl DetectorConfig for LstmAutoencoderConfig {
+    fn input_size(&self) -> usize {
+        self.steps
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
+    }
+
+    /// Recurrent layers take any side as it is: one step per row, one feature per column.
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        self.with_steps(size)
+            .with_features(size)
+            .with_channels(channels)
     }
 }
 
@@ -129,6 +154,10 @@ impl Detector for LstmAutoencoder {
 
     fn input_size(&self) -> usize {
         self.steps
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
     }
 }
 

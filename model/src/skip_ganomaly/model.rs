@@ -8,15 +8,16 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 
-use crate::detector::Detector;
+use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::ganomaly::{to_model_range, Discriminator};
 use crate::score::{per_image_mean, Detection, ScoreKind};
-use crate::zoo::fitting_size;
 
 /// Sides the networks are built for: the U-Net pools 32x32 down to an 8x8 bottom in two
 /// levels and takes one more level per doubling; the discriminator is GANomaly's, which
 /// needs multiples of 16. MNIST's 28 is padded to 32.
 pub const INPUT_SIZES: [usize; 2] = [32, 64];
+/// Skip-GANomaly's own score: what its configuration and its detector report.
+const SCORE_KIND: ScoreKind = ScoreKind::SkipGanomaly;
 
 /// Sizes of Skip-GANomaly's networks and its score weight.
 #[derive(Config, Debug, PartialEq)]
@@ -93,6 +94,26 @@ impl SkipGanomalyConfig {
             self.init_discriminator(device),
             self.score_weight,
         )
+    }
+}
+
+impl DetectorConfig for SkipGanomalyConfig {
+    fn input_size(&self) -> usize {
+        self.built_size()
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        SCORE_KIND
+    }
+
+    fn for_input(self, size: usize, channels: usize) -> Self {
+        let config = self.with_input_size(size).with_channels(channels);
+        let built = config.built_size();
+        config.with_input_size(built)
     }
 }
 
@@ -218,7 +239,7 @@ impl Detector for SkipGanomaly {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        ScoreKind::SkipGanomaly
+        SCORE_KIND
     }
 }
 

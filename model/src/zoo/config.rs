@@ -1,0 +1,233 @@
+//! [`ModelConfig`]: the configuration of any model kind, as a checkpoint stores it.
+
+use burn::store::ModuleRecord;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::{AnyDetector, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
+use crate::aae::AaeConfig;
+use crate::anogan::AnoGanConfig;
+use crate::conv_ae::ConvAutoencoderConfig;
+use crate::detector::DetectorConfig;
+use crate::fc::FcAutoencoderConfig;
+use crate::ganomaly::GanomalyConfig;
+use crate::hotelling::Hotelling;
+use crate::lstm_ae::LstmAutoencoderConfig;
+use crate::score::ScoreKind;
+use crate::skip_ganomaly::SkipGanomalyConfig;
+
+/// The architecture of a checkpoint, with its full configuration.
+// Its serde form is the checkpoint header's `model`: the tag, the content and the variant
+// names are the file format, so renaming any of them refuses every file written before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "config")]
+pub enum ModelConfig {
+    /// The convolutional autoencoder (or VAE) of seed 003.
+    ConvAutoencoder(ConvAutoencoderConfig),
+    /// The fully connected autoencoder (or VAE) of seed 001.
+    FcAutoencoder(FcAutoencoderConfig),
+    /// GANomaly's generator (seed 000).
+    Ganomaly(GanomalyConfig),
+    /// Skip-GANomaly's U-Net and discriminator (seed 000).
+    SkipGanomaly(SkipGanomalyConfig),
+    /// The adversarial autoencoder (seed 002).
+    Aae(AaeConfig),
+    /// AnoGAN's latent search over a GANomaly (seed 004).
+    AnoGan(AnoGanConfig),
+    /// The LSTM autoencoder of seed 004, over image rows.
+    LstmAutoencoder(LstmAutoencoderConfig),
+}
+
+impl ModelKind {
+    /// The configuration of this kind at `scale`, for grayscale images of its native size
+    /// (28 or 32); [`ModelConfig::for_input`] adapts it to other images.
+    pub fn config(self, scale: Scale) -> ModelConfig {
+        let compact = scale == Scale::Compact;
+        let gan_features = if compact { 16 } else { 64 };
+        let ganomaly = GanomalyConfig::new().with_features(gan_features);
+        match self {
+            Self::FcAutoencoder => ModelConfig::FcAutoencoder(FcAutoencoderConfig::new()),
+            Self::FcVae => {
+                ModelConfig::FcAutoencoder(FcAutoencoderConfig::new().with_variational(true))
+            }
+            Self::ConvAutoencoder => ModelConfig::ConvAutoencoder(ConvAutoencoderConfig::new()),
+            Self::ConvVae => {
+                ModelConfig::ConvAutoencoder(ConvAutoencoderConfig::new().with_variational(true))
+            }
+            Self::Ganomaly => ModelConfig::Ganomaly(ganomaly),
+            Self::SkipGanomaly => {
+                ModelConfig::SkipGanomaly(SkipGanomalyConfig::new().with_features(if compact {
+                    8
+                } else {
+                    64
+                }))
+            }
+            Self::Aae => {
+                ModelConfig::Aae(AaeConfig::new().with_features(if compact { 16 } else { 32 }))
+            }
+            Self::AnoGan => ModelConfig::AnoGan(AnoGanConfig::new(ganomaly)),
+            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(LstmAutoencoderConfig::new()),
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The model kind's name, as it appears in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ConvAutoencoder(_) => "ConvAutoencoder",
+            Self::FcAutoencoder(_) => "FcAutoencoder",
+            Self::Ganomaly(_) => "Ganomaly",
+            Self::SkipGanomaly(_) => "SkipGanomaly",
+            Self::Aae(_) => "Aae",
+            Self::AnoGan(_) => "AnoGan",
+            Self::LstmAutoencoder(_) => "LstmAutoencoder",
+        }
+    }
+
+    /// The configuration named `kind` (as [`ModelConfig::kind`] gives it) with every setting
+    /// at its default: what a checkpoint's missing settings are read as.
+    pub(crate) fn defaults(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "ConvAutoencoder" => Self::ConvAutoencoder(ConvAutoencoderConfig::new()),
+            "FcAutoencoder" => Self::FcAutoencoder(FcAutoencoderConfig::new()),
+            "Ganomaly" => Self::Ganomaly(GanomalyConfig::new()),
+            "SkipGanomaly" => Self::SkipGanomaly(SkipGanomalyConfig::new()),
+            "Aae" => Self::Aae(AaeConfig::new()),
+            "AnoGan" => Self::AnoGan(AnoGanConfig::new(GanomalyConfig::new())),
+            "LstmAutoencoder" => Self::LstmAutoencoder(LstmAutoencoderConfig::new()),
+            _ => return None,
+        })
+    }
+
+    /// Which kind this configuration builds.
+    pub fn model_kind(&self) -> ModelKind {
+        match self {
+            Self::FcAutoencoder(c) if c.variational => ModelKind::FcVae,
+            Self::FcAutoencoder(_) => ModelKind::FcAutoencoder,
+            Self::ConvAutoencoder(c) if c.variational => ModelKind::ConvVae,
+            Self::ConvAutoencoder(_) => ModelKind::ConvAutoencoder,
+            Self::Ganomaly(_) => ModelKind::Ganomaly,
+            Self::SkipGanomaly(_) => ModelKind::SkipGanomaly,
+            Self::Aae(_) => ModelKind::Aae,
+            Self::AnoGan(_) => ModelKind::AnoGan,
+            Self::LstmAutoencoder(_) => ModelKind::LstmAutoencoder,
+        }
+    }
+
+    /// The configuration inside, as what it fixes about its detector: the one source of a
+    /// model's input shape and score kind.
+    fn inner(&self) -> &dyn DetectorConfig {
+        match self {
+            Self::ConvAutoencoder(c) => c,
+            Self::FcAutoencoder(c) => c,
+            Self::Ganomaly(c) => c,
+            Self::SkipGanomaly(c) => c,
+            Self::Aae(c) => c,
+            Self::AnoGan(c) => c,
+            Self::LstmAutoencoder(c) => c,
+        }
+    }
+
+    /// Side of the square input, in pixels: the configured size, as the network is built
+    /// for it (a convolutional model configured between its sizes builds the next one up).
+    pub fn input_size(&self) -> usize {
+        self.inner().input_size()
+    }
+
+    /// Input channels.
+    pub fn channels(&self) -> usize {
+        self.inner().channels()
+    }
+
+    /// The score this kind is judged by.
+    pub fn score_kind(&self) -> ScoreKind {
+        self.inner().score_kind()
+    }
+
+    /// This configuration for images of side `size` (1 to [`MAX_INPUT_SIZE`]) with
+    /// `channels` channels (1 or 3): the input size becomes the smallest one the model is
+    /// built for that holds `size` (smaller images are padded to it: 28 -> 32 for the
+    /// GANs and the AAE), the channels are set, all other settings are kept.
+    pub fn for_input(self, size: usize, channels: usize) -> Result<Self, InputShapeError> {
+        let model = self.model_kind();
+        if !(1..=MAX_INPUT_SIZE).contains(&size) {
+            return Err(InputShapeError::Size { model, size });
+        }
+        if !matches!(channels, 1 | 3) {
+            return Err(InputShapeError::Channels { model, channels });
+        }
+        Ok(match self {
+            Self::ConvAutoencoder(c) => Self::ConvAutoencoder(c.for_input(size, channels)),
+            Self::FcAutoencoder(c) => Self::FcAutoencoder(c.for_input(size, channels)),
+            Self::Ganomaly(c) => Self::Ganomaly(c.for_input(size, channels)),
+            Self::SkipGanomaly(c) => Self::SkipGanomaly(c.for_input(size, channels)),
+            Self::Aae(c) => Self::Aae(c.for_input(size, channels)),
+            Self::AnoGan(c) => Self::AnoGan(c.for_input(size, channels)),
+            Self::LstmAutoencoder(c) => Self::LstmAutoencoder(c.for_input(size, channels)),
+        })
+    }
+
+    /// An untrained detector of this configuration on `device`.
+    pub fn init(&self, device: &Device) -> AnyDetector {
+        match self {
+            Self::ConvAutoencoder(c) => AnyDetector::ConvAutoencoder(c.init(device)),
+            Self::FcAutoencoder(c) => AnyDetector::FcAutoencoder(c.init(device)),
+            Self::Ganomaly(c) => AnyDetector::Ganomaly(c.init(device)),
+            Self::SkipGanomaly(c) => AnyDetector::SkipGanomaly(c.init(device)),
+            Self::Aae(c) => AnyDetector::Aae(c.init(device)),
+            Self::AnoGan(c) => AnyDetector::AnoGan(c.init(device)),
+            Self::LstmAutoencoder(c) => AnyDetector::LstmAutoencoder(c.init(device)),
+        }
+    }
+
+    /// The trained detector of this configuration on `device`, in inference mode: `weights`
+    /// as [`AnyDetector::record`] took them, and the statistics fitted after training that
+    /// its score needs (the AAE's T², as [`Detector::fitted_statistics`] gave them; other
+    /// kinds take none).
+    ///
+    /// [`Detector::fitted_statistics`]: crate::detector::Detector::fitted_statistics
+    pub(crate) fn load(
+        &self,
+        weights: ModuleRecord,
+        statistics: Option<Hotelling>,
+        device: &Device,
+    ) -> Result<AnyDetector, LoadError> {
+        let detector = self
+            .init(device)
+            .with_record(weights)
+            .map_err(|e| LoadError::Weights(e.to_string()))?;
+        match (self, detector) {
+            (Self::Aae(config), AnyDetector::Aae(model)) => {
+                let statistics = statistics.ok_or(LoadError::MissingStatistics)?;
+                if statistics.dim() != config.latent {
+                    return Err(LoadError::StatisticsDimension {
+                        found: statistics.dim(),
+                        latent: config.latent,
+                    });
+                }
+                Ok(AnyDetector::Aae(model.with_hotelling(statistics)))
+            }
+            (_, detector) => Ok(detector),
+        }
+    }
+}
+
+/// Why a trained detector could not be rebuilt from its configuration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// The weights do not fit the architecture.
+    #[error("{0}")]
+    Weights(String),
+    /// The AAE's T² statistics are missing.
+    #[error("an AAE checkpoint needs its T² statistics")]
+    MissingStatistics,
+    /// The T² statistics are not those of the AAE's latent.
+    #[error("T² statistics of dimension {found}, latent of {latent}")]
+    StatisticsDimension {
+        /// Dimension of the statistics.
+        found: usize,
+        /// Dimension of the latent.
+        latent: usize,
+    },
+}

@@ -1,0 +1,280 @@
+//! Every model kind behind one interface: pick a [`ModelKind`], get its [`ModelConfig`],
+//! train it with [`AnyTrainer`] and score with the [`AnyDetector`] it yields. The CLI, the
+//! app, checkpoints and the test sweep use this instead of naming each model; the models
+//! themselves never use it.
+//!
+//! The kinds are pure (the page builds without Burn); the rest needs the `burn` feature.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "burn")]
+mod config;
+#[cfg(feature = "burn")]
+mod detector;
+#[cfg(feature = "burn")]
+mod trainer;
+
+#[cfg(feature = "burn")]
+pub(crate) use self::config::LoadError;
+#[cfg(feature = "burn")]
+pub use self::{
+    config::ModelConfig,
+    detector::{AnyDetector, ZooModel},
+    trainer::AnyTrainer,
+};
+
+/// The models of the source documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum ModelKind {
+    /// Fully connected autoencoder (seed 001).
+    #[cfg_attr(feature = "cli", value(name = "fc-ae"))]
+    FcAutoencoder,
+    /// Fully connected VAE (seeds 001, 004).
+    #[cfg_attr(feature = "cli", value(name = "fc-vae"))]
+    FcVae,
+    /// Convolutional autoencoder (seed 003).
+    #[default]
+    #[cfg_attr(feature = "cli", value(name = "conv-ae"))]
+    ConvAutoencoder,
+    /// Convolutional VAE (seed 003).
+    #[cfg_attr(feature = "cli", value(name = "conv-vae"))]
+    ConvVae,
+    /// GANomaly (seed 000).
+    Ganomaly,
+    /// Skip-GANomaly (seed 000).
+    SkipGanomaly,
+    /// Adversarial autoencoder with Hotelling's T² (seed 002).
+    Aae,
+    /// AnoGAN's latent search over a GANomaly (seed 004).
+    #[cfg_attr(feature = "cli", value(name = "anogan"))]
+    AnoGan,
+    /// LSTM autoencoder over image rows (seed 004).
+    #[cfg_attr(feature = "cli", value(name = "lstm-ae"))]
+    LstmAutoencoder,
+}
+
+/// How large to build a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Scale {
+    /// The sizes of the source documents and reference code (e.g. GANomaly's 64 features).
+    #[default]
+    Reference,
+    /// Fewer feature maps, for a browser tab on the CPU and the test suite.
+    Compact,
+}
+
+impl ModelKind {
+    /// Every kind, in the order the documents present them.
+    pub const ALL: [ModelKind; 9] = [
+        Self::FcAutoencoder,
+        Self::FcVae,
+        Self::ConvAutoencoder,
+        Self::ConvVae,
+        Self::Ganomaly,
+        Self::SkipGanomaly,
+        Self::Aae,
+        Self::AnoGan,
+        Self::LstmAutoencoder,
+    ];
+
+    /// Stable identifier for forms, links and the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::FcAutoencoder => "fc-ae",
+            Self::FcVae => "fc-vae",
+            Self::ConvAutoencoder => "conv-ae",
+            Self::ConvVae => "conv-vae",
+            Self::Ganomaly => "ganomaly",
+            Self::SkipGanomaly => "skip-ganomaly",
+            Self::Aae => "aae",
+            Self::AnoGan => "anogan",
+            Self::LstmAutoencoder => "lstm-ae",
+        }
+    }
+
+    /// The kind with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// A short human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FcAutoencoder => "FC autoencoder",
+            Self::FcVae => "FC VAE",
+            Self::ConvAutoencoder => "Conv autoencoder",
+            Self::ConvVae => "Conv VAE",
+            Self::Ganomaly => "GANomaly",
+            Self::SkipGanomaly => "Skip-GANomaly",
+            Self::Aae => "AAE + Hotelling T²",
+            Self::AnoGan => "AnoGAN search",
+            Self::LstmAutoencoder => "LSTM autoencoder",
+        }
+    }
+
+    /// The Adam learning rate that trains this kind well on MNIST in a few epochs: 2e-4 for
+    /// GANomaly, as its reference code; 3e-3 for the conv AE and 2e-3 for Skip-GANomaly's
+    /// U-Net, measured (at 2e-4 the compact U-Net still outputs grey after 3 epochs:
+    /// overlay AUC 0.05; at 2e-3 it reaches 0.999, see docs/BENCHMARKS.md).
+    pub fn learning_rate(self) -> f64 {
+        match self {
+            Self::ConvAutoencoder => 3e-3,
+            Self::SkipGanomaly => 2e-3,
+            Self::Ganomaly | Self::AnoGan => 2e-4,
+            Self::FcAutoencoder | Self::FcVae | Self::ConvVae | Self::Aae => 1e-3,
+            Self::LstmAutoencoder => 1e-2,
+        }
+    }
+}
+
+/// The largest image side any model is built for.
+pub const MAX_INPUT_SIZE: usize = 64;
+
+/// Why a model cannot be configured for images of a given shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InputShapeError {
+    /// The side is 0 or larger than [`MAX_INPUT_SIZE`].
+    #[error("{model} takes images of side 1 to {MAX_INPUT_SIZE} pixels, not {size}")]
+    Size {
+        /// The model asked for.
+        model: ModelKind,
+        /// The side asked for.
+        size: usize,
+    },
+    /// Neither grayscale (1) nor RGB (3).
+    #[error("{model} takes images of 1 (gray) or 3 (RGB) channels, not {channels}")]
+    Channels {
+        /// The model asked for.
+        model: ModelKind,
+        /// The channels asked for.
+        channels: usize,
+    },
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[cfg(all(test, feature = "burn"))]
+mod tests {
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::aae::Aae;
+    use crate::anogan::AnoGan;
+    use crate::conv_ae::ConvAutoencoder;
+    use crate::detector::Detector;
+    use crate::fc::FcAutoencoder;
+    use crate::ganomaly::Ganomaly;
+    use crate::lstm_ae::LstmAutoencoder;
+    use crate::score::ScoreKind;
+    use crate::skip_ganomaly::SkipGanomaly;
+
+    #[test]
+    fn each_kind_is_judged_by_its_own_score() {
+        let score = |kind: ModelKind| kind.config(Scale::Compact).score_kind();
+        assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::FcVae), ScoreKind::Elbo);
+        assert_eq!(score(ModelKind::ConvVae), ScoreKind::Elbo);
+        assert_eq!(score(ModelKind::Ganomaly), ScoreKind::LatentDistance);
+        assert_eq!(score(ModelKind::SkipGanomaly), ScoreKind::SkipGanomaly);
+        assert_eq!(score(ModelKind::Aae), ScoreKind::HotellingT2);
+        assert_eq!(score(ModelKind::AnoGan), ScoreKind::AnoGan);
+    }
+
+    #[test]
+    fn a_built_detector_takes_the_shape_and_score_its_configuration_states() {
+        let device = Device::flex();
+        for kind in ModelKind::ALL {
+            for (size, channels) in [(28, 1), (40, 3)] {
+                let config = kind.config(Scale::Compact).for_input(size, channels);
+                let config = config.unwrap();
+                let detector = config.init(&device);
+                assert_eq!(detector.input_size(), config.input_size(), "{kind} {size}");
+                assert_eq!(detector.score_kind(), config.score_kind(), "{kind}");
+                assert_eq!(config.model_kind(), kind);
+            }
+        }
+    }
+
+    #[test]
+    fn a_zoo_model_is_named_as_its_configuration() {
+        fn holds<M: ZooModel>(config: &ModelConfig, device: &Device) {
+            let held = M::from_any(config.init(device)).is_some();
+            assert_eq!(held, M::KIND == config.kind(), "{} in {config:?}", M::KIND);
+        }
+        let device = Device::flex();
+        for kind in ModelKind::ALL {
+            let config = kind.config(Scale::Compact);
+            holds::<ConvAutoencoder>(&config, &device);
+            holds::<FcAutoencoder>(&config, &device);
+            holds::<Ganomaly>(&config, &device);
+            holds::<SkipGanomaly>(&config, &device);
+            holds::<Aae>(&config, &device);
+            holds::<AnoGan>(&config, &device);
+            holds::<LstmAutoencoder>(&config, &device);
+        }
+    }
+
+    #[test]
+    fn inputs_take_the_smallest_size_each_model_is_built_for() {
+        let side = |kind: ModelKind, size| {
+            let config = kind.config(Scale::Compact).for_input(size, 3);
+            config.map(|c| (c.input_size(), c.channels()))
+        };
+        assert_eq!(side(ModelKind::ConvAutoencoder, 28), Ok((28, 3)));
+        assert_eq!(side(ModelKind::ConvVae, 30), Ok((32, 3)));
+        assert_eq!(side(ModelKind::ConvAutoencoder, 33), Ok((64, 3)));
+        assert_eq!(side(ModelKind::Ganomaly, 28), Ok((32, 3)));
+        assert_eq!(side(ModelKind::AnoGan, 64), Ok((64, 3)));
+        assert_eq!(side(ModelKind::SkipGanomaly, 1), Ok((32, 3)));
+        assert_eq!(side(ModelKind::Aae, 40), Ok((64, 3)));
+        // Fully connected and recurrent layers take the side as it is.
+        assert_eq!(side(ModelKind::FcVae, 40), Ok((40, 3)));
+        assert_eq!(side(ModelKind::LstmAutoencoder, 64), Ok((64, 3)));
+    }
+
+    #[test]
+    fn sides_above_64_and_two_channels_are_refused_by_name() {
+        for kind in ModelKind::ALL {
+            let config = kind.config(Scale::Compact);
+            assert_eq!(
+                config.clone().for_input(65, 1),
+                Err(InputShapeError::Size {
+                    model: kind,
+                    size: 65
+                })
+            );
+            assert_eq!(
+                config.clone().for_input(0, 1),
+                Err(InputShapeError::Size {
+                    model: kind,
+                    size: 0
+                })
+            );
+            assert_eq!(
+                config.for_input(32, 2),
+                Err(InputShapeError::Channels {
+                    model: kind,
+                    channels: 2
+                })
+            );
+        }
+        let error = ModelKind::Ganomaly
+            .config(Scale::Compact)
+            .for_input(65, 1)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "GANomaly takes images of side 1 to 64 pixels, not 65"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! [`AnyTrainer`]: a training run of any model kind.
+
+use burn::tensor::Device;
+
+use super::{AnyDetector, ModelConfig};
+use crate::aae::{AaeTrainer, AaeTrainingConfig};
+use crate::anogan::AnoGanTrainer;
+use crate::conv_ae::ConvAeTrainer;
+use crate::data::Images;
+use crate::fc::FcTrainer;
+use crate::ganomaly::{GanomalyTrainer, GanomalyTrainingConfig};
+use crate::lstm_ae::LstmAeTrainer;
+use crate::score::ReadError;
+use crate::skip_ganomaly::{SkipGanomalyTrainer, SkipGanomalyTrainingConfig};
+use crate::train::{StepReport, Trainer, TrainingConfig};
+
+/// A training run of any kind.
+// One lives per run: boxing the large variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyTrainer {
+    /// Conv AE or VAE.
+    ConvAutoencoder(ConvAeTrainer),
+    /// FC AE or VAE.
+    FcAutoencoder(FcTrainer),
+    /// GANomaly.
+    Ganomaly(GanomalyTrainer),
+    /// Skip-GANomaly.
+    SkipGanomaly(SkipGanomalyTrainer),
+    /// The AAE.
+    Aae(AaeTrainer),
+    /// The GANomaly behind an AnoGAN search.
+    AnoGan(AnoGanTrainer),
+    /// The LSTM autoencoder.
+    LstmAutoencoder(LstmAeTrainer),
+}
+
+impl AnyTrainer {
+    /// Starts a run of the model `config` describes on normal `images`; the GANs use Adam
+    /// with betas 0.5 / 0.999 (their reference code), the AAE also uses `labelled_anomalies`
+    /// (seed 002; others ignore them).
+    pub fn new(
+        config: &ModelConfig,
+        training: &TrainingConfig,
+        images: &Images,
+        labelled_anomalies: &Images,
+        device: &Device,
+    ) -> Self {
+        match config {
+            ModelConfig::ConvAutoencoder(c) => {
+                Self::ConvAutoencoder(ConvAeTrainer::new(c, training, images, device))
+            }
+            ModelConfig::FcAutoencoder(c) => {
+                Self::FcAutoencoder(FcTrainer::new(c, training, images, device))
+            }
+            ModelConfig::Ganomaly(c) => {
+                let gan = GanomalyTrainingConfig::new(training.clone());
+                Self::Ganomaly(GanomalyTrainer::new(c, &gan, images, device))
+            }
+            ModelConfig::SkipGanomaly(c) => {
+                let gan = SkipGanomalyTrainingConfig::new(training.clone());
+                Self::SkipGanomaly(SkipGanomalyTrainer::new(c, &gan, images, device))
+            }
+            ModelConfig::Aae(c) => {
+                let aae = AaeTrainingConfig::new(training.clone());
+                Self::Aae(AaeTrainer::new(c, &aae, images, labelled_anomalies, device))
+            }
+            ModelConfig::AnoGan(c) => {
+                let gan = GanomalyTrainingConfig::new(training.clone());
+                Self::AnoGan(AnoGanTrainer::new(c, &gan, images, device))
+            }
+            ModelConfig::LstmAutoencoder(c) => {
+                Self::LstmAutoencoder(LstmAeTrainer::new(c, training, images, device))
+            }
+        }
+    }
+}
+
+impl Trainer for AnyTrainer {
+    type Model = AnyDetector;
+
+    fn total_steps(&self) -> usize {
+        match self {
+            Self::ConvAutoencoder(t) => t.total_steps(),
+            Self::FcAutoencoder(t) => t.total_steps(),
+            Self::Ganomaly(t) => t.total_steps(),
+            Self::SkipGanomaly(t) => t.total_steps(),
+            Self::Aae(t) => t.total_steps(),
+            Self::AnoGan(t) => t.total_steps(),
+            Self::LstmAutoencoder(t) => t.total_steps(),
+        }
+    }
+
+    async fn step(&mut self) -> Result<Option<StepReport>, ReadError> {
+        match self {
+            Self::ConvAutoencoder(t) => t.step().await,
+            Self::FcAutoencoder(t) => t.step().await,
+            Self::Ganomaly(t) => t.step().await,
+            Self::SkipGanomaly(t) => t.step().await,
+            Self::Aae(t) => t.step().await,
+            Self::AnoGan(t) => t.step().await,
+            Self::LstmAutoencoder(t) => t.step().await,
+        }
+    }
+
+    fn into_model(self) -> Option<AnyDetector> {
+        match self {
+            Self::ConvAutoencoder(t) => t.into_model().map(AnyDetector::ConvAutoencoder),
+            Self::FcAutoencoder(t) => t.into_model().map(AnyDetector::FcAutoencoder),
+            Self::Ganomaly(t) => t.into_model().map(AnyDetector::Ganomaly),
+            Self::SkipGanomaly(t) => t.into_model().map(AnyDetector::SkipGanomaly),
+            Self::Aae(t) => t.into_model().map(AnyDetector::Aae),
+            Self::AnoGan(t) => t.into_model().map(AnyDetector::AnoGan),
+            Self::LstmAutoencoder(t) => t.into_model().map(AnyDetector::LstmAutoencoder),
+        }
+    }
+
+    async fn finish(self) -> Result<Option<AnyDetector>, ReadError> {
+        match self {
+            Self::Aae(t) => Ok(t.finish().await?.map(AnyDetector::Aae)),
+            other => Ok(other.into_model()),
+        }
+    }
+}
