@@ -254,7 +254,7 @@ impl Lab {
             }
             Event::Checkpoint(file) => {
                 finish(self, Phase::Done);
-                if self.keeping.is_some() && self.keeping == Some(reply.id) {
+                if self.keeping == Some(reply.id) {
                     self.keeping = None;
                     let view = self.model.clone()?;
                     return Some(Next::Keep(Box::new(Keep {

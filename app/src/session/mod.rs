@@ -353,6 +353,29 @@ impl Session {
         Ok(Event::Model(Box::new(view)))
     }
 
+    /// Reads checkpoint bytes and builds their detector on the session's device; `check`
+    /// may refuse the file first. Every refusal names `file`.
+    async fn load<H: Host>(
+        &mut self,
+        id: CommandId,
+        file: &str,
+        bytes: &[u8],
+        host: &H,
+        check: impl FnOnce(&Checkpoint) -> Result<(), String>,
+    ) -> Result<(Checkpoint, AnyDetector, Device), Failure> {
+        let refused = |reason: String| SessionError::Checkpoint {
+            file: file.to_owned(),
+            reason,
+        };
+        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
+        check(&checkpoint).map_err(refused)?;
+        let device = self.device(id, host).await;
+        let detector = checkpoint
+            .detector(&device)
+            .map_err(|e| refused(e.to_string()))?;
+        Ok((checkpoint, detector, device))
+    }
+
     /// Opens checkpoint bytes as the current model and evaluates it on the bundled data
     /// it was trained for (or the loaded images). A refused file leaves the model as it was.
     async fn open<H: Host>(
@@ -363,15 +386,7 @@ impl Session {
         origin: ModelOrigin,
         host: &H,
     ) -> Result<Event, Failure> {
-        let refused = |reason: String| SessionError::Checkpoint {
-            file: file.to_owned(),
-            reason,
-        };
-        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
-        let device = self.device(id, host).await;
-        let detector = checkpoint
-            .detector(&device)
-            .map_err(|e| refused(e.to_string()))?;
+        let (checkpoint, detector, device) = self.load(id, file, bytes, host, |_| Ok(())).await?;
         let meta = &checkpoint.meta;
         let protocol = meta.protocol();
         let settings = RunSettings {
@@ -437,23 +452,19 @@ impl Session {
         origin: ModelOrigin,
         host: &H,
     ) -> Result<Event, Failure> {
-        let refused = |reason: String| SessionError::Checkpoint {
-            file: name.to_owned(),
-            reason,
-        };
-        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
-        let kind = checkpoint.meta.model.model_kind();
-        if kind != view.model {
-            return Err(refused(format!(
-                "its results are of a {} but its checkpoint holds a {kind}",
-                view.model
-            ))
-            .into());
-        }
-        let device = self.device(id, host).await;
-        let detector = checkpoint
-            .detector(&device)
-            .map_err(|e| refused(e.to_string()))?;
+        let (checkpoint, detector, _) = self
+            .load(id, name, bytes, host, |checkpoint| {
+                let kind = checkpoint.meta.model.model_kind();
+                if kind == view.model {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "its results are of a {} but its checkpoint holds a {kind}",
+                        view.model
+                    ))
+                }
+            })
+            .await?;
         self.current = Some(Current {
             checkpoint,
             detector,
