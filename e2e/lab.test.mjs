@@ -176,6 +176,8 @@ test('trained and opened models are kept over a reload, renamed, reopened as the
 
     await kept.first().getByTestId('kept-name').fill('line 7 baseline');
     await kept.first().getByTestId('kept-rename').click();
+    // The notice comes once the storage has the new name; reloading earlier would race it.
+    await app.page.waitForFunction(() => /renamed to “line 7 baseline”/.test(document.querySelector('[data-testid="storage-notice"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
     await app.page.reload();
     await app.train.waitFor();
     await app.waitForIdle();

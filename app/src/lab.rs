@@ -309,10 +309,10 @@ impl Lab {
                 }) = self.model.as_mut().map(|m| &mut m.origin)
                 {
                     if *open == id {
-                        *shown = name;
+                        shown.clone_from(&name);
                     }
                 }
-                self.storage_notice = None;
+                self.storage_notice = Some(format!("renamed to “{name}”"));
             }
             StoreEvent::Deleted(id) => {
                 self.kept.retain(|k| k.id != id);
@@ -582,6 +582,7 @@ mod tests {
             name: "line 2".into(),
         });
         assert_eq!(lab.kept[2].name, "line 2");
+        assert_eq!(lab.storage_notice.as_deref(), Some("renamed to “line 2”"));
         assert_eq!(
             lab.model.as_ref().map(|m| m.origin.clone()),
             Some(ModelOrigin::Kept {
