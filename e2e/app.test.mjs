@@ -71,8 +71,8 @@ test('GANomaly trains in the browser and shows its generator and discriminator l
 
 test('every other model kind in the menu trains in the browser and is judged by its own score', { timeout: TIMEOUT }, async () => {
   const ownScore = {
-    'fc-ae': /MSE/,
-    'fc-vae': /MSE \+ beta KL/,
+    'fc-ae': /neighbour \+ MSE \+ ratio/,
+    'fc-vae': /neighbour \+ MSE \+ ratio/,
     'conv-vae': /MSE \+ beta KL/,
     'skip-ganomaly': /0\.9 recon \+ 0\.1 feature/,
     aae: /Hotelling T²/,

@@ -14,21 +14,24 @@ use sha2::{Digest, Sha256};
 use crate::catalog::CatalogEntry;
 use crate::data::Normalisation;
 use crate::detector::Detector;
+use crate::combined::CombinedStatistics;
 use crate::hotelling::Hotelling;
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, Fit, RunSettings};
 use crate::threshold::Threshold;
 use crate::train::TrainingConfig;
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
-use crate::zoo::{AnyDetector, LoadError, ModelConfig, ZooModel};
+use crate::zoo::{AnyDetector, Fitted, LoadError, ModelConfig, ZooModel};
 
 /// The format version this build writes and the newest it reads.
 ///
 /// 2 added the input normalisation (`training.config.normalisation`), every image
 /// model's `input_size` and the LSTM AE's `channels`; version 1 files are upgraded on
 /// reading with the values those models had then. 3 added the run's settings, its test
-/// AUC and the heat-map scale (absent from older files).
-pub const FORMAT_VERSION: u32 = 3;
+/// AUC and the heat-map scale (absent from older files). 4 added the combined score: the FC
+/// models' `score` and its fitted statistics (`combined`); older files keep their source's
+/// score.
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
 
@@ -81,6 +84,9 @@ pub struct CheckpointMeta {
     /// ROC AUC on the run's test set, where it had both classes.
     #[serde(default)]
     pub auc: Option<f64>,
+    /// The combined score's statistics, for models judged by it.
+    #[serde(default)]
+    pub combined: Option<CombinedStatistics>,
 }
 
 impl CheckpointMeta {
@@ -105,6 +111,7 @@ impl CheckpointMeta {
             difference_scale: None,
             settings: None,
             auc: None,
+            combined: model.combined_statistics().cloned(),
         }
     }
 
@@ -262,7 +269,10 @@ impl Checkpoint {
     pub fn detector(&self, device: &Device) -> Result<AnyDetector, CheckpointError> {
         let weights = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        let statistics = self.meta.hotelling.clone();
+        let statistics = Fitted {
+            hotelling: self.meta.hotelling.clone(),
+            combined: self.meta.combined.clone(),
+        };
         self.meta
             .model
             .load(weights, statistics, device)

@@ -2,6 +2,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::combined::CombinedStatistics;
 use crate::data::{Images, Normalisation, MIN_STD};
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ReadError, ScoreKind, Scores};
@@ -34,6 +35,11 @@ pub trait Detector {
 
     /// Statistics fitted on the training data that the score depends on (the AAE's T²).
     fn fitted_statistics(&self) -> Option<&Hotelling> {
+        None
+    }
+
+    /// The combined score's statistics, for models judged by it.
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
         None
     }
 }
@@ -102,6 +108,10 @@ impl<D: Detector> Detector for Normalised<'_, D> {
 
     fn fitted_statistics(&self) -> Option<&Hotelling> {
         self.detector.fitted_statistics()
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.detector.combined_statistics()
     }
 }
 

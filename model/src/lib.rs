@@ -15,6 +15,8 @@ pub mod catalog;
 #[cfg(feature = "burn")]
 pub mod checkpoint;
 #[cfg(feature = "burn")]
+pub mod combined;
+#[cfg(feature = "burn")]
 pub mod conv_ae;
 pub mod data;
 #[cfg(feature = "burn")]

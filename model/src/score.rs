@@ -28,6 +28,9 @@ pub enum ScoreKind {
     SkipGanomaly,
     /// AnoGAN's `(1 - l) * residual + l * feature distance` after latent search (seed 004).
     AnoGan,
+    /// The latent's distance to the nearest training latent plus MSE plus difference
+    /// ratio, each standardised by the training images' ([`crate::combined`]).
+    Combined,
 }
 
 impl ScoreKind {
@@ -41,6 +44,7 @@ impl ScoreKind {
             Self::HotellingT2 => "Hotelling T²",
             Self::SkipGanomaly => "0.9 recon + 0.1 feature",
             Self::AnoGan => "AnoGAN residual",
+            Self::Combined => "neighbour + MSE + ratio",
         }
     }
 

@@ -138,6 +138,21 @@ pub trait SelfSupervised: Module + Detector {
     /// `input` and `target`: `[batch, channels, size, size]`; `target` is the clean image
     /// the model should reproduce (the same as `input` without pseudo-anomalies).
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)>;
+
+    /// The trained model with whatever its score fits on the training images (`inputs` as
+    /// it takes them, `clean` in [0, 1]) on `device`, without autodiff; most fit nothing.
+    fn fit(
+        self,
+        inputs: &Images,
+        clean: &Images,
+        device: &Device,
+    ) -> impl Future<Output = Result<Self, ReadError>>
+    where
+        Self: Sized,
+    {
+        let _ = (inputs, clean, device);
+        async { Ok(self) }
+    }
 }
 
 /// Trains any [`SelfSupervised`] model, one Adam step per [`Trainer::step`].
@@ -209,6 +224,16 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
 
     fn into_model(self) -> Option<M> {
         self.model.map(|m| m.valid())
+    }
+
+    async fn finish(self) -> Result<Option<M>, ReadError> {
+        let (inputs, clean) = (self.source.inputs()?, self.source.images().clone());
+        // The trained model is in inference mode: it runs on the device without autodiff.
+        let device = self.device.clone().without_autodiff();
+        match self.into_model() {
+            Some(model) => Ok(Some(model.fit(&inputs, &clean, &device).await?)),
+            None => Ok(None),
+        }
     }
 }
 

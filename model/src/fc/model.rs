@@ -6,8 +6,10 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{self, CombinedStatistics};
+use crate::data::Images;
 use crate::detector::{Detector, DetectorConfig};
-use crate::score::{Detection, ScoreKind};
+use crate::score::{Detection, ReadError, ScoreKind};
 use crate::train::{Architecture, SelfSupervised};
 use crate::vae;
 
@@ -32,6 +34,17 @@ pub struct FcAutoencoderConfig {
     /// The VAE's `beta`: weight of the KL term in its loss and its score.
     #[config(default = 1.0)]
     pub kl_weight: f32,
+    /// The score it is judged by: `Some(ScoreKind::Combined)`, the combined score fitted
+    /// after training; `None` (and files from before it), its source's own (MSE, or the
+    /// VAE's MSE + beta KL).
+    pub score: Option<ScoreKind>,
+}
+
+impl FcAutoencoderConfig {
+    /// Whether it is judged by the combined score.
+    fn combined(&self) -> bool {
+        self.score == Some(ScoreKind::Combined)
+    }
 }
 
 impl FcAutoencoderConfig {
@@ -58,6 +71,9 @@ impl FcAutoencoderConfig {
             input_size: self.input_size,
             channels: self.channels,
             kl_weight: self.kl_weight,
+            combined: self
+                .combined()
+                .then(|| CombinedStatistics::unfitted(self.latent)),
         }
     }
 }
@@ -72,7 +88,11 @@ impl DetectorConfig for FcAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        vae::score_kind(self.variational)
+        if self.combined() {
+            ScoreKind::Combined
+        } else {
+            vae::score_kind(self.variational)
+        }
     }
 
     /// Fully connected layers take any side as it is.
@@ -101,6 +121,10 @@ pub struct FcAutoencoder {
     input_size: usize,
     channels: usize,
     kl_weight: f32,
+    /// The combined score's statistics where it is judged by it (kept in the checkpoint
+    /// header, not the weights).
+    #[module(skip)]
+    combined: Option<CombinedStatistics>,
 }
 
 impl FcAutoencoder {
@@ -139,6 +163,26 @@ impl FcAutoencoder {
         }); // [b, pixels]
         flat.reshape([batch, self.channels, self.input_size, self.input_size])
     }
+
+    /// The same model scored with `statistics` (fitted on its training images); a model
+    /// not judged by the combined score ignores them.
+    pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
+        if self.combined.is_some() {
+            self.combined = Some(statistics);
+        }
+        self
+    }
+
+    /// Its source's detection, with the latent means it reconstructed from.
+    ///
+    /// # Shapes
+    /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
+        let (mu, sigma) = self.encode(input);
+        let detection =
+            vae::autoencoder_detection(clean, mu.clone(), sigma, |z| self.decode(z), self.kl_weight);
+        (mu, detection)
+    }
 }
 
 impl SelfSupervised for FcAutoencoder {
@@ -147,13 +191,35 @@ impl SelfSupervised for FcAutoencoder {
         let (mu, sigma) = self.encode(input);
         vae::autoencoder_losses(mu, sigma, |z| self.decode(z), target, self.kl_weight)
     }
+
+    /// Fits the combined score's statistics on the training images, where it is judged by it.
+    async fn fit(self, inputs: &Images, clean: &Images, device: &Device) -> Result<Self, ReadError> {
+        let Some(unfitted) = &self.combined else {
+            return Ok(self);
+        };
+        let statistics = combined::fit(inputs, clean, unfitted.dim, device, |input, clean| {
+            self.detect_with_latent(input, clean)
+        })
+        .await?;
+        Ok(self.with_combined(statistics))
+    }
 }
 
 impl Detector for FcAutoencoder {
     /// Reconstructs from the latent mean so scores are deterministic.
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (mu, sigma) = self.encode(input);
-        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
+        let (mu, detection) = self.detect_with_latent(input, clean);
+        match &self.combined {
+            Some(statistics) => {
+                let score = statistics.score(
+                    mu,
+                    detection.mse.clone(),
+                    detection.difference_ratio.clone(),
+                );
+                detection.with_model_score(score)
+            }
+            None => detection,
+        }
     }
 
     fn input_size(&self) -> usize {
@@ -161,7 +227,15 @@ impl Detector for FcAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        vae::score_kind(self.sigma.is_some())
+        if self.combined.is_some() {
+            ScoreKind::Combined
+        } else {
+            vae::score_kind(self.sigma.is_some())
+        }
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.combined.as_ref()
     }
 }
 

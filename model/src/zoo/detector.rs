@@ -10,6 +10,7 @@ use crate::conv_ae::ConvAutoencoder;
 use crate::detector::Detector;
 use crate::fc::FcAutoencoder;
 use crate::ganomaly::Ganomaly;
+use crate::combined::CombinedStatistics;
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::LstmAutoencoder;
 use crate::score::{Detection, ScoreKind};
@@ -96,6 +97,10 @@ impl Detector for AnyDetector {
 
     fn fitted_statistics(&self) -> Option<&Hotelling> {
         self.inner().fitted_statistics()
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.inner().combined_statistics()
     }
 }
 

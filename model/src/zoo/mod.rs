@@ -17,7 +17,7 @@ mod detector;
 mod trainer;
 
 #[cfg(feature = "burn")]
-pub(crate) use self::config::LoadError;
+pub(crate) use self::config::{Fitted, LoadError};
 #[cfg(feature = "burn")]
 pub use self::{
     config::ModelConfig,
@@ -177,12 +177,12 @@ mod tests {
     use crate::skip_ganomaly::SkipGanomaly;
 
     #[test]
-    fn each_kind_is_judged_by_its_own_score() {
+    fn each_kind_is_judged_by_its_chosen_score() {
         let score = |kind: ModelKind| kind.config(Scale::Compact).score_kind();
-        assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Combined);
         assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Mse);
         assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Mse);
-        assert_eq!(score(ModelKind::FcVae), ScoreKind::Elbo);
+        assert_eq!(score(ModelKind::FcVae), ScoreKind::Combined);
         assert_eq!(score(ModelKind::ConvVae), ScoreKind::Elbo);
         assert_eq!(score(ModelKind::Ganomaly), ScoreKind::LatentDistance);
         assert_eq!(score(ModelKind::SkipGanomaly), ScoreKind::SkipGanomaly);

@@ -115,9 +115,14 @@ impl Trainer for AnyTrainer {
     }
 
     async fn finish(self) -> Result<Option<AnyDetector>, ReadError> {
-        match self {
-            Self::Aae(t) => Ok(t.finish().await?.map(AnyDetector::Aae)),
-            other => Ok(other.into_model()),
-        }
+        Ok(match self {
+            Self::ConvAutoencoder(t) => t.finish().await?.map(AnyDetector::ConvAutoencoder),
+            Self::FcAutoencoder(t) => t.finish().await?.map(AnyDetector::FcAutoencoder),
+            Self::Ganomaly(t) => t.finish().await?.map(AnyDetector::Ganomaly),
+            Self::SkipGanomaly(t) => t.finish().await?.map(AnyDetector::SkipGanomaly),
+            Self::Aae(t) => t.finish().await?.map(AnyDetector::Aae),
+            Self::AnoGan(t) => t.finish().await?.map(AnyDetector::AnoGan),
+            Self::LstmAutoencoder(t) => t.finish().await?.map(AnyDetector::LstmAutoencoder),
+        })
     }
 }
