@@ -33,8 +33,18 @@ fn aucs(model: ModelKind, digit: u8, epochs: usize, others: &[ScoreKind]) -> Vec
     let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
     let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
     let auc = |score| {
-        let evaluated = read_sync(evaluate_run(&trained, &data, score, &[ThresholdMethod::MaxNormal], &device())).unwrap();
-        evaluated.evaluation.auc.expect("both classes in the test set")
+        let evaluated = read_sync(evaluate_run(
+            &trained,
+            &data,
+            score,
+            &[ThresholdMethod::MaxNormal],
+            &device(),
+        ))
+        .unwrap();
+        evaluated
+            .evaluation
+            .auc
+            .expect("both classes in the test set")
     };
     std::iter::once(None)
         .chain(others.iter().copied().map(Some))
@@ -50,6 +60,9 @@ fn the_fc_autoencoder_finds_held_out_ones_that_its_mse_misses() {
         unreachable!("two scores asked for")
     };
     eprintln!("digit 1 held out: combined score AUC {combined:.3}, MSE {mse:.3}");
-    assert!(combined > 0.65, "combined score AUC {combined:.3} (MSE {mse:.3})");
+    assert!(
+        combined > 0.65,
+        "combined score AUC {combined:.3} (MSE {mse:.3})"
+    );
     assert!(combined > mse + 0.2, "combined {combined:.3}, MSE {mse:.3}");
 }

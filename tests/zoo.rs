@@ -106,7 +106,10 @@ where
     assert_eq!(own.len(), split.test.len(), "{kind:?} scores");
     // Standardised terms make the combined score negative for typical images.
     let signed = kind == ScoreKind::Combined;
-    assert!(own.iter().all(|s| s.is_finite() && (signed || *s >= 0.0)), "{own:?}");
+    assert!(
+        own.iter().all(|s| s.is_finite() && (signed || *s >= 0.0)),
+        "{own:?}"
+    );
 
     let threshold = fit(ThresholdMethod::MaxNormal, own).unwrap();
     let record = TrainingRecord {
@@ -176,7 +179,11 @@ fn fully_connected_autoencoder_judged_by_the_combined_score() {
         assert!(spread.mean > 0.0 && spread.std > 0.0, "{spread:?}");
     }
     // Cosine distances, which a model this short-trained keeps close to 0.
-    assert!((0.0..=2.0).contains(&statistics.distance.mean), "{:?}", statistics.distance);
+    assert!(
+        (0.0..=2.0).contains(&statistics.distance.mean),
+        "{:?}",
+        statistics.distance
+    );
 }
 
 #[test]

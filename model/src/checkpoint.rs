@@ -12,9 +12,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::CatalogEntry;
+use crate::combined::CombinedStatistics;
 use crate::data::Normalisation;
 use crate::detector::Detector;
-use crate::combined::CombinedStatistics;
 use crate::hotelling::Hotelling;
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, Fit, RunSettings};

@@ -112,8 +112,14 @@ impl CombinedStatistics {
             .map(|i| i * n / kept)
             .flat_map(|row| {
                 let row = &latents[row * dim..(row + 1) * dim];
-                let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(NORM_EPSILON);
-                row.iter().map(move |v| half::f16::from_f32(v / norm).to_f32())
+                let norm = row
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(NORM_EPSILON);
+                row.iter()
+                    .map(move |v| half::f16::from_f32(v / norm).to_f32())
             })
             .collect()
     }
@@ -147,11 +153,14 @@ impl CombinedStatistics {
         if n == 0 || dim != self.dim {
             return Tensor::zeros([batch], &device);
         }
-        let bank = Tensor::<2>::from_data(
-            TensorData::new(self.neighbours.clone(), [n, dim]),
-            &device,
-        ); // [n, d]
-        let norm = z.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(NORM_EPSILON); // [b, 1]
+        let bank =
+            Tensor::<2>::from_data(TensorData::new(self.neighbours.clone(), [n, dim]), &device); // [n, d]
+        let norm = z
+            .clone()
+            .powf_scalar(2.0)
+            .sum_dim(1)
+            .sqrt()
+            .clamp_min(NORM_EPSILON); // [b, 1]
         let similarity = (z / norm).matmul(bank.transpose()); // [b, n]
         let nearest = similarity.clone().max_dim(1); // [b, 1]
         let nearest = if skip_self && n > 1 {
@@ -190,7 +199,10 @@ pub async fn fit(
     let mut start = 0;
     while start < inputs.len() {
         let end = (start + FIT_BATCH).min(inputs.len());
-        let (z, detection) = detect(inputs.tensor(start, end, device), clean.tensor(start, end, device));
+        let (z, detection) = detect(
+            inputs.tensor(start, end, device),
+            clean.tensor(start, end, device),
+        );
         latents.extend(read_vec(z.into_data_async().await)?);
         let scores = detection.read_scores().await?;
         mse.extend(scores.mse);
@@ -212,8 +224,13 @@ pub async fn fit(
         .collect();
     let mut distances = Vec::new();
     for rows in sample.chunks(FIT_BATCH * dim) {
-        let z = Tensor::<2>::from_data(TensorData::new(rows.to_vec(), [rows.len() / dim, dim]), device);
-        distances.extend(read_vec(statistics.distance(z, true).into_data_async().await)?);
+        let z = Tensor::<2>::from_data(
+            TensorData::new(rows.to_vec(), [rows.len() / dim, dim]),
+            device,
+        );
+        distances.extend(read_vec(
+            statistics.distance(z, true).into_data_async().await,
+        )?);
     }
     statistics.distance = Spread::of(&distances);
     Ok(statistics)
@@ -272,9 +289,17 @@ mod tests {
     #[test]
     fn neighbours_are_unit_rows_spaced_evenly_beyond_the_cap() {
         let kept = CombinedStatistics::neighbours_of(&[3.0, 4.0, 0.0, 2.0], 2);
-        assert_eq!(kept, [0.6, 0.8, 0.0, 1.0].map(|v| half::f16::from_f32(v).to_f32()));
-        let many: Vec<f32> = (0..MAX_NEIGHBOURS * 2 + 1).map(|i| i as f32 + 1.0).collect();
-        assert_eq!(CombinedStatistics::neighbours_of(&many, 1).len(), MAX_NEIGHBOURS);
+        assert_eq!(
+            kept,
+            [0.6, 0.8, 0.0, 1.0].map(|v| half::f16::from_f32(v).to_f32())
+        );
+        let many: Vec<f32> = (0..MAX_NEIGHBOURS * 2 + 1)
+            .map(|i| i as f32 + 1.0)
+            .collect();
+        assert_eq!(
+            CombinedStatistics::neighbours_of(&many, 1).len(),
+            MAX_NEIGHBOURS
+        );
     }
 
     #[test]
@@ -287,10 +312,16 @@ mod tests {
         let z = Tensor::<2>::from_data(TensorData::new(vec![2.0, 0.0, -1.0, 0.0], [2, 2]), &device);
         let near = read(statistics.distance(z.clone(), false));
         assert!(near[0].abs() < 1e-3, "on a neighbour: {near:?}");
-        assert!((near[1] - 1.0).abs() < 1e-3, "orthogonal to the nearest: {near:?}");
+        assert!(
+            (near[1] - 1.0).abs() < 1e-3,
+            "orthogonal to the nearest: {near:?}"
+        );
         let next = read(statistics.distance(z, true));
         let cos45 = 1.0 - std::f32::consts::FRAC_1_SQRT_2;
-        assert!((next[0] - cos45).abs() < 1e-3, "the next nearest, at 45 degrees: {next:?}");
+        assert!(
+            (next[0] - cos45).abs() < 1e-3,
+            "the next nearest, at 45 degrees: {next:?}"
+        );
         let none = CombinedStatistics::unfitted(2);
         let zeros = Tensor::<2>::zeros([3, 2], &device);
         assert_eq!(read(none.distance(zeros, false)), [0.0; 3]);
@@ -300,9 +331,18 @@ mod tests {
     fn the_score_sums_the_standardised_terms() {
         let device = Device::flex();
         let statistics = CombinedStatistics {
-            distance: Spread { mean: 0.0, std: 1.0 },
-            mse: Spread { mean: 1.0, std: 2.0 },
-            ratio: Spread { mean: 0.5, std: 0.25 },
+            distance: Spread {
+                mean: 0.0,
+                std: 1.0,
+            },
+            mse: Spread {
+                mean: 1.0,
+                std: 2.0,
+            },
+            ratio: Spread {
+                mean: 0.5,
+                std: 0.25,
+            },
             ..CombinedStatistics::unfitted(2)
         };
         let z = Tensor::<2>::ones([2, 2], &device);
@@ -314,7 +354,10 @@ mod tests {
     fn statistics_round_trip_through_json_exactly() {
         let statistics = CombinedStatistics {
             neighbours: CombinedStatistics::neighbours_of(&[0.3, -0.2, 0.7, 0.1, 0.0, 1.0], 3),
-            distance: Spread { mean: 0.1, std: 0.05 },
+            distance: Spread {
+                mean: 0.1,
+                std: 0.05,
+            },
             ..CombinedStatistics::unfitted(3)
         };
         let json = serde_json::to_string(&statistics).unwrap();
@@ -322,6 +365,9 @@ mod tests {
         assert_eq!(back, statistics);
         let odd = r#"{"dim":1,"neighbours":"AA==","distance":{"mean":0,"std":1},"mse":{"mean":0,"std":1},"ratio":{"mean":0,"std":1}}"#;
         let error = serde_json::from_str::<CombinedStatistics>(odd).unwrap_err();
-        assert!(error.to_string().contains("even number of bytes"), "{error}");
+        assert!(
+            error.to_string().contains("even number of bytes"),
+            "{error}"
+        );
     }
 }

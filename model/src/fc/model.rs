@@ -179,8 +179,13 @@ impl FcAutoencoder {
     /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         let (mu, sigma) = self.encode(input);
-        let detection =
-            vae::autoencoder_detection(clean, mu.clone(), sigma, |z| self.decode(z), self.kl_weight);
+        let detection = vae::autoencoder_detection(
+            clean,
+            mu.clone(),
+            sigma,
+            |z| self.decode(z),
+            self.kl_weight,
+        );
         (mu, detection)
     }
 }
@@ -193,7 +198,12 @@ impl SelfSupervised for FcAutoencoder {
     }
 
     /// Fits the combined score's statistics on the training images, where it is judged by it.
-    async fn fit(self, inputs: &Images, clean: &Images, device: &Device) -> Result<Self, ReadError> {
+    async fn fit(
+        self,
+        inputs: &Images,
+        clean: &Images,
+        device: &Device,
+    ) -> Result<Self, ReadError> {
         let Some(unfitted) = &self.combined else {
             return Ok(self);
         };

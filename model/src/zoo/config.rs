@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::{AnyDetector, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
+use crate::combined::CombinedStatistics;
 use crate::conv_ae::ConvAutoencoderConfig;
 use crate::detector::DetectorConfig;
 use crate::fc::FcAutoencoderConfig;
 use crate::ganomaly::GanomalyConfig;
-use crate::combined::CombinedStatistics;
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::LstmAutoencoderConfig;
 use crate::score::ScoreKind;
@@ -205,7 +205,9 @@ impl ModelConfig {
             .map_err(|e| LoadError::Weights(e.to_string()))?;
         match (self, detector) {
             (Self::Aae(config), AnyDetector::Aae(model)) => {
-                let hotelling = statistics.hotelling.ok_or(LoadError::MissingStatistics("T²"))?;
+                let hotelling = statistics
+                    .hotelling
+                    .ok_or(LoadError::MissingStatistics("T²"))?;
                 check_dimension(hotelling.dim(), config.latent)?;
                 Ok(AnyDetector::Aae(model.with_hotelling(hotelling)))
             }

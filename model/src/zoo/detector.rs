@@ -6,11 +6,11 @@ use burn::tensor::Tensor;
 
 use crate::aae::Aae;
 use crate::anogan::AnoGan;
+use crate::combined::CombinedStatistics;
 use crate::conv_ae::ConvAutoencoder;
 use crate::detector::Detector;
 use crate::fc::FcAutoencoder;
 use crate::ganomaly::Ganomaly;
-use crate::combined::CombinedStatistics;
 use crate::hotelling::Hotelling;
 use crate::lstm_ae::LstmAutoencoder;
 use crate::score::{Detection, ScoreKind};
