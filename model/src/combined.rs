@@ -15,6 +15,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::data::{Images, MIN_STD};
+use crate::metrics::mean_std;
 use crate::score::{read_vec, Detection, ReadError};
 
 /// Training images encoded per batch when fitting.
@@ -47,20 +48,10 @@ impl Spread {
 
     /// The mean and deviation of `values` (the identity for none).
     pub fn of(values: &[f32]) -> Self {
-        if values.is_empty() {
-            return Self::IDENTITY;
-        }
-        let n = values.len() as f64;
-        let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        let var = values
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        Self {
+        mean_std(values).map_or(Self::IDENTITY, |(mean, std)| Self {
             mean: mean as f32,
-            std: var.sqrt() as f32,
-        }
+            std: std as f32,
+        })
     }
 
     /// `(x - mean) / std`, elementwise.
@@ -279,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn spread_is_the_population_mean_and_deviation() {
+    fn spread_is_the_mean_and_deviation_or_the_identity_for_none() {
         let spread = Spread::of(&[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(spread.mean, 2.5);
         assert!((spread.std - 1.25f32.sqrt()).abs() < 1e-6);

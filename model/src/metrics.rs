@@ -1,5 +1,5 @@
 //! Metrics over plain score slices: ROC AUC, ROC and PR curves, average precision,
-//! confusion at a threshold, score histograms.
+//! confusion at a threshold, score histograms, the mean and spread of scores.
 
 /// (anomalies, normal images), or `None` when the inputs cannot rank: lengths differ,
 /// a score is not finite, or a class is missing.
@@ -10,6 +10,21 @@ fn class_counts(scores: &[f32], is_anomaly: &[bool]) -> Option<(usize, usize)> {
     let positives = is_anomaly.iter().filter(|&&a| a).count();
     let negatives = scores.len() - positives;
     (positives > 0 && negatives > 0).then_some((positives, negatives))
+}
+
+/// Mean and population standard deviation of `values`, in f64; `None` for no values.
+pub fn mean_std(values: &[f32]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    Some((mean, variance.sqrt()))
 }
 
 /// Area under the ROC curve for `scores` where `is_anomaly` marks the positives.
@@ -230,6 +245,14 @@ impl Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_std_is_the_population_mean_and_deviation() {
+        let (mean, std) = mean_std(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(mean, 2.5);
+        assert!((std - 1.25f64.sqrt()).abs() < 1e-12);
+        assert_eq!(mean_std(&[]), None);
+    }
 
     #[test]
     fn perfect_separation_gives_one_and_reversed_gives_zero() {

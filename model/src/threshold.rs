@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::Confusion;
+use crate::metrics::{mean_std, Confusion};
 
 /// How a threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -124,14 +124,8 @@ pub fn fit_labelled(
                     "k = {k} is not finite"
                 )));
             }
-            let n = normal.len() as f64;
-            let mean = normal.iter().map(|&s| f64::from(s)).sum::<f64>() / n;
-            let variance = normal
-                .iter()
-                .map(|&s| (f64::from(s) - mean).powi(2))
-                .sum::<f64>()
-                / n;
-            fitted((mean + k * variance.sqrt()) as f32)
+            let (mean, std) = mean_std(normal).unwrap_or((f64::NAN, f64::NAN));
+            fitted((mean + k * std) as f32)
         }
         ThresholdMethod::TargetFalsePositiveRate(rate) => {
             if !(0.0..=1.0).contains(&rate) {
