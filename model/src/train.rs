@@ -139,18 +139,17 @@ pub trait SelfSupervised: Module + Detector {
     /// the model should reproduce (the same as `input` without pseudo-anomalies).
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)>;
 
-    /// The trained model with whatever its score fits on the training images (`inputs` as
-    /// it takes them, `clean` in [0, 1]) on `device`, without autodiff; most fit nothing.
+    /// The trained model with whatever its score fits on the training images of `source`
+    /// on `device`, without autodiff; most fit nothing (and read no image).
     fn fit(
         self,
-        inputs: &Images,
-        clean: &Images,
+        source: &BatchSource,
         device: &Device,
     ) -> impl Future<Output = Result<Self, ReadError>>
     where
         Self: Sized,
     {
-        let _ = (inputs, clean, device);
+        let _ = (source, device);
         async { Ok(self) }
     }
 }
@@ -227,11 +226,10 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
     }
 
     async fn finish(self) -> Result<Option<M>, ReadError> {
-        let (inputs, clean) = (self.source.inputs()?, self.source.images().clone());
         // The trained model is in inference mode: it runs on the device without autodiff.
         let device = self.device.clone().without_autodiff();
-        match self.into_model() {
-            Some(model) => Ok(Some(model.fit(&inputs, &clean, &device).await?)),
+        match self.model.map(|m| m.valid()) {
+            Some(model) => Ok(Some(model.fit(&self.source, &device).await?)),
             None => Ok(None),
         }
     }

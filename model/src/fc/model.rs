@@ -7,10 +7,9 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
 use crate::combined::{self, CombinedStatistics};
-use crate::data::Images;
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ReadError, ScoreKind};
-use crate::train::{Architecture, SelfSupervised};
+use crate::train::{Architecture, BatchSource, SelfSupervised};
 use crate::vae;
 
 /// Layer sizes of the fully connected autoencoder (defaults from seed 001).
@@ -198,16 +197,13 @@ impl SelfSupervised for FcAutoencoder {
     }
 
     /// Fits the combined score's statistics on the training images, where it is judged by it.
-    async fn fit(
-        self,
-        inputs: &Images,
-        clean: &Images,
-        device: &Device,
-    ) -> Result<Self, ReadError> {
+    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
         let Some(unfitted) = &self.combined else {
             return Ok(self);
         };
-        let statistics = combined::fit(inputs, clean, unfitted.dim, device, |input, clean| {
+        let inputs = source.inputs()?;
+        let clean = source.images();
+        let statistics = combined::fit(&inputs, clean, unfitted.dim, device, |input, clean| {
             self.detect_with_latent(input, clean)
         })
         .await?;
