@@ -487,6 +487,67 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
 }
 
 #[test]
+fn uploaded_images_are_split_with_the_runs_seed_as_the_cli_splits_them() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let files: Vec<FileBytes> = (0..30)
+        .map(|i| file(&format!("good/{i}.png"), png(false, 180 + i as u8)))
+        .collect();
+    let set = kizu_model::data::decode_batch(
+        files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+        &kizu_model::data::DecodeLimits::default(),
+        &kizu_model::data::Target {
+            side: 28,
+            channels: 1,
+            fit: Fit::Resize,
+        },
+    )
+    .unwrap()
+    .set;
+    send(
+        &session,
+        Action::LoadImages {
+            files,
+            side: 28,
+            channels: 1,
+            fit: Fit::Resize,
+        },
+        &host,
+    );
+    let mut held_out = Vec::new();
+    for seed in [3, 4] {
+        let settings = RunSettings {
+            protocol: DataProtocol::Images,
+            seed,
+            epochs: 1,
+            ..quick(ModelKind::FcAutoencoder)
+        };
+        let view = model(send(&session, Action::Train(settings), &host));
+        let cli =
+            kizu_model::data::ImageSplit::new(&set, seed, kizu_model::data::TEST_FRACTION).unwrap();
+        // A sample is captioned "good/12.png (good)".
+        let shown: Vec<&str> = view
+            .samples
+            .iter()
+            .filter_map(|s| s.label.split(" (").next())
+            .collect();
+        assert!(!shown.is_empty());
+        for label in &shown {
+            assert!(
+                cli.test_names().iter().any(|n| n == label),
+                "seed {seed}: {label} is not held out by the CLI's split {:?}",
+                cli.test_names()
+            );
+        }
+        held_out.push(cli.test_names().to_vec());
+    }
+    assert_ne!(
+        held_out[0], held_out[1],
+        "two seeds held out the same images"
+    );
+}
+
+#[test]
 fn commands_without_what_they_need_are_refused() {
     let host = TestHost::new();
     let session = RefCell::new(Session::default());

@@ -14,7 +14,7 @@ use burn::tensor::Device;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
-    decode_batch, DataError, DecodeLimits, ImageSplit, Images, Mnist, Protocol, Target,
+    decode_batch, DecodeLimits, ImageSet, ImageSplit, Images, Mnist, Protocol, Target,
     BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, Detector, Normalised};
@@ -74,10 +74,10 @@ struct Current {
 }
 
 /// Uploaded training images: the files (so they can be decoded again at another size)
-/// and their split at the last size asked for.
+/// and the images decoded at the last size asked for.
 struct Uploaded {
     files: Vec<FileBytes>,
-    decoded: Option<(Target, ImageSplit)>,
+    decoded: Option<(Target, ImageSet)>,
 }
 
 /// Everything a lab session keeps between commands.
@@ -286,7 +286,7 @@ impl Session {
         let device = self.device(id, host).await;
         let data = match settings.protocol {
             DataProtocol::Images => {
-                let split = self.image_split(Target::of(&settings))?;
+                let split = self.image_split(Target::of(&settings), settings.seed)?;
                 RunData::images(&settings, split).map_err(run_error)?
             }
             _ => {
@@ -401,7 +401,7 @@ impl Session {
         };
         let data = match protocol {
             DataProtocol::Images => self
-                .image_split(Target::of(&settings))
+                .image_split(Target::of(&settings), settings.seed)
                 .ok()
                 .and_then(|split| RunData::images(&settings, split).ok()),
             _ => {
@@ -474,31 +474,29 @@ impl Session {
 
     fn load_images(&mut self, files: Vec<FileBytes>, target: Target) -> Result<Event, Failure> {
         let count = files.len();
-        let (split, report) = decode_split(&files, target)?;
+        let (set, report) = decode_set(&files, target)?;
         if report.loaded == 0 {
             return Err(SessionError::NothingUsable { files: count }.into());
         }
-        let split = split.map_err(data_error)?;
+        // Refuse a set no split can train on (no normal image) now, not at Train.
+        ImageSplit::new(&set, 0, TEST_FRACTION).map_err(data_error)?;
         self.uploaded = Some(Uploaded {
             files,
-            decoded: Some((target, split)),
+            decoded: Some((target, set)),
         });
         Ok(Event::ImagesLoaded(report))
     }
 
-    /// The uploaded images split at `target`'s shape (decoded again if they were loaded at
-    /// another).
-    fn image_split(&mut self, target: Target) -> Result<ImageSplit, Failure> {
+    /// The uploaded images at `target`'s shape (decoded again if they were loaded at
+    /// another), split with the run's `seed` as `kizu train --images` splits them.
+    fn image_split(&mut self, target: Target, seed: u64) -> Result<ImageSplit, Failure> {
         let uploaded = self.uploaded.as_mut().ok_or(Refusal::NoImages)?;
-        match &uploaded.decoded {
-            Some((shape, split)) if *shape == target => Ok(split.clone()),
-            _ => {
-                let (split, _) = decode_split(&uploaded.files, target)?;
-                let split = split.map_err(data_error)?;
-                uploaded.decoded = Some((target, split.clone()));
-                Ok(split)
-            }
+        if !matches!(&uploaded.decoded, Some((shape, _)) if *shape == target) {
+            let (set, _) = decode_set(&uploaded.files, target)?;
+            uploaded.decoded = Some((target, set));
         }
+        let (_, set) = uploaded.decoded.as_ref().ok_or(Refusal::NoImages)?;
+        ImageSplit::new(set, seed, TEST_FRACTION).map_err(data_error)
     }
 
     async fn score<H: Host>(&mut self, files: Vec<FileBytes>, host: &H) -> Result<Event, Failure> {
@@ -570,13 +568,8 @@ impl Session {
     }
 }
 
-/// Decodes uploaded files into a split (or why none can be made), with the report the
-/// page shows.
-#[allow(clippy::type_complexity)] // a pair read once, by the two callers above
-fn decode_split(
-    files: &[FileBytes],
-    target: Target,
-) -> Result<(Result<ImageSplit, DataError>, UploadReport), Failure> {
+/// Decodes uploaded files into an image set, with the report the page shows.
+fn decode_set(files: &[FileBytes], target: Target) -> Result<(ImageSet, UploadReport), Failure> {
     let batch = decode_batch(
         files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
         &DecodeLimits::default(),
@@ -598,7 +591,7 @@ fn decode_split(
         input: (target.side, target.channels),
         fit: target.fit,
     };
-    Ok((ImageSplit::new(&batch.set, 0, TEST_FRACTION), report))
+    Ok((batch.set, report))
 }
 
 /// A refused file with its reason (the error's message without the file name it starts
