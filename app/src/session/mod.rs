@@ -14,7 +14,7 @@ use burn::tensor::Device;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
-    decode_batch, DecodeLimits, ImageSet, ImageSplit, Images, Mnist, Protocol, Target,
+    decode_batch, DecodeError, DecodeLimits, ImageSet, ImageSplit, Images, Mnist, Protocol, Target,
     BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, Detector, Normalised};
@@ -517,10 +517,11 @@ impl Session {
         let limits = DecodeLimits::default();
         for (n, file) in files.iter().enumerate() {
             if n >= limits.max_files {
-                refused.push(Refused {
+                let error = DecodeError::TooMany {
                     file: file.path.clone(),
-                    reason: format!("more than {} files at once", limits.max_files),
-                });
+                    limit: limits.max_files,
+                };
+                refused.push(self::refused(&file.path, error));
                 continue;
             }
             match kizu_model::data::decode_image(&file.path, &file.bytes, &limits, &target) {
