@@ -47,6 +47,7 @@ test('CPU path: without WebGPU the app trains a quick run and shows every view',
     await assertCompleteResults(app, 'cpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
     assert.match(await app.badge.textContent(), /no WebGPU adapter/);
+    assert.match(await app.page.locator('.metrics').textContent(), /nearest training latent/, 'the conv AE is judged by its latent');
 
     // Switching to the 95th-percentile threshold moves the line and the counts.
     const strict = await app.page.getByTestId('threshold').textContent();
@@ -97,6 +98,8 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
     await app.startRun({ digit: 7, epochs: 1 });
     await assertCompleteResults(app, 'webgpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
+    // The neighbour score's distances run on the GPU too.
+    assert.match(await app.page.locator('.metrics').textContent(), /nearest training latent/);
     assert.match(await app.badge.textContent(), /adapter: .*swiftshader/i);
     // Its weights are read back asynchronously (the only way WebGPU allows): it downloads.
     const [download] = await Promise.all([

@@ -1,6 +1,7 @@
-//! The combined score: how far an image's latent lies from the nearest training latent,
-//! plus its MSE and difference ratio, each standardised by its mean and spread on the
-//! training images, then summed.
+//! The neighbour scores: how far an image's latent lies from the nearest training latent
+//! ([`ScoreKind::Neighbour`]), and the combined score, that distance plus the MSE and
+//! difference ratio, each standardised by its mean and spread on the training images, then
+//! summed ([`ScoreKind::Combined`]).
 //!
 //! Each term fails somewhere the others do not (docs/BENCHMARKS.md, one-class MNIST): MSE
 //! misses held-out 1s (little ink, little to get wrong), the difference ratio misses 0s,
@@ -16,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::data::{Images, MIN_STD};
 use crate::metrics::mean_std;
-use crate::score::{read_vec, Detection, ReadError};
+use crate::score::{read_vec, Detection, ReadError, ScoreKind};
 
 /// Training images encoded per batch when fitting.
 const FIT_BATCH: usize = 256;
@@ -173,6 +174,73 @@ impl CombinedStatistics {
         self.distance.standardise(self.distance(z, false))
             + self.mse.standardise(mse)
             + self.ratio.standardise(ratio)
+    }
+}
+
+/// Whether `kind` is scored from the latent's nearest training latents, with statistics
+/// fitted after training ([`ScoreKind::Neighbour`] and [`ScoreKind::Combined`]).
+pub fn uses_neighbours(kind: ScoreKind) -> bool {
+    matches!(kind, ScoreKind::Neighbour | ScoreKind::Combined)
+}
+
+/// A neighbour score a model is judged by, with the statistics fitted for it: what an
+/// autoencoder keeps beside its weights (and its checkpoint in its header).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentScore {
+    kind: ScoreKind,
+    statistics: CombinedStatistics,
+}
+
+impl LatentScore {
+    /// The score of a model configured to be judged by `kind` with a latent of `dim`,
+    /// unfitted; `None` for a score that needs no neighbours (the model's source's own).
+    pub fn unfitted(kind: Option<ScoreKind>, dim: usize) -> Option<Self> {
+        kind.filter(|&k| uses_neighbours(k)).map(|kind| Self {
+            kind,
+            statistics: CombinedStatistics::unfitted(dim),
+        })
+    }
+
+    /// Which score.
+    pub fn kind(&self) -> ScoreKind {
+        self.kind
+    }
+
+    /// Its statistics.
+    pub fn statistics(&self) -> &CombinedStatistics {
+        &self.statistics
+    }
+
+    /// The same score with `statistics` fitted on the training images.
+    pub fn with_statistics(self, statistics: CombinedStatistics) -> Self {
+        Self { statistics, ..self }
+    }
+
+    /// `detection` with this score, of latents `z`, as its model score.
+    ///
+    /// # Shapes
+    /// `z`: `[batch, dim]`; the detection's scores `[batch]`.
+    pub fn judge(&self, z: Tensor<2>, detection: Detection) -> Detection {
+        let score = match self.kind {
+            ScoreKind::Neighbour => self.statistics.distance(z, false),
+            _ => {
+                self.statistics
+                    .score(z, detection.mse.clone(), detection.difference_ratio.clone())
+            }
+        };
+        detection.with_model_score(score)
+    }
+
+    /// Fits the statistics on a model's training images (see [`fit`]).
+    pub async fn fit(
+        self,
+        inputs: &Images,
+        clean: &Images,
+        device: &Device,
+        detect: impl Fn(Tensor<4>, Tensor<4>) -> (Tensor<2>, Detection),
+    ) -> Result<Self, ReadError> {
+        let statistics = fit(inputs, clean, self.statistics.dim, device, detect).await?;
+        Ok(self.with_statistics(statistics))
     }
 }
 

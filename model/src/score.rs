@@ -31,6 +31,8 @@ pub enum ScoreKind {
     /// The latent's distance to the nearest training latent plus MSE plus difference
     /// ratio, each standardised by the training images' ([`crate::combined`]).
     Combined,
+    /// The latent's cosine distance to the nearest training latent ([`crate::combined`]).
+    Neighbour,
 }
 
 impl ScoreKind {
@@ -45,6 +47,7 @@ impl ScoreKind {
             Self::SkipGanomaly => "0.9 recon + 0.1 feature",
             Self::AnoGan => "AnoGAN residual",
             Self::Combined => "neighbour + MSE + ratio",
+            Self::Neighbour => "nearest training latent",
         }
     }
 

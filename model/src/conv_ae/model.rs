@@ -7,6 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{CombinedStatistics, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 use crate::vae;
@@ -46,6 +47,10 @@ pub struct ConvAutoencoderConfig {
     /// The VAE's `beta`: weight of the KL term in its loss and its score.
     #[config(default = 1.0)]
     pub kl_weight: f32,
+    /// The score it is judged by: a neighbour score (`Some(ScoreKind::Neighbour)` or
+    /// `Combined`), fitted after training; `None` (and files from before it), its
+    /// source's own (MSE, or the VAE's MSE + beta KL).
+    pub score: Option<ScoreKind>,
 }
 
 impl ConvAutoencoderConfig {
@@ -106,6 +111,7 @@ impl ConvAutoencoderConfig {
             enc_in: wide.then(|| conv(c, f2, 4, 1)),
             dec_out: wide.then(|| deconv(f2, c, 4, 1, 0)),
             input_size: size,
+            latent_score: LatentScore::unfitted(self.score, self.latent),
         }
     }
 }
@@ -120,7 +126,8 @@ impl DetectorConfig for ConvAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        vae::score_kind(self.variational)
+        LatentScore::unfitted(self.score, self.latent)
+            .map_or_else(|| vae::score_kind(self.variational), |s| s.kind())
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {
@@ -157,6 +164,10 @@ pub struct ConvAutoencoder {
     /// At 64: the stride-2 layer after `dec1`, `[b, f2, 32, 32]` to the image.
     dec_out: Option<ConvTranspose2d>,
     input_size: usize,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's score.
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 impl ConvAutoencoder {
@@ -224,14 +235,49 @@ impl ConvAutoencoder {
         let z = self.encode(x);
         (self.decode(z.clone()), z)
     }
+
+    /// The same model scored with `statistics` (fitted on its training images); a model
+    /// not judged by a neighbour score ignores them.
+    pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
+        self.latent_score = self.latent_score.map(|s| s.with_statistics(statistics));
+        self
+    }
+
+    /// The neighbour score it is judged by, if any (unfitted until training finishes).
+    pub(crate) fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    /// Its source's detection, with the latent means it reconstructed from.
+    ///
+    /// # Shapes
+    /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
+    pub(crate) fn detect_with_latent(
+        &self,
+        input: Tensor<4>,
+        clean: Tensor<4>,
+    ) -> (Tensor<2>, Detection) {
+        let (mu, sigma) = self.encode_distribution(input);
+        let detection = vae::autoencoder_detection(
+            clean,
+            mu.clone(),
+            sigma,
+            |z| self.decode(z),
+            self.kl_weight,
+        );
+        (mu, detection)
+    }
 }
 
 impl Detector for ConvAutoencoder {
     /// Reconstructs from the latent mean, so scores are deterministic; the VAE adds its
     /// `MSE + beta * KL / pixels` score.
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (mu, sigma) = self.encode_distribution(input);
-        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
+        let (mu, detection) = self.detect_with_latent(input, clean);
+        match &self.latent_score {
+            Some(score) => score.judge(mu, detection),
+            None => detection,
+        }
     }
 
     fn input_size(&self) -> usize {
@@ -239,7 +285,14 @@ impl Detector for ConvAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        vae::score_kind(self.enc4_sigma.is_some())
+        self.latent_score.as_ref().map_or_else(
+            || vae::score_kind(self.enc4_sigma.is_some()),
+            LatentScore::kind,
+        )
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().map(LatentScore::statistics)
     }
 }
 

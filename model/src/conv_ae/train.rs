@@ -3,7 +3,8 @@
 use burn::tensor::{Device, Tensor};
 
 use super::{ConvAutoencoder, ConvAutoencoderConfig};
-use crate::train::{Architecture, SelfSupervised, SelfSupervisedTrainer};
+use crate::score::ReadError;
+use crate::train::{Architecture, BatchSource, SelfSupervised, SelfSupervisedTrainer};
 use crate::vae;
 
 /// Trains a [`ConvAutoencoder`] on normal images, one Adam step per step.
@@ -22,5 +23,22 @@ impl SelfSupervised for ConvAutoencoder {
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
         let (mu, sigma) = self.encode_distribution(input);
         vae::autoencoder_losses(mu, sigma, |z| self.decode(z), target, self.kl_weight())
+    }
+
+    /// Fits the neighbour score's statistics on the training images, where it is judged by
+    /// one.
+    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
+        let Some(unfitted) = self.latent_score().cloned() else {
+            return Ok(self);
+        };
+        let fitted = unfitted
+            .fit(
+                &source.inputs()?,
+                source.images(),
+                device,
+                |input, clean| self.detect_with_latent(input, clean),
+            )
+            .await?;
+        Ok(self.with_combined(fitted.statistics().clone()))
     }
 }

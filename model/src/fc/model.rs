@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{self, CombinedStatistics};
+use crate::combined::{CombinedStatistics, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ReadError, ScoreKind};
 use crate::train::{Architecture, BatchSource, SelfSupervised};
@@ -33,17 +33,10 @@ pub struct FcAutoencoderConfig {
     /// The VAE's `beta`: weight of the KL term in its loss and its score.
     #[config(default = 1.0)]
     pub kl_weight: f32,
-    /// The score it is judged by: `Some(ScoreKind::Combined)`, the combined score fitted
-    /// after training; `None` (and files from before it), its source's own (MSE, or the
-    /// VAE's MSE + beta KL).
+    /// The score it is judged by: a neighbour score (`Some(ScoreKind::Combined)` or
+    /// `Neighbour`), fitted after training; `None` (and files from before it), its
+    /// source's own (MSE, or the VAE's MSE + beta KL).
     pub score: Option<ScoreKind>,
-}
-
-impl FcAutoencoderConfig {
-    /// Whether it is judged by the combined score.
-    fn combined(&self) -> bool {
-        self.score == Some(ScoreKind::Combined)
-    }
 }
 
 impl FcAutoencoderConfig {
@@ -70,9 +63,7 @@ impl FcAutoencoderConfig {
             input_size: self.input_size,
             channels: self.channels,
             kl_weight: self.kl_weight,
-            combined: self
-                .combined()
-                .then(|| CombinedStatistics::unfitted(self.latent)),
+            latent_score: LatentScore::unfitted(self.score, self.latent),
         }
     }
 }
@@ -87,11 +78,8 @@ impl DetectorConfig for FcAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        if self.combined() {
-            ScoreKind::Combined
-        } else {
-            vae::score_kind(self.variational)
-        }
+        LatentScore::unfitted(self.score, self.latent)
+            .map_or_else(|| vae::score_kind(self.variational), |s| s.kind())
     }
 
     /// Fully connected layers take any side as it is.
@@ -120,10 +108,10 @@ pub struct FcAutoencoder {
     input_size: usize,
     channels: usize,
     kl_weight: f32,
-    /// The combined score's statistics where it is judged by it (kept in the checkpoint
-    /// header, not the weights).
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's score.
     #[module(skip)]
-    combined: Option<CombinedStatistics>,
+    latent_score: Option<LatentScore>,
 }
 
 impl FcAutoencoder {
@@ -164,11 +152,9 @@ impl FcAutoencoder {
     }
 
     /// The same model scored with `statistics` (fitted on its training images); a model
-    /// not judged by the combined score ignores them.
+    /// not judged by a neighbour score ignores them.
     pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
-        if self.combined.is_some() {
-            self.combined = Some(statistics);
-        }
+        self.latent_score = self.latent_score.map(|s| s.with_statistics(statistics));
         self
     }
 
@@ -196,18 +182,22 @@ impl SelfSupervised for FcAutoencoder {
         vae::autoencoder_losses(mu, sigma, |z| self.decode(z), target, self.kl_weight)
     }
 
-    /// Fits the combined score's statistics on the training images, where it is judged by it.
-    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
-        let Some(unfitted) = &self.combined else {
+    /// Fits the neighbour score's statistics on the training images, where it is judged by
+    /// one.
+    async fn fit(mut self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
+        let Some(unfitted) = self.latent_score.take() else {
             return Ok(self);
         };
-        let inputs = source.inputs()?;
-        let clean = source.images();
-        let statistics = combined::fit(&inputs, clean, unfitted.dim, device, |input, clean| {
-            self.detect_with_latent(input, clean)
-        })
-        .await?;
-        Ok(self.with_combined(statistics))
+        let fitted = unfitted
+            .fit(
+                &source.inputs()?,
+                source.images(),
+                device,
+                |input, clean| self.detect_with_latent(input, clean),
+            )
+            .await?;
+        self.latent_score = Some(fitted);
+        Ok(self)
     }
 }
 
@@ -215,15 +205,8 @@ impl Detector for FcAutoencoder {
     /// Reconstructs from the latent mean so scores are deterministic.
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
         let (mu, detection) = self.detect_with_latent(input, clean);
-        match &self.combined {
-            Some(statistics) => {
-                let score = statistics.score(
-                    mu,
-                    detection.mse.clone(),
-                    detection.difference_ratio.clone(),
-                );
-                detection.with_model_score(score)
-            }
+        match &self.latent_score {
+            Some(score) => score.judge(mu, detection),
             None => detection,
         }
     }
@@ -233,15 +216,13 @@ impl Detector for FcAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        if self.combined.is_some() {
-            ScoreKind::Combined
-        } else {
-            vae::score_kind(self.sigma.is_some())
-        }
+        self.latent_score
+            .as_ref()
+            .map_or_else(|| vae::score_kind(self.sigma.is_some()), LatentScore::kind)
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.combined.as_ref()
+        self.latent_score.as_ref().map(LatentScore::statistics)
     }
 }
 

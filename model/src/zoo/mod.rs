@@ -180,7 +180,7 @@ mod tests {
     fn each_kind_is_judged_by_its_chosen_score() {
         let score = |kind: ModelKind| kind.config(Scale::Compact).score_kind();
         assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Combined);
-        assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Mse);
+        assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Neighbour);
         assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Mse);
         assert_eq!(score(ModelKind::FcVae), ScoreKind::Combined);
         assert_eq!(score(ModelKind::ConvVae), ScoreKind::Elbo);
