@@ -61,10 +61,12 @@ export class AppPage {
     if (blank) await this.waitForIdle();
   }
 
-  async startRun({ digit = 3, epochs = 1, model = 'conv-ae', data = 'one-class' } = {}) {
+  /** Fills the form and clicks Train; `size` is the amount of bundled digits (the form opens on the quick demo's whole split). */
+  async startRun({ digit = 3, epochs = 1, model = 'conv-ae', data = 'one-class', size = 'quick' } = {}) {
     await this.page.getByTestId('data').selectOption(data);
     await this.page.getByTestId('model').selectOption(model);
     if (data === 'one-class') await this.digit.selectOption(String(digit));
+    if (data !== 'images') await this.page.getByTestId('data-size').selectOption(size);
     await this.epochs.fill(String(epochs));
     await this.epochs.dispatchEvent('change');
     await this.train.click();

@@ -74,11 +74,11 @@ test('every other model kind in the menu trains in the browser and is judged by 
   const ownScore = {
     'fc-ae': /neighbour \+ MSE \+ ratio/,
     'fc-vae': /neighbour \+ MSE \+ ratio/,
-    'conv-vae': /MSE \+ beta KL/,
+    'conv-vae': /nearest training latent/,
     'skip-ganomaly': /0\.9 recon \+ 0\.1 feature/,
     aae: /Hotelling T²/,
     anogan: /AnoGAN residual/,
-    'lstm-ae': /MSE/,
+    'lstm-ae': /nearest training latent/,
   };
   await withApp({ webgpu: false }, async (app) => {
     const offered = await app.page.getByTestId('model').locator('option').evaluateAll((os) => os.map((o) => o.value));

@@ -21,8 +21,7 @@ try {
     try {
       const app = new AppPage(await browser.context.newPage());
       await app.open(server.url, path.query);
-      await app.page.getByTestId('data-size').selectOption(dataSize);
-      await app.startRun({ digit: 0, epochs, model });
+      await app.startRun({ digit: 0, epochs, model, size: dataSize });
       const status = await app.waitForEnd();
       const badge = (await app.badge.textContent()).trim();
       const speed = status === 'done' ? await app.page.getByTestId('throughput').textContent() : status;

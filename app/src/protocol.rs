@@ -83,6 +83,15 @@ impl DataSize {
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.id() == id)
     }
+
+    /// The size whose caps are (`max_train`, `max_test`), e.g. a preset's; the whole split
+    /// for caps no size has.
+    pub fn of_limits(max_train: Option<usize>, max_test: Option<usize>) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.limits() == (max_train, max_test))
+            .unwrap_or(Self::Full)
+    }
 }
 
 /// A file the user gave, as its path (relative, '/'-separated, folders included) and bytes.

@@ -31,6 +31,11 @@ const SPREAD_SAMPLE: usize = 2048;
 /// Guards the length of an all-zero latent.
 const NORM_EPSILON: f32 = 1e-6;
 
+/// Cosine distance under which a neighbour is the latent itself: a training latent
+/// against its own half-precision copy in the bank lies about 1e-7 away, two different
+/// digits' latents orders of magnitude further.
+pub const SELF_DISTANCE: f32 = 1e-4;
+
 /// The mean and standard deviation of one score on the training images.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -132,13 +137,15 @@ impl CombinedStatistics {
         self.len() == 0
     }
 
-    /// Cosine distance (`1 - cos`) of each latent to its nearest neighbour; with
-    /// `skip_self`, to its second nearest (for latents that are themselves neighbours).
-    /// Zero without neighbours.
+    /// Cosine distance (`1 - cos`) of each latent to its nearest neighbour other than
+    /// itself: a neighbour closer than [`SELF_DISTANCE`] is the latent's own entry in the
+    /// bank (a training image scored again) and is passed over, so training images score
+    /// as an unseen normal image would, and thresholds fitted on them hold. Zero without
+    /// neighbours.
     ///
     /// # Shapes
     /// `z`: `[batch, dim]` -> `[batch]`
-    pub fn distance(&self, z: Tensor<2>, skip_self: bool) -> Tensor<1> {
+    pub fn distance(&self, z: Tensor<2>) -> Tensor<1> {
         let [batch, dim] = z.dims();
         let device = z.device();
         let n = self.len();
@@ -154,15 +161,9 @@ impl CombinedStatistics {
             .sqrt()
             .clamp_min(NORM_EPSILON); // [b, 1]
         let similarity = (z / norm).matmul(bank.transpose()); // [b, n]
-        let nearest = similarity.clone().max_dim(1); // [b, 1]
-        let nearest = if skip_self && n > 1 {
-            // Masks the nearest (the latent itself) and takes the next.
-            let is_nearest = similarity.clone().greater_equal(nearest.expand([batch, n]));
-            similarity.mask_fill(is_nearest, -1.0).max_dim(1)
-        } else {
-            nearest
-        };
-        // Half-precision neighbours can put cos a hair above 1.
+        let itself = similarity.clone().greater_equal_elem(1.0 - SELF_DISTANCE); // [b, n]
+        let nearest = similarity.mask_fill(itself, -1.0).max_dim(1); // [b, 1]
+                                                                     // Half-precision neighbours can put cos a hair above 1.
         (nearest.neg() + 1.0).clamp_min(0.0).reshape([batch])
     }
 
@@ -171,7 +172,7 @@ impl CombinedStatistics {
     /// # Shapes
     /// `z`: `[batch, dim]`, `mse` and `ratio`: `[batch]` -> `[batch]`
     pub fn score(&self, z: Tensor<2>, mse: Tensor<1>, ratio: Tensor<1>) -> Tensor<1> {
-        self.distance.standardise(self.distance(z, false))
+        self.distance.standardise(self.distance(z))
             + self.mse.standardise(mse)
             + self.ratio.standardise(ratio)
     }
@@ -222,7 +223,7 @@ impl LatentScore {
     /// `z`: `[batch, dim]`; the detection's scores `[batch]`.
     pub fn judge(&self, z: Tensor<2>, detection: Detection) -> Detection {
         let score = match self.kind {
-            ScoreKind::Neighbour => self.statistics.distance(z, false),
+            ScoreKind::Neighbour => self.statistics.distance(z),
             _ => {
                 self.statistics
                     .score(z, detection.mse.clone(), detection.difference_ratio.clone())
@@ -287,9 +288,7 @@ pub async fn fit(
             TensorData::new(rows.to_vec(), [rows.len() / dim, dim]),
             device,
         );
-        distances.extend(read_vec(
-            statistics.distance(z, true).into_data_async().await,
-        )?);
+        distances.extend(read_vec(statistics.distance(z).into_data_async().await)?);
     }
     statistics.distance = Spread::of(&distances);
     Ok(statistics)
@@ -362,28 +361,34 @@ mod tests {
     }
 
     #[test]
-    fn distance_is_to_the_nearest_neighbour_or_the_next_one_skipping_itself() {
+    fn distance_is_to_the_nearest_neighbour_other_than_itself() {
         let device = Device::flex();
         let statistics = CombinedStatistics {
             neighbours: CombinedStatistics::neighbours_of(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2),
             ..CombinedStatistics::unfitted(2)
         };
-        let z = Tensor::<2>::from_data(TensorData::new(vec![2.0, 0.0, -1.0, 0.0], [2, 2]), &device);
-        let near = read(statistics.distance(z.clone(), false));
-        assert!(near[0].abs() < 1e-3, "on a neighbour: {near:?}");
-        assert!(
-            (near[1] - 1.0).abs() < 1e-3,
-            "orthogonal to the nearest: {near:?}"
+        let z = Tensor::<2>::from_data(
+            TensorData::new(vec![2.0, 0.0, -1.0, 0.0, 1.0, 0.1], [3, 2]),
+            &device,
         );
-        let next = read(statistics.distance(z, true));
+        let distance = read(statistics.distance(z));
         let cos45 = 1.0 - std::f32::consts::FRAC_1_SQRT_2;
         assert!(
-            (next[0] - cos45).abs() < 1e-3,
-            "the next nearest, at 45 degrees: {next:?}"
+            (distance[0] - cos45).abs() < 1e-3,
+            "a neighbour itself scores its next nearest, at 45 degrees: {distance:?}"
+        );
+        assert!(
+            (distance[1] - 1.0).abs() < 1e-3,
+            "orthogonal to the nearest: {distance:?}"
+        );
+        let near = 1.0 - 1.0 / 1.01f32.sqrt();
+        assert!(
+            (distance[2] - near).abs() < 1e-3 && distance[2] > SELF_DISTANCE,
+            "close to a neighbour but not it: {distance:?}"
         );
         let none = CombinedStatistics::unfitted(2);
         let zeros = Tensor::<2>::zeros([3, 2], &device);
-        assert_eq!(read(none.distance(zeros, false)), [0.0; 3]);
+        assert_eq!(read(none.distance(zeros)), [0.0; 3]);
     }
 
     #[test]

@@ -131,10 +131,65 @@ impl Default for RunSettings {
     }
 }
 
+/// Images per step of the "quick demo" preset.
+const QUICK_DEMO_BATCH: usize = 64;
+
 impl RunSettings {
+    /// The "quick demo" preset: `model`, compact, on the bundled digits of `protocol`,
+    /// sized to train and score in under a minute in a browser tab on the CPU of a 2-core
+    /// machine (about 40 s, from the per-epoch times in docs/BENCHMARKS.md).
+    ///
+    /// The autoencoders train on the whole split for several epochs; the GANs get one
+    /// epoch; AnoGAN, whose latent search makes scoring slow, the quick 1,000 / 500 images.
+    pub fn quick_demo(model: ModelKind, protocol: DataProtocol) -> Self {
+        // One epoch of the whole split in the browser's CPU path: FC 5 s, conv 6-7 s,
+        // AAE 11 s, LSTM 22 s, GANomaly 32 s, Skip-GANomaly 45 s.
+        let (epochs, limits) = match model {
+            ModelKind::FcAutoencoder | ModelKind::FcVae => (8, None),
+            ModelKind::ConvAutoencoder | ModelKind::ConvVae => (6, None),
+            ModelKind::Aae => (4, None),
+            ModelKind::LstmAutoencoder => (2, None),
+            ModelKind::Ganomaly | ModelKind::SkipGanomaly => (1, None),
+            ModelKind::AnoGan => (3, Some((1_000, 500))),
+        };
+        Self {
+            model,
+            scale: Scale::Compact,
+            protocol,
+            epochs,
+            batch_size: QUICK_DEMO_BATCH,
+            max_train: limits.map(|(train, _)| train),
+            max_test: limits.map(|(_, test)| test),
+            ..Self::default()
+        }
+    }
+
     /// The learning rate the run uses: the one set, or the model's own default.
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate
             .unwrap_or_else(|| self.model.learning_rate())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quick_demo_trains_every_model_compact_on_the_digits_asked_for() {
+        for model in ModelKind::ALL {
+            let demo = RunSettings::quick_demo(model, DataProtocol::OneClass { digit: 7 });
+            assert_eq!(demo.model, model);
+            assert_eq!(demo.scale, Scale::Compact);
+            assert_eq!(demo.protocol, DataProtocol::OneClass { digit: 7 });
+            assert!((1..=8).contains(&demo.epochs), "{model:?}: {}", demo.epochs);
+            assert_eq!((demo.input_size, demo.channels), (28, 1));
+        }
+        // The default model trains on the whole split: the best AUC the minute allows.
+        let conv = RunSettings::quick_demo(ModelKind::ConvAutoencoder, DataProtocol::Overlay);
+        assert_eq!(
+            (conv.epochs, conv.max_train, conv.max_test),
+            (6, None, None)
+        );
     }
 }

@@ -7,8 +7,10 @@ use crate::protocol::{Action, DataProtocol, DataSize, Fit, ModelKind, RunSetting
 
 /// Upper bound on epochs from the form: a typo should not start an hour-long run.
 const MAX_EPOCHS: usize = 200;
-/// Images per training step in the browser.
-const BATCH_SIZE: usize = 32;
+/// Upper bound on images per step from the form.
+const MAX_BATCH: usize = 512;
+/// The model the form starts with.
+const DEFAULT_MODEL: ModelKind = ModelKind::ConvAutoencoder;
 
 /// Which data the form trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +40,15 @@ impl DataChoice {
 #[component]
 pub fn Controls() -> impl IntoView {
     let state = expect_context::<LabState>();
+    // The form opens on the quick demo of the default model.
+    let demo = RunSettings::quick_demo(DEFAULT_MODEL, DataProtocol::OneClass { digit: 0 });
     let (data, set_data) = signal(DataChoice::OneClass);
     let (anomaly_digit, set_anomaly_digit) = signal(0u8);
-    let (epochs, set_epochs) = signal(5usize);
-    let (seed, set_seed) = signal(42u64);
-    let (data_size, set_data_size) = signal(DataSize::Quick);
-    let (model, set_model) = signal(ModelKind::ConvAutoencoder);
+    let (epochs, set_epochs) = signal(demo.epochs);
+    let (batch_size, set_batch_size) = signal(demo.batch_size);
+    let (seed, set_seed) = signal(demo.seed);
+    let (data_size, set_data_size) = signal(DataSize::of_limits(demo.max_train, demo.max_test));
+    let (model, set_model) = signal(DEFAULT_MODEL);
     let busy = move || state.lab.with(|lab| lab.is_busy());
     let training = move || state.lab.with(|lab| lab.training);
     let stopping = move || state.lab.with(|lab| lab.stopping);
@@ -73,7 +78,7 @@ pub fn Controls() -> impl IntoView {
             scale: kizu_model::zoo::Scale::Compact,
             protocol,
             epochs: epochs.get(),
-            batch_size: BATCH_SIZE,
+            batch_size: batch_size.get(),
             seed: seed.get(),
             input_size,
             channels,
@@ -84,6 +89,14 @@ pub fn Controls() -> impl IntoView {
         }));
     };
     let stop = move |_| state.send(Action::Stop);
+    // The quick demo of the chosen model: its epochs, amount of data and batch size.
+    let quick_demo = move |_| {
+        let demo = RunSettings::quick_demo(model.get(), DataProtocol::Overlay);
+        set_epochs.set(demo.epochs);
+        set_batch_size.set(demo.batch_size);
+        set_seed.set(demo.seed);
+        set_data_size.set(DataSize::of_limits(demo.max_train, demo.max_test));
+    };
 
     view! {
         <section class="controls" aria-label="Training settings">
@@ -153,6 +166,21 @@ pub fn Controls() -> impl IntoView {
                 />
             </label>
             <label>
+                "Batch "
+                <input
+                    data-testid="batch-size"
+                    type="number"
+                    min="1"
+                    max=MAX_BATCH.to_string()
+                    prop:value=move || batch_size.get().to_string()
+                    on:change=move |ev| {
+                        if let Ok(b) = event_target_value(&ev).parse::<usize>() {
+                            set_batch_size.set(b.clamp(1, MAX_BATCH));
+                        }
+                    }
+                />
+            </label>
+            <label>
                 "Seed "
                 <input
                     data-testid="seed"
@@ -182,6 +210,14 @@ pub fn Controls() -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
+            <button
+                data-testid="preset-quick"
+                title="The chosen model's quick demo: under a minute in this tab, even on a CPU"
+                on:click=quick_demo
+                disabled=busy
+            >
+                "Quick demo settings"
+            </button>
             <button data-testid="train" on:click=train disabled=busy>"Train"</button>
             <button data-testid="stop" on:click=stop disabled=move || !training() || stopping()>
                 "Stop"

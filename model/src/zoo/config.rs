@@ -57,14 +57,16 @@ impl ModelKind {
                     .with_variational(true)
                     .with_score(Some(ScoreKind::Combined)),
             ),
-            // Judged by its latent's nearest training latent: its decoder rebuilds held-out
-            // digits too well for MSE (docs/BENCHMARKS.md, issue 9).
+            // The conv AE and VAE are judged by the latent's nearest training latent: their
+            // decoders rebuild held-out digits too well for MSE (docs/BENCHMARKS.md, issue 9).
             Self::ConvAutoencoder => ModelConfig::ConvAutoencoder(
                 ConvAutoencoderConfig::new().with_score(Some(ScoreKind::Neighbour)),
             ),
-            Self::ConvVae => {
-                ModelConfig::ConvAutoencoder(ConvAutoencoderConfig::new().with_variational(true))
-            }
+            Self::ConvVae => ModelConfig::ConvAutoencoder(
+                ConvAutoencoderConfig::new()
+                    .with_variational(true)
+                    .with_score(Some(ScoreKind::Neighbour)),
+            ),
             Self::Ganomaly => ModelConfig::Ganomaly(ganomaly),
             Self::SkipGanomaly => {
                 ModelConfig::SkipGanomaly(SkipGanomalyConfig::new().with_features(if compact {
@@ -77,7 +79,9 @@ impl ModelKind {
                 ModelConfig::Aae(AaeConfig::new().with_features(if compact { 16 } else { 32 }))
             }
             Self::AnoGan => ModelConfig::AnoGan(AnoGanConfig::new(ganomaly)),
-            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(LstmAutoencoderConfig::new()),
+            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(
+                LstmAutoencoderConfig::new().with_score(Some(ScoreKind::Neighbour)),
+            ),
         }
     }
 }
@@ -226,6 +230,12 @@ impl ModelConfig {
             {
                 let fitted = statistics.neighbours(config.latent)?;
                 Ok(AnyDetector::ConvAutoencoder(model.with_combined(fitted)))
+            }
+            (Self::LstmAutoencoder(config), AnyDetector::LstmAutoencoder(model))
+                if uses_neighbours(config.score_kind()) =>
+            {
+                let fitted = statistics.neighbours(config.latent)?;
+                Ok(AnyDetector::LstmAutoencoder(model.with_combined(fitted)))
             }
             (_, detector) => Ok(detector),
         }
