@@ -78,7 +78,7 @@ test('every other model kind in the menu trains in the browser and is judged by 
     'skip-ganomaly': /0\.9 recon \+ 0\.1 feature/,
     aae: /Hotelling T²/,
     anogan: /AnoGAN residual/,
-    'lstm-ae': /nearest training latent/,
+    'lstm-ae': /MSE/,
   };
   await withApp({ webgpu: false }, async (app) => {
     const offered = await app.page.getByTestId('model').locator('option').evaluateAll((os) => os.map((o) => o.value));

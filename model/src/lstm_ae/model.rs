@@ -6,13 +6,12 @@ use burn::nn::{Linear, LinearConfig, Lstm, LstmConfig, LstmState};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 
-/// The LSTM autoencoder's source score: its reconstruction's MSE (seed 004's
-/// `mean((x - x^)^2)` per sequence), unless configured with a neighbour score.
-const SOURCE_SCORE: ScoreKind = ScoreKind::Mse;
+/// The LSTM autoencoder has no score of its own: it is judged by its reconstruction's MSE
+/// (seed 004's `mean((x - x^)^2)` per sequence), in its configuration and its detector.
+const SCORE_KIND: ScoreKind = ScoreKind::Mse;
 
 /// Sizes of the LSTM autoencoder (defaults from seed 004, sequences of MNIST rows).
 #[derive(Config, Debug, PartialEq)]
@@ -35,9 +34,6 @@ pub struct LstmAutoencoderConfig {
     /// Stacked LSTM layers in the encoder and in the decoder (`num_layers`), at least 1.
     #[config(default = 2)]
     pub layers: usize,
-    /// The score it is judged by: a neighbour score (`Some(ScoreKind::Neighbour)` or
-    /// `Combined`), fitted after training; `None` (and files from before it), MSE.
-    pub score: Option<ScoreKind>,
 }
 
 impl LstmAutoencoderConfig {
@@ -63,7 +59,6 @@ impl LstmAutoencoderConfig {
             steps: self.steps,
             channels: self.channels,
             features: self.features,
-            latent_score: LatentScore::unfitted(self.score, self.latent),
         }
     }
 }
@@ -78,7 +73,7 @@ impl DetectorConfig for LstmAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        LatentScore::unfitted(self.score, self.latent).map_or(SOURCE_SCORE, |s| s.kind())
+        SCORE_KIND
     }
 
     /// Recurrent layers take any side as it is: one step per row, one feature per column.
@@ -100,10 +95,6 @@ pub struct LstmAutoencoder {
     steps: usize,
     channels: usize,
     features: usize,
-    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
-    /// header, not the weights); `None`: MSE.
-    #[module(skip)]
-    latent_score: Option<LatentScore>,
 }
 
 impl LstmAutoencoder {
@@ -153,40 +144,12 @@ impl LstmAutoencoder {
         let z = self.encode(x);
         (self.decode(z.clone(), steps), z)
     }
-
-    /// The same model scored with `statistics` (fitted on its training images); a model
-    /// not judged by a neighbour score ignores them.
-    pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
-        self.latent_score = self.latent_score.map(|s| s.with_statistics(statistics));
-        self
-    }
-
-    /// The neighbour score it is judged by, if any (unfitted until training finishes).
-    pub(crate) fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    /// Its reconstruction's detection, with the latents it reconstructed from.
-    ///
-    /// # Shapes
-    /// `input`, `clean`: `[batch, c, steps, features]` -> (`[batch, latent]`, detection)
-    pub(crate) fn detect_with_latent(
-        &self,
-        input: Tensor<4>,
-        clean: Tensor<4>,
-    ) -> (Tensor<2>, Detection) {
-        let (reconstruction, z) = self.forward(input);
-        (z, Detection::from_reconstruction(clean, reconstruction))
-    }
 }
 
 impl Detector for LstmAutoencoder {
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (z, detection) = self.detect_with_latent(input, clean);
-        match &self.latent_score {
-            Some(score) => score.judge(z, detection),
-            None => detection,
-        }
+        let (reconstruction, _) = self.forward(input);
+        Detection::from_reconstruction(clean, reconstruction)
     }
 
     fn input_size(&self) -> usize {
@@ -194,13 +157,7 @@ impl Detector for LstmAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SOURCE_SCORE, LatentScore::kind)
-    }
-
-    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().map(LatentScore::statistics)
+        SCORE_KIND
     }
 }
 

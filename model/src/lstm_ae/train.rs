@@ -3,8 +3,7 @@
 use burn::tensor::{Device, Tensor};
 
 use super::{LstmAutoencoder, LstmAutoencoderConfig};
-use crate::score::ReadError;
-use crate::train::{Architecture, BatchSource, SelfSupervised, SelfSupervisedTrainer};
+use crate::train::{Architecture, SelfSupervised, SelfSupervisedTrainer};
 
 /// Trains an [`LstmAutoencoder`] on normal images, one Adam step per step.
 pub type LstmAeTrainer = SelfSupervisedTrainer<LstmAutoencoder>;
@@ -22,22 +21,5 @@ impl SelfSupervised for LstmAutoencoder {
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
         let (reconstruction, _) = self.forward(input);
         vec![("reconstruction", (reconstruction - target).square().mean())]
-    }
-
-    /// Fits the neighbour score's statistics on the training images, where it is judged by
-    /// one.
-    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
-        let Some(unfitted) = self.latent_score().cloned() else {
-            return Ok(self);
-        };
-        let fitted = unfitted
-            .fit(
-                &source.inputs()?,
-                source.images(),
-                device,
-                |input, clean| self.detect_with_latent(input, clean),
-            )
-            .await?;
-        Ok(self.with_combined(fitted.statistics().clone()))
     }
 }

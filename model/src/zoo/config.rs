@@ -79,9 +79,7 @@ impl ModelKind {
                 ModelConfig::Aae(AaeConfig::new().with_features(if compact { 16 } else { 32 }))
             }
             Self::AnoGan => ModelConfig::AnoGan(AnoGanConfig::new(ganomaly)),
-            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(
-                LstmAutoencoderConfig::new().with_score(Some(ScoreKind::Neighbour)),
-            ),
+            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(LstmAutoencoderConfig::new()),
         }
     }
 }
@@ -230,12 +228,6 @@ impl ModelConfig {
             {
                 let fitted = statistics.neighbours(config.latent)?;
                 Ok(AnyDetector::ConvAutoencoder(model.with_combined(fitted)))
-            }
-            (Self::LstmAutoencoder(config), AnyDetector::LstmAutoencoder(model))
-                if uses_neighbours(config.score_kind()) =>
-            {
-                let fitted = statistics.neighbours(config.latent)?;
-                Ok(AnyDetector::LstmAutoencoder(model.with_combined(fitted)))
             }
             (_, detector) => Ok(detector),
         }

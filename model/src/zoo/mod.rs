@@ -181,7 +181,7 @@ mod tests {
         let score = |kind: ModelKind| kind.config(Scale::Compact).score_kind();
         assert_eq!(score(ModelKind::FcAutoencoder), ScoreKind::Combined);
         assert_eq!(score(ModelKind::ConvAutoencoder), ScoreKind::Neighbour);
-        assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Neighbour);
+        assert_eq!(score(ModelKind::LstmAutoencoder), ScoreKind::Mse);
         assert_eq!(score(ModelKind::FcVae), ScoreKind::Combined);
         assert_eq!(score(ModelKind::ConvVae), ScoreKind::Neighbour);
         assert_eq!(score(ModelKind::Ganomaly), ScoreKind::LatentDistance);
