@@ -12,7 +12,7 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::data::{Images, MIN_STD};
@@ -138,10 +138,10 @@ impl CombinedStatistics {
     }
 
     /// Cosine distance (`1 - cos`) of each latent to its nearest neighbour other than
-    /// itself: a neighbour closer than [`SELF_DISTANCE`] is the latent's own entry in the
-    /// bank (a training image scored again) and is passed over, so training images score
-    /// as an unseen normal image would, and thresholds fitted on them hold. Zero without
-    /// neighbours.
+    /// itself: a nearest neighbour closer than [`SELF_DISTANCE`] is the latent's own entry
+    /// in the bank (a training image scored again) and is passed over for the next one, so
+    /// training images score as an unseen normal image would, and thresholds fitted on
+    /// them hold. Zero without neighbours.
     ///
     /// # Shapes
     /// `z`: `[batch, dim]` -> `[batch]`
@@ -161,9 +161,19 @@ impl CombinedStatistics {
             .sqrt()
             .clamp_min(NORM_EPSILON); // [b, 1]
         let similarity = (z / norm).matmul(bank.transpose()); // [b, n]
-        let itself = similarity.clone().greater_equal_elem(1.0 - SELF_DISTANCE); // [b, n]
-        let nearest = similarity.mask_fill(itself, -1.0).max_dim(1); // [b, 1]
-                                                                     // Half-precision neighbours can put cos a hair above 1.
+        let nearest = similarity.clone().max_dim(1); // [b, 1]
+                                                     // The next nearest: the nearest entry (one, whatever the ties) masked out.
+        let columns = Tensor::<1, Int>::arange(0..n as i64, &device)
+            .reshape([1, n])
+            .expand([batch, n]); // [b, n]
+        let is_nearest = columns.equal(similarity.clone().argmax(1).expand([batch, n])); // [b, n]
+        let next = similarity.mask_fill(is_nearest, -1.0).max_dim(1); // [b, 1]
+                                                                      // Only the latent's own entry is passed over: near-duplicate images (identical
+                                                                      // parts) still find each other.
+        let not_itself = nearest.clone().lower_elem(1.0 - SELF_DISTANCE); // [b, 1]
+        let nearest = next.mask_where(not_itself, nearest); // [b, 1]
+
+        // Half-precision neighbours can put cos a hair above 1.
         (nearest.neg() + 1.0).clamp_min(0.0).reshape([batch])
     }
 
@@ -389,6 +399,21 @@ mod tests {
         let none = CombinedStatistics::unfitted(2);
         let zeros = Tensor::<2>::zeros([3, 2], &device);
         assert_eq!(read(none.distance(zeros)), [0.0; 3]);
+    }
+
+    #[test]
+    fn near_duplicates_pass_over_only_their_own_entry() {
+        // Three training latents a hair apart (identical parts): each, scored again, finds
+        // one of the others, not the far one.
+        let device = Device::flex();
+        let rows = [1.0, 0.0, 1.0, 1e-3, 1.0, 2e-3, 0.0, 1.0];
+        let statistics = CombinedStatistics {
+            neighbours: CombinedStatistics::neighbours_of(&rows, 2),
+            ..CombinedStatistics::unfitted(2)
+        };
+        let z = Tensor::<2>::from_data(TensorData::new(rows[..6].to_vec(), [3, 2]), &device);
+        let distance = read(statistics.distance(z));
+        assert!(distance.iter().all(|d| *d < 1e-3), "{distance:?}");
     }
 
     #[test]
