@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::data::{Images, MIN_STD};
 use crate::metrics::mean_std;
 use crate::score::{read_vec, Detection, ReadError, ScoreKind};
+use crate::train::BatchSource;
 
 /// Training images encoded per batch when fitting.
 const FIT_BATCH: usize = 256;
@@ -253,6 +254,64 @@ impl LatentScore {
         let statistics = fit(inputs, clean, self.statistics.dim, device, detect).await?;
         Ok(self.with_statistics(statistics))
     }
+}
+
+/// A model that may be judged by a neighbour score of its latent: what the shared judge
+/// and fit need from it.
+pub trait LatentJudged: Sized {
+    /// The neighbour score it is judged by, if any (unfitted until training finishes).
+    fn latent_score(&self) -> Option<&LatentScore>;
+
+    /// The same model judged by `score`.
+    fn with_latent_score(self, score: LatentScore) -> Self;
+
+    /// Its source's detection, with the latents it reconstructed from.
+    ///
+    /// # Shapes
+    /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection);
+
+    /// Its detection, judged by its neighbour score where it has one.
+    ///
+    /// # Shapes
+    /// `input`, `clean`: `[batch, c, s, s]`
+    fn judged_detection(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        let (z, detection) = self.detect_with_latent(input, clean);
+        match self.latent_score() {
+            Some(score) => score.judge(z, detection),
+            None => detection,
+        }
+    }
+
+    /// The same model scored with `statistics` (fitted on its training images); a model
+    /// not judged by a neighbour score ignores them.
+    fn with_combined(self, statistics: CombinedStatistics) -> Self {
+        match self.latent_score().cloned() {
+            Some(score) => self.with_latent_score(score.with_statistics(statistics)),
+            None => self,
+        }
+    }
+}
+
+/// `model` with its neighbour score fitted on its training images, where it is judged by
+/// one (a [`crate::train::SelfSupervised::fit`]).
+pub async fn fit_model<M: LatentJudged>(
+    model: M,
+    source: &BatchSource,
+    device: &Device,
+) -> Result<M, ReadError> {
+    let Some(unfitted) = model.latent_score().cloned() else {
+        return Ok(model);
+    };
+    let fitted = unfitted
+        .fit(
+            &source.inputs()?,
+            source.images(),
+            device,
+            |input, clean| model.detect_with_latent(input, clean),
+        )
+        .await?;
+    Ok(model.with_latent_score(fitted))
 }
 
 /// Fits the statistics on a model's training images: `inputs` as the model takes them

@@ -88,32 +88,33 @@ pub fn autoencoder_losses(
     }
 }
 
-/// The detection of an autoencoder that may be variational: reconstructed from the latent
-/// mean, so scores are deterministic; a VAE adds its `MSE + beta * KL / pixels` score.
+/// The detection of an autoencoder that may be variational, with the latent mean it was
+/// reconstructed from (so scores are deterministic); a VAE adds its
+/// `MSE + beta * KL / pixels` score.
 ///
 /// # Shapes
-/// `x`: `[batch, c, h, w]`; `mu`, `sigma`: `[batch, latent]`.
+/// `x`: `[batch, c, h, w]`; `mu`, `sigma`: `[batch, latent]` -> (`mu`, detection)
 pub fn autoencoder_detection(
     x: Tensor<4>,
     mu: Tensor<2>,
     sigma: Option<Tensor<2>>,
     decode: impl Fn(Tensor<2>) -> Tensor<4>,
     beta: f32,
-) -> Detection {
+) -> (Tensor<2>, Detection) {
     let [_, c, h, w] = x.dims();
     let detection = Detection::from_reconstruction(x, decode(mu.clone()));
-    match sigma {
+    let detection = match sigma {
         Some(sigma) => {
-            let score = score(
-                detection.mse.clone(),
-                &Gaussian { mu, sigma },
-                beta,
-                c * h * w,
-            );
+            let posterior = Gaussian {
+                mu: mu.clone(),
+                sigma,
+            };
+            let score = score(detection.mse.clone(), &posterior, beta, c * h * w);
             detection.with_model_score(score)
         }
         None => detection,
-    }
+    };
+    (mu, detection)
 }
 
 /// The score an autoencoder that may be variational is judged by: the VAE's own

@@ -7,7 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentScore};
+use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 use crate::vae;
@@ -235,49 +235,31 @@ impl ConvAutoencoder {
         let z = self.encode(x);
         (self.decode(z.clone()), z)
     }
+}
 
-    /// The same model scored with `statistics` (fitted on its training images); a model
-    /// not judged by a neighbour score ignores them.
-    pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
-        self.latent_score = self.latent_score.map(|s| s.with_statistics(statistics));
-        self
-    }
-
-    /// The neighbour score it is judged by, if any (unfitted until training finishes).
-    pub(crate) fn latent_score(&self) -> Option<&LatentScore> {
+impl LatentJudged for ConvAutoencoder {
+    fn latent_score(&self) -> Option<&LatentScore> {
         self.latent_score.as_ref()
     }
 
-    /// Its source's detection, with the latent means it reconstructed from.
-    ///
-    /// # Shapes
-    /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
-    pub(crate) fn detect_with_latent(
-        &self,
-        input: Tensor<4>,
-        clean: Tensor<4>,
-    ) -> (Tensor<2>, Detection) {
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// Reconstructs from the latent mean, so scores are deterministic.
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         let (mu, sigma) = self.encode_distribution(input);
-        let detection = vae::autoencoder_detection(
-            clean,
-            mu.clone(),
-            sigma,
-            |z| self.decode(z),
-            self.kl_weight,
-        );
-        (mu, detection)
+        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 }
 
 impl Detector for ConvAutoencoder {
-    /// Reconstructs from the latent mean, so scores are deterministic; the VAE adds its
-    /// `MSE + beta * KL / pixels` score.
+    /// The VAE adds its `MSE + beta * KL / pixels` score, unless judged by its latent.
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (mu, detection) = self.detect_with_latent(input, clean);
-        match &self.latent_score {
-            Some(score) => score.judge(mu, detection),
-            None => detection,
-        }
+        self.judged_detection(input, clean)
     }
 
     fn input_size(&self) -> usize {

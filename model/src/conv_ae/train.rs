@@ -3,6 +3,7 @@
 use burn::tensor::{Device, Tensor};
 
 use super::{ConvAutoencoder, ConvAutoencoderConfig};
+use crate::combined;
 use crate::score::ReadError;
 use crate::train::{Architecture, BatchSource, SelfSupervised, SelfSupervisedTrainer};
 use crate::vae;
@@ -28,17 +29,6 @@ impl SelfSupervised for ConvAutoencoder {
     /// Fits the neighbour score's statistics on the training images, where it is judged by
     /// one.
     async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
-        let Some(unfitted) = self.latent_score().cloned() else {
-            return Ok(self);
-        };
-        let fitted = unfitted
-            .fit(
-                &source.inputs()?,
-                source.images(),
-                device,
-                |input, clean| self.detect_with_latent(input, clean),
-            )
-            .await?;
-        Ok(self.with_combined(fitted.statistics().clone()))
+        combined::fit_model(self, source, device).await
     }
 }

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentScore};
+use crate::combined::{self, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ReadError, ScoreKind};
 use crate::train::{Architecture, BatchSource, SelfSupervised};
@@ -150,28 +150,24 @@ impl FcAutoencoder {
         }); // [b, pixels]
         flat.reshape([batch, self.channels, self.input_size, self.input_size])
     }
+}
 
-    /// The same model scored with `statistics` (fitted on its training images); a model
-    /// not judged by a neighbour score ignores them.
-    pub fn with_combined(mut self, statistics: CombinedStatistics) -> Self {
-        self.latent_score = self.latent_score.map(|s| s.with_statistics(statistics));
-        self
+impl LatentJudged for FcAutoencoder {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
     }
 
-    /// Its source's detection, with the latent means it reconstructed from.
-    ///
-    /// # Shapes
-    /// `input`, `clean`: `[batch, c, s, s]` -> (`[batch, latent]`, detection)
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// Reconstructs from the latent mean, so scores are deterministic.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         let (mu, sigma) = self.encode(input);
-        let detection = vae::autoencoder_detection(
-            clean,
-            mu.clone(),
-            sigma,
-            |z| self.decode(z),
-            self.kl_weight,
-        );
-        (mu, detection)
+        vae::autoencoder_detection(clean, mu, sigma, |z| self.decode(z), self.kl_weight)
     }
 }
 
@@ -184,31 +180,14 @@ impl SelfSupervised for FcAutoencoder {
 
     /// Fits the neighbour score's statistics on the training images, where it is judged by
     /// one.
-    async fn fit(mut self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
-        let Some(unfitted) = self.latent_score.take() else {
-            return Ok(self);
-        };
-        let fitted = unfitted
-            .fit(
-                &source.inputs()?,
-                source.images(),
-                device,
-                |input, clean| self.detect_with_latent(input, clean),
-            )
-            .await?;
-        self.latent_score = Some(fitted);
-        Ok(self)
+    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
+        combined::fit_model(self, source, device).await
     }
 }
 
 impl Detector for FcAutoencoder {
-    /// Reconstructs from the latent mean so scores are deterministic.
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (mu, detection) = self.detect_with_latent(input, clean);
-        match &self.latent_score {
-            Some(score) => score.judge(mu, detection),
-            None => detection,
-        }
+        self.judged_detection(input, clean)
     }
 
     fn input_size(&self) -> usize {

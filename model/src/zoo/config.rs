@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{AnyDetector, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
-use crate::combined::{uses_neighbours, CombinedStatistics};
+use crate::combined::{uses_neighbours, CombinedStatistics, LatentJudged};
 use crate::conv_ae::ConvAutoencoderConfig;
 use crate::detector::DetectorConfig;
 use crate::fc::FcAutoencoderConfig;
