@@ -487,6 +487,39 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
 }
 
 #[test]
+fn an_upload_without_a_normal_image_to_train_on_is_refused_when_loaded() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let load = |files: Vec<FileBytes>| {
+        send(
+            &session,
+            Action::LoadImages {
+                files,
+                side: 28,
+                channels: 1,
+                fit: Fit::Resize,
+            },
+            &host,
+        )
+    };
+    // Defects and held-out good images only: nothing a split could train on.
+    let event = load(vec![
+        file("parts/scratch/1.png", png(true, 200)),
+        file("parts/test/good/1.png", png(false, 200)),
+    ]);
+    let Event::Failed(SessionError::Data(message)) = event else {
+        panic!("{event:?}");
+    };
+    assert!(message.contains("no normal (good) images"), "{message}");
+    // One good image outside test/ is enough.
+    let event = load(vec![
+        file("parts/scratch/1.png", png(true, 200)),
+        file("parts/good/1.png", png(false, 200)),
+    ]);
+    assert!(matches!(event, Event::ImagesLoaded(_)), "{event:?}");
+}
+
+#[test]
 fn uploaded_images_are_split_with_the_runs_seed_as_the_cli_splits_them() {
     let host = TestHost::new();
     let session = started(&host);

@@ -14,8 +14,8 @@ use burn::tensor::Device;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
-    decode_batch, DecodeError, DecodeLimits, ImageSet, ImageSplit, Images, Mnist, Protocol, Target,
-    BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
+    decode_batch, DataError, DecodeError, DecodeLimits, ImageSet, ImageSplit, Images, Mnist,
+    Protocol, Target, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
@@ -479,7 +479,9 @@ impl Session {
             return Err(SessionError::NothingUsable { files: count }.into());
         }
         // Refuse a set no split can train on (no normal image) now, not at Train.
-        ImageSplit::new(&set, 0, TEST_FRACTION).map_err(data_error)?;
+        if !set.has_training_image() {
+            return Err(data_error(DataError::NoNormalImages));
+        }
         self.uploaded = Some(Uploaded {
             files,
             decoded: Some((target, set)),

@@ -61,6 +61,14 @@ impl ImageSet {
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
     }
+
+    /// Whether a split can train on it: a normal image lies under `train/` or outside
+    /// `test/` (else [`ImageSplit::new`] fails with [`DataError::NoNormalImages`]).
+    pub fn has_training_image(&self) -> bool {
+        self.placements
+            .iter()
+            .any(|p| p.part != Part::Test && !p.class.is_anomaly())
+    }
 }
 
 /// The protocol for a user's images: train on the normal ones, test on the rest.
@@ -97,6 +105,9 @@ impl ImageSplit {
                 value: test_fraction as f32,
             });
         }
+        if !set.has_training_image() {
+            return Err(DataError::NoNormalImages);
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (mut train, mut unassigned, mut test) = (Vec::new(), Vec::new(), Vec::new());
         for (i, placement) in set.placements.iter().enumerate() {
@@ -114,9 +125,6 @@ impl ImageSplit {
         let kept = unassigned.split_off(held_out.min(unassigned.len()));
         train.extend(kept);
         test.extend(unassigned);
-        if train.is_empty() {
-            return Err(DataError::NoNormalImages);
-        }
         train.shuffle(&mut rng);
         test.shuffle(&mut rng);
         let names = |idx: &[usize]| idx.iter().map(|&i| set.names[i].clone()).collect();
