@@ -95,3 +95,43 @@ fn the_conv_autoencoder_finds_by_its_latent_the_ones_it_rebuilds_too_well() {
     eprintln!("max-normal threshold flags {flagged:.3} of the normal test digits");
     assert!(flagged < 0.1, "{flagged:.3} of normal test digits flagged");
 }
+
+/// `model`'s recipe, one epoch on 2,000 digits, is judged by the nearest training latent
+/// and separates held-out `digit`s with an AUC above `at_least`.
+fn judged_by_its_latent(model: ModelKind, digit: u8, at_least: f64) {
+    assert_eq!(
+        model.config(Scale::Compact).score_kind(),
+        ScoreKind::Neighbour
+    );
+    let (aucs, flagged) = aucs(model, digit, 1, &[]);
+    eprintln!(
+        "{model}, digit {digit} held out: neighbour score AUC {:.3}, max-normal flags {flagged:.3}",
+        aucs[0]
+    );
+    assert!(aucs[0] > at_least, "{model}: AUC {:.3}", aucs[0]);
+}
+
+#[test]
+fn ganomaly_by_its_encoders_latent_beats_chance() {
+    judged_by_its_latent(ModelKind::Ganomaly, 0, 0.8);
+}
+
+#[test]
+fn skip_ganomaly_by_its_discriminators_features_beats_chance() {
+    judged_by_its_latent(ModelKind::SkipGanomaly, 0, 0.8);
+}
+
+#[test]
+fn the_aae_by_its_latent_beats_chance() {
+    judged_by_its_latent(ModelKind::Aae, 0, 0.8);
+}
+
+#[test]
+fn anogan_by_its_searched_latent_beats_chance() {
+    judged_by_its_latent(ModelKind::AnoGan, 0, 0.7);
+}
+
+#[test]
+fn the_lstm_autoencoder_by_its_encoders_states_beats_chance() {
+    judged_by_its_latent(ModelKind::LstmAutoencoder, 0, 0.75);
+}

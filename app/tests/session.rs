@@ -220,7 +220,7 @@ fn a_downloaded_checkpoint_opens_again_with_the_same_scores_and_a_bad_one_keeps_
         Action::Train(quick(ModelKind::Ganomaly)),
         &host,
     ));
-    assert_eq!(trained.score_label, "latent distance");
+    assert_eq!(trained.score_label, "nearest training latent");
     assert_eq!(trained.samples[0].side, 32, "digits are padded to 32x32");
     let Event::Checkpoint(file) = send(&session, Action::ExportCheckpoint, &host) else {
         panic!("no checkpoint");

@@ -26,6 +26,10 @@ const FIT_BATCH: usize = 256;
 /// At most this many training latents are kept (evenly spaced) to compare against.
 pub const MAX_NEIGHBOURS: usize = 8192;
 
+/// At most this many numbers are kept in all (fewer neighbours for wider latents), so a
+/// checkpoint's bank stays near 1 MB: 8,192 latents of 64.
+pub const MAX_NEIGHBOUR_VALUES: usize = 8192 * 64;
+
 /// At most this many training images estimate the neighbour distance's spread.
 const SPREAD_SAMPLE: usize = 2048;
 
@@ -101,11 +105,14 @@ impl CombinedStatistics {
     }
 
     /// Neighbours to keep from `latents` (row-major, `dim` wide): every one up to
-    /// [`MAX_NEIGHBOURS`], that many evenly spaced beyond, unit length, in half precision.
+    /// [`MAX_NEIGHBOURS`] (and [`MAX_NEIGHBOUR_VALUES`] numbers), that many evenly spaced
+    /// beyond, unit length, in half precision.
     pub fn neighbours_of(latents: &[f32], dim: usize) -> Vec<f32> {
         let dim = dim.max(1);
         let n = latents.len() / dim;
-        let kept = n.min(MAX_NEIGHBOURS);
+        let kept = n
+            .min(MAX_NEIGHBOURS)
+            .min((MAX_NEIGHBOUR_VALUES / dim).max(1));
         (0..kept)
             .map(|i| i * n / kept)
             .flat_map(|row| {
@@ -205,12 +212,14 @@ pub struct LatentScore {
 
 impl LatentScore {
     /// The score of a model configured to be judged by `kind` with a latent of `dim`,
-    /// unfitted; `None` for a score that needs no neighbours (the model's source's own).
+    /// unfitted: a neighbour score, or MSE (what a model trained to repair pseudo-anomalies
+    /// is judged by); `None` for any other (the model's source's own).
     pub fn unfitted(kind: Option<ScoreKind>, dim: usize) -> Option<Self> {
-        kind.filter(|&k| uses_neighbours(k)).map(|kind| Self {
-            kind,
-            statistics: CombinedStatistics::unfitted(dim),
-        })
+        kind.filter(|&k| uses_neighbours(k) || k == ScoreKind::Mse)
+            .map(|kind| Self {
+                kind,
+                statistics: CombinedStatistics::unfitted(dim),
+            })
     }
 
     /// Which score.
@@ -218,9 +227,9 @@ impl LatentScore {
         self.kind
     }
 
-    /// Its statistics.
-    pub fn statistics(&self) -> &CombinedStatistics {
-        &self.statistics
+    /// Its statistics, for a neighbour score (MSE needs none).
+    pub fn statistics(&self) -> Option<&CombinedStatistics> {
+        uses_neighbours(self.kind).then_some(&self.statistics)
     }
 
     /// The same score with `statistics` fitted on the training images.
@@ -235,10 +244,11 @@ impl LatentScore {
     pub fn judge(&self, z: Tensor<2>, detection: Detection) -> Detection {
         let score = match self.kind {
             ScoreKind::Neighbour => self.statistics.distance(z),
-            _ => {
+            ScoreKind::Combined => {
                 self.statistics
                     .score(z, detection.mse.clone(), detection.difference_ratio.clone())
             }
+            _ => detection.mse.clone(),
         };
         detection.with_model_score(score)
     }
@@ -300,7 +310,11 @@ pub async fn fit_model<M: LatentJudged>(
     source: &BatchSource,
     device: &Device,
 ) -> Result<M, ReadError> {
-    let Some(unfitted) = model.latent_score().cloned() else {
+    let Some(unfitted) = model
+        .latent_score()
+        .filter(|score| uses_neighbours(score.kind()))
+        .cloned()
+    else {
         return Ok(model);
     };
     let fitted = unfitted
@@ -427,6 +441,13 @@ mod tests {
             CombinedStatistics::neighbours_of(&many, 1).len(),
             MAX_NEIGHBOURS
         );
+        // Wider latents keep fewer rows, so the bank stays within its numbers.
+        let wide = 256;
+        let rows: Vec<f32> = (0..MAX_NEIGHBOURS * wide).map(|i| i as f32).collect();
+        let kept = CombinedStatistics::neighbours_of(&rows, wide);
+        assert_eq!(kept.len(), MAX_NEIGHBOUR_VALUES);
+        assert_eq!(kept.len() / wide, MAX_NEIGHBOUR_VALUES / wide);
+        assert!(CombinedStatistics::neighbours_of(&[], wide).is_empty());
     }
 
     #[test]

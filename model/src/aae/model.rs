@@ -7,6 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ScoreKind};
@@ -40,6 +41,10 @@ pub struct AaeConfig {
     /// Hidden width of the latent discriminator.
     #[config(default = 64)]
     pub discriminator_hidden: usize,
+    /// The score it is judged by: a neighbour score of its latent
+    /// (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from before
+    /// it), its source's Hotelling T².
+    pub score: Option<ScoreKind>,
 }
 
 impl AaeConfig {
@@ -99,6 +104,7 @@ impl AaeConfig {
                 })
                 .collect(),
             input_size: size,
+            latent_score: LatentScore::unfitted(self.score, d),
         }
     }
 
@@ -123,7 +129,7 @@ impl DetectorConfig for AaeConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        LatentScore::unfitted(self.score, self.latent).map_or(SCORE_KIND, |s| s.kind())
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {
@@ -157,6 +163,10 @@ pub struct Aae {
     /// Decoder blocks before `dec_3`, mirroring `enc_more`.
     dec_more: Vec<DeconvBlock>,
     input_size: usize,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's T².
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 /// One more encoder block: stride-2 convolution, batch norm (LeakyReLU in the forward pass).
@@ -237,11 +247,31 @@ impl Aae {
     }
 }
 
-impl Detector for Aae {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+impl LatentJudged for Aae {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// The source's detection, scored by T², with the latent.
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         let z = self.encode(input);
         let reconstruction = self.decode(z.clone());
-        Detection::from_reconstruction(clean, reconstruction).with_model_score(self.t2(z))
+        let detection = Detection::from_reconstruction(clean, reconstruction)
+            .with_model_score(self.t2(z.clone()));
+        (z, detection)
+    }
+}
+
+impl Detector for Aae {
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.judged_detection(input, clean)
     }
 
     fn input_size(&self) -> usize {
@@ -249,7 +279,13 @@ impl Detector for Aae {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score
+            .as_ref()
+            .map_or(SCORE_KIND, LatentScore::kind)
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 
     fn fitted_statistics(&self) -> Option<&Hotelling> {

@@ -7,6 +7,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
 
 use super::model::{Aae, AaeConfig, LatentDiscriminator};
+use crate::combined;
 use crate::data::Images;
 use crate::detector::normalise;
 use crate::gan;
@@ -180,12 +181,13 @@ impl Trainer for AaeTrainer {
         self.autoencoder.map(|m| m.valid())
     }
 
-    /// The autoencoder with T² fitted on the latents of the normal training images.
+    /// The autoencoder with T² fitted on the latents of the normal training images, and
+    /// its neighbour score where it is judged by one.
     async fn finish(self) -> Result<Option<Aae>, ReadError> {
         let images = self.source.inputs()?;
         // The trained model is in inference mode: it runs on the device without autodiff.
         let device = self.device.clone().without_autodiff();
-        let Some(model) = self.into_model() else {
+        let Some(model) = self.autoencoder.map(|m| m.valid()) else {
             return Ok(None);
         };
         let mut latents = Vec::new();
@@ -197,10 +199,13 @@ impl Trainer for AaeTrainer {
             start = end;
         }
         let dim = model.hotelling().dim();
-        match Hotelling::fit(&latents, dim) {
-            Ok(statistics) => Ok(Some(model.with_hotelling(statistics))),
+        let model = match Hotelling::fit(&latents, dim) {
+            Ok(statistics) => model.with_hotelling(statistics),
             // Too few images (or a diverged run): keep scoring against the prior.
-            Err(_) => Ok(Some(model)),
-        }
+            Err(_) => model,
+        };
+        Ok(Some(
+            combined::fit_model(model, &self.source, &device).await?,
+        ))
     }
 }

@@ -14,6 +14,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{self, CombinedStatistics, LatentJudged, LatentScore};
 use crate::data::Images;
 use crate::detector::{Detector, DetectorConfig};
 use crate::ganomaly::{
@@ -44,6 +45,10 @@ pub struct AnoGanConfig {
     /// `l`: weight of the feature distance against the residual.
     #[config(default = 0.1)]
     pub feature_weight: f32,
+    /// The score it is judged by: a neighbour score of the latent the search found
+    /// (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from before
+    /// it), its source's final search loss.
+    pub score: Option<ScoreKind>,
 }
 
 /// The GANomaly searched over takes the images.
@@ -57,7 +62,7 @@ impl DetectorConfig for AnoGanConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        LatentScore::unfitted(self.score, self.ganomaly.latent).map_or(SCORE_KIND, |s| s.kind())
     }
 
     fn for_input(mut self, size: usize, channels: usize) -> Self {
@@ -74,6 +79,10 @@ pub struct AnoGan {
     steps: usize,
     learning_rate: f32,
     feature_weight: f32,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's search loss.
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 impl AnoGanConfig {
@@ -96,6 +105,7 @@ impl AnoGan {
             steps: config.steps,
             learning_rate: config.learning_rate,
             feature_weight: config.feature_weight,
+            latent_score: LatentScore::unfitted(config.score, config.ganomaly.latent),
         }
     }
 
@@ -148,16 +158,36 @@ impl AnoGan {
     }
 }
 
-impl Detector for AnoGan {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+impl LatentJudged for AnoGan {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// The search's detection, scored by its final loss, with the latent it found.
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         // The search starts from the encoding of the input and fits the clean image.
         let start = self.generator.encode(to_model_range(input)).detach();
         let x = to_model_range(clean.clone());
         let (_, real_features) = self.discriminator.forward(x.clone());
         let z = self.search(start, x.clone(), real_features.clone());
-        let (score, generated) = self.loss(x, real_features, z);
+        let (score, generated) = self.loss(x, real_features, z.clone());
         let reconstruction = generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        Detection::from_reconstruction(clean, reconstruction).with_model_score(score)
+        let detection =
+            Detection::from_reconstruction(clean, reconstruction).with_model_score(score);
+        (z, detection)
+    }
+}
+
+impl Detector for AnoGan {
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.judged_detection(input, clean)
     }
 
     fn input_size(&self) -> usize {
@@ -165,7 +195,13 @@ impl Detector for AnoGan {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score
+            .as_ref()
+            .map_or(SCORE_KIND, LatentScore::kind)
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 }
 
@@ -205,5 +241,16 @@ impl Trainer for AnoGanTrainer {
     fn into_model(self) -> Option<AnoGan> {
         let (generator, discriminator) = self.ganomaly.into_parts()?;
         Some(AnoGan::new(generator, discriminator, &self.config))
+    }
+
+    /// The searcher with its neighbour score fitted on the training images (each searched
+    /// as a test image is), where it is judged by one.
+    async fn finish(self) -> Result<Option<AnoGan>, ReadError> {
+        let (parts, source, device) = self.ganomaly.into_parts_and_source();
+        let Some((generator, discriminator)) = parts else {
+            return Ok(None);
+        };
+        let model = AnoGan::new(generator, discriminator, &self.config);
+        Ok(Some(combined::fit_model(model, &source, &device).await?))
     }
 }

@@ -201,7 +201,7 @@ impl Detector for FcAutoencoder {
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().map(LatentScore::statistics)
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 }
 

@@ -7,6 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{latent_distance, Detection, ScoreKind};
 
@@ -37,6 +38,10 @@ pub struct GanomalyConfig {
     /// Whether the second encoder shares the first one's weights.
     #[config(default = false)]
     pub shared_encoder: bool,
+    /// The score it is judged by: a neighbour score of the first encoder's latent
+    /// (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from before
+    /// it), its source's own latent distance `mean((z - z^)^2)`.
+    pub score: Option<ScoreKind>,
 }
 
 impl GanomalyConfig {
@@ -55,6 +60,7 @@ impl GanomalyConfig {
             decoder: Decoder::new(self.channels, self.features, self.latent, size, device),
             re_encoder: (!self.shared_encoder).then(encoder),
             input_size: size,
+            latent_score: LatentScore::unfitted(self.score, self.latent),
         }
     }
 
@@ -74,7 +80,7 @@ impl DetectorConfig for GanomalyConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        LatentScore::unfitted(self.score, self.latent).map_or(SCORE_KIND, |s| s.kind())
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {
@@ -263,6 +269,10 @@ pub struct Ganomaly {
     /// `None` when the second encoder shares the first one's weights.
     re_encoder: Option<Encoder>,
     input_size: usize,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's latent distance.
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 /// What one generator pass produces, in the model's [-1, 1] pixel range.
@@ -309,16 +319,41 @@ pub(crate) fn to_model_range(x: Tensor<4>) -> Tensor<4> {
     x.mul_scalar(2.0).sub_scalar(1.0)
 }
 
-impl Detector for Ganomaly {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+impl LatentJudged for Ganomaly {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// The source's detection, scored by `mean((z - z^)^2)`, with the first encoder's `z`.
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
         let out = self.generate(to_model_range(input));
         let reconstruction = out.generated.add_scalar(1.0).div_scalar(2.0); // back to [0, 1]
-        Detection::from_reconstruction(clean, reconstruction)
-            .with_model_score(latent_distance(out.latent, out.latent_of_generated))
+        let detection = Detection::from_reconstruction(clean, reconstruction)
+            .with_model_score(latent_distance(out.latent.clone(), out.latent_of_generated));
+        (out.latent, detection)
+    }
+}
+
+impl Detector for Ganomaly {
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.judged_detection(input, clean)
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score
+            .as_ref()
+            .map_or(SCORE_KIND, LatentScore::kind)
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 
     fn input_size(&self) -> usize {

@@ -6,6 +6,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
 use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig};
+use crate::combined;
 use crate::data::Images;
 use crate::gan;
 use crate::score::{read_scalar, ReadError};
@@ -78,8 +79,19 @@ impl GanomalyTrainer {
     /// The generator and discriminator as trained so far, in inference mode (AnoGAN's
     /// latent search needs both).
     pub fn into_parts(self) -> Option<(Ganomaly, Discriminator)> {
-        let (generator, discriminator) = (self.generator?, self.discriminator?);
-        Some((generator.valid(), discriminator.valid()))
+        self.into_parts_and_source().0
+    }
+
+    /// [`Self::into_parts`], with the training images and the device without autodiff
+    /// (to fit a score on them).
+    pub(crate) fn into_parts_and_source(
+        self,
+    ) -> (Option<(Ganomaly, Discriminator)>, BatchSource, Device) {
+        let parts = self
+            .generator
+            .zip(self.discriminator)
+            .map(|(generator, discriminator)| (generator.valid(), discriminator.valid()));
+        (parts, self.source, self.device.without_autodiff())
     }
 
     /// Starts a run; images are padded to the networks' side if smaller.
@@ -192,6 +204,18 @@ impl Trainer for GanomalyTrainer {
     /// The generator as trained so far, in inference mode.
     fn into_model(self) -> Option<Ganomaly> {
         self.generator.map(|g| g.valid())
+    }
+
+    /// The generator with its neighbour score fitted on the training images, where it is
+    /// judged by one.
+    async fn finish(self) -> Result<Option<Ganomaly>, ReadError> {
+        let device = self.device.clone().without_autodiff();
+        match self.generator.map(|g| g.valid()) {
+            Some(model) => Ok(Some(
+                combined::fit_model(model, &self.source, &device).await?,
+            )),
+            None => Ok(None),
+        }
     }
 }
 

@@ -4,14 +4,18 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Lstm, LstmConfig, LstmState};
 use burn::tensor::activation::sigmoid;
+use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 
 /// The LSTM autoencoder has no score of its own: it is judged by its reconstruction's MSE
 /// (seed 004's `mean((x - x^)^2)` per sequence), in its configuration and its detector.
 const SCORE_KIND: ScoreKind = ScoreKind::Mse;
+/// Bands of rows the encoder's states are averaged over for its neighbour score.
+const BANDS: usize = 4;
 
 /// Sizes of the LSTM autoencoder (defaults from seed 004, sequences of MNIST rows).
 #[derive(Config, Debug, PartialEq)]
@@ -34,6 +38,10 @@ pub struct LstmAutoencoderConfig {
     /// Stacked LSTM layers in the encoder and in the decoder (`num_layers`), at least 1.
     #[config(default = 2)]
     pub layers: usize,
+    /// The score it is judged by: a neighbour score of the encoder's states
+    /// (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from before
+    /// it), the reconstruction's MSE.
+    pub score: Option<ScoreKind>,
 }
 
 impl LstmAutoencoderConfig {
@@ -59,7 +67,18 @@ impl LstmAutoencoderConfig {
             steps: self.steps,
             channels: self.channels,
             features: self.features,
+            latent_score: self.latent_score(),
         }
+    }
+
+    /// Dimensions of what its neighbour score compares: the top encoder layer's states,
+    /// averaged over each of four bands of rows.
+    pub fn state_dim(&self) -> usize {
+        self.hidden * BANDS
+    }
+
+    fn latent_score(&self) -> Option<LatentScore> {
+        LatentScore::unfitted(self.score, self.state_dim())
     }
 }
 
@@ -73,7 +92,7 @@ impl DetectorConfig for LstmAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score().map_or(SCORE_KIND, |s| s.kind())
     }
 
     /// Recurrent layers take any side as it is: one step per row, one feature per column.
@@ -95,6 +114,10 @@ pub struct LstmAutoencoder {
     steps: usize,
     channels: usize,
     features: usize,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: MSE.
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 impl LstmAutoencoder {
@@ -104,6 +127,15 @@ impl LstmAutoencoder {
     /// - `x`: `[batch, channels, steps, features]`, pixels in [0, 1]
     /// - returns `[batch, latent]`
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
+        self.encode_with_states(x).0
+    }
+
+    /// Encodes images to latent vectors, with the top encoder layer's states over the rows.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, channels, steps, features]`
+    /// - returns (`[batch, latent]`, `[batch, steps, hidden]`)
+    fn encode_with_states(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<3>) {
         let [batch, channels, steps, width] = x.dims();
         // Step t reads row t of every plane, plane after plane.
         let mut h = x.swap_dims(1, 2).reshape([batch, steps, channels * width]); // [b, steps, c * features]
@@ -111,8 +143,11 @@ impl LstmAutoencoder {
             h = lstm.forward(h, None).0; // [b, steps, hidden]
         }
         // The top layer's output at the last step is its last hidden state.
-        let last = h.narrow(1, steps.saturating_sub(1), 1).squeeze_dim::<2>(1); // [b, hidden]
-        self.to_latent.forward(last) // [b, latent]
+        let last = h
+            .clone()
+            .narrow(1, steps.saturating_sub(1), 1)
+            .squeeze_dim::<2>(1); // [b, hidden]
+        (self.to_latent.forward(last), h) // [b, latent]
     }
 
     /// Decodes latent vectors to `steps` rows of an image.
@@ -146,10 +181,44 @@ impl LstmAutoencoder {
     }
 }
 
+impl LatentJudged for LstmAutoencoder {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// The reconstruction's detection, with the top encoder layer's states averaged over
+    /// four bands of rows: the last state alone (the latent) barely varies in direction,
+    /// the states along the rows keep where the strokes are.
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
+        let [_, _, steps, _] = input.dims();
+        let (z, states) = self.encode_with_states(input);
+        let reconstruction = self.decode(z, steps);
+        let [batch, _, hidden] = states.dims();
+        let bands = adaptive_avg_pool2d(
+            states.swap_dims(1, 2).reshape([batch, hidden, steps, 1]),
+            [BANDS, 1],
+        ); // [b, hidden, 4, 1]
+        (
+            bands.reshape([batch, hidden * BANDS]),
+            Detection::from_reconstruction(clean, reconstruction),
+        )
+    }
+}
+
 impl Detector for LstmAutoencoder {
     fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let (reconstruction, _) = self.forward(input);
-        Detection::from_reconstruction(clean, reconstruction)
+        self.judged_detection(input, clean)
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 
     fn input_size(&self) -> usize {
@@ -157,7 +226,9 @@ impl Detector for LstmAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score
+            .as_ref()
+            .map_or(SCORE_KIND, LatentScore::kind)
     }
 }
 

@@ -3,7 +3,9 @@
 use burn::tensor::{Device, Tensor};
 
 use super::{LstmAutoencoder, LstmAutoencoderConfig};
-use crate::train::{Architecture, SelfSupervised, SelfSupervisedTrainer};
+use crate::combined;
+use crate::score::ReadError;
+use crate::train::{Architecture, BatchSource, SelfSupervised, SelfSupervisedTrainer};
 
 /// Trains an [`LstmAutoencoder`] on normal images, one Adam step per step.
 pub type LstmAeTrainer = SelfSupervisedTrainer<LstmAutoencoder>;
@@ -21,5 +23,11 @@ impl SelfSupervised for LstmAutoencoder {
     fn losses(&self, input: Tensor<4>, target: Tensor<4>) -> Vec<(&'static str, Tensor<1>)> {
         let (reconstruction, _) = self.forward(input);
         vec![("reconstruction", (reconstruction - target).square().mean())]
+    }
+
+    /// Fits the neighbour score's statistics on the training images, where it is judged by
+    /// one.
+    async fn fit(self, source: &BatchSource, device: &Device) -> Result<Self, ReadError> {
+        combined::fit_model(self, source, device).await
     }
 }

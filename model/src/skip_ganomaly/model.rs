@@ -6,8 +6,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, tanh};
+use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 
+use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::ganomaly::{to_model_range, Discriminator};
 use crate::score::{per_image_mean, Detection, ScoreKind};
@@ -18,6 +20,8 @@ use crate::score::{per_image_mean, Detection, ScoreKind};
 pub const INPUT_SIZES: [usize; 2] = [32, 64];
 /// Skip-GANomaly's own score: what its configuration and its detector report.
 const SCORE_KIND: ScoreKind = ScoreKind::SkipGanomaly;
+/// Side the U-Net's 8x8 bottom features of an input are pooled to for its neighbour score.
+const POOLED: usize = 2;
 
 /// Sizes of Skip-GANomaly's networks and its score weight.
 #[derive(Config, Debug, PartialEq)]
@@ -35,6 +39,10 @@ pub struct SkipGanomalyConfig {
     /// `l` of the score `l * reconstruction + (1 - l) * feature distance`.
     #[config(default = 0.9)]
     pub score_weight: f32,
+    /// The score it is judged by: a neighbour score of the U-Net's bottom features of the
+    /// input (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from
+    /// before it), its source's weighted residual and feature distance.
+    pub score: Option<ScoreKind>,
 }
 
 impl SkipGanomalyConfig {
@@ -92,8 +100,18 @@ impl SkipGanomalyConfig {
         SkipGanomaly::new(
             self.init_generator(device),
             self.init_discriminator(device),
-            self.score_weight,
+            self,
         )
+    }
+
+    /// Dimensions of what its neighbour score compares: the U-Net's bottom level
+    /// (`4f * s/32` maps of 8x8), pooled to 2x2.
+    pub fn feature_dim(&self) -> usize {
+        4 * self.features * self.built_size() / INPUT_SIZES[0] * POOLED * POOLED
+    }
+
+    fn latent_score(&self) -> Option<LatentScore> {
+        LatentScore::unfitted(self.score, self.feature_dim())
     }
 }
 
@@ -107,7 +125,7 @@ impl DetectorConfig for SkipGanomalyConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score().map_or(SCORE_KIND, |s| s.kind())
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {
@@ -177,6 +195,14 @@ impl UNet {
     /// # Shapes
     /// `x`: `[b, c, s, s]` -> `[b, c, s, s]` in (-1, 1)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_with_bottom(x).0
+    }
+
+    /// Generates `x^` from images in [-1, 1], with the bottom level's features.
+    ///
+    /// # Shapes
+    /// `x`: `[b, c, s, s]` -> (`[b, c, s, s]` in (-1, 1), `[b, 4f * s/32, 8, 8]`)
+    pub fn forward_with_bottom(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let skip_1 = self.down_1.forward(x); // [b, f, s, s]
         let skip_2 = self.down_2.forward(self.pool.forward(skip_1.clone())); // [b, 2f, s/2, s/2]
         let mut deeper = Vec::with_capacity(self.down_more.len());
@@ -185,7 +211,8 @@ impl UNet {
             h = down.forward(self.pool.forward(h)); // [b, 4f, 16, 16] at 64
             deeper.push(h.clone());
         }
-        let mut h = self.bottom.forward(self.pool.forward(h)); // [b, 4f * s/32, 8, 8]
+        let bottom = self.bottom.forward(self.pool.forward(h)); // [b, 4f * s/32, 8, 8]
+        let mut h = bottom.clone();
         let levels = self.up_more.iter().zip(&self.merge_more).zip(deeper);
         for ((up, merge), skip) in levels.rev() {
             h = merge.forward(Tensor::cat(vec![skip, up.forward(h)], 1)); // [b, 4f, 16, 16] at 64
@@ -194,7 +221,7 @@ impl UNet {
         let h = self.merge_2.forward(Tensor::cat(vec![skip_2, up_2], 1)); // [b, 2f, s/2, s/2]
         let up_1 = self.up_1.forward(h); // [b, f, s, s]
         let h = self.merge_1.forward(Tensor::cat(vec![skip_1, up_1], 1)); // [b, f, s, s]
-        tanh(self.out.forward(h)) // [b, c, s, s]
+        (tanh(self.out.forward(h)), bottom) // [b, c, s, s]
     }
 }
 
@@ -206,22 +233,42 @@ pub struct SkipGanomaly {
     /// The discriminator, for the feature distance of the score.
     pub discriminator: Discriminator,
     score_weight: f32,
+    /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
+    /// header, not the weights); `None`: its source's score.
+    #[module(skip)]
+    latent_score: Option<LatentScore>,
 }
 
 impl SkipGanomaly {
-    /// Pairs a trained generator with its discriminator.
-    pub fn new(generator: UNet, discriminator: Discriminator, score_weight: f32) -> Self {
+    /// Pairs a trained generator with its discriminator, scored as `config` says (its
+    /// neighbour score unfitted).
+    pub fn new(generator: UNet, discriminator: Discriminator, config: &SkipGanomalyConfig) -> Self {
         Self {
             generator,
             discriminator,
-            score_weight,
+            score_weight: config.score_weight,
+            latent_score: config.latent_score(),
         }
     }
 }
 
-impl Detector for SkipGanomaly {
-    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
-        let generated = self.generator.forward(to_model_range(input));
+impl LatentJudged for SkipGanomaly {
+    fn latent_score(&self) -> Option<&LatentScore> {
+        self.latent_score.as_ref()
+    }
+
+    fn with_latent_score(self, score: LatentScore) -> Self {
+        Self {
+            latent_score: Some(score),
+            ..self
+        }
+    }
+
+    /// The source's detection, scored by `l` residual + `(1 - l)` feature distance, with
+    /// the U-Net's bottom features of the input pooled to 2x2 (the skips bypass them, but
+    /// they are the deepest summary of the image it has).
+    fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
+        let (generated, bottom) = self.generator.forward_with_bottom(to_model_range(input));
         // The discriminator was trained on clean images in the model's range.
         let (_, real) = self.discriminator.forward(to_model_range(clean.clone()));
         let (_, fake) = self.discriminator.forward(generated.clone());
@@ -231,7 +278,16 @@ impl Detector for SkipGanomaly {
         let residual = per_image_mean(detection.difference.clone());
         let feature = per_image_mean((real - fake).square());
         let l = self.score_weight;
-        detection.with_model_score(residual.mul_scalar(l) + feature.mul_scalar(1.0 - l))
+        let latent = adaptive_avg_pool2d(bottom, [POOLED, POOLED]).flatten(1, 3); // [b, 4f * s/32 * 4]
+        let detection =
+            detection.with_model_score(residual.mul_scalar(l) + feature.mul_scalar(1.0 - l));
+        (latent, detection)
+    }
+}
+
+impl Detector for SkipGanomaly {
+    fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+        self.judged_detection(input, clean)
     }
 
     fn input_size(&self) -> usize {
@@ -239,7 +295,13 @@ impl Detector for SkipGanomaly {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        SCORE_KIND
+        self.latent_score
+            .as_ref()
+            .map_or(SCORE_KIND, LatentScore::kind)
+    }
+
+    fn combined_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score.as_ref().and_then(LatentScore::statistics)
     }
 }
 

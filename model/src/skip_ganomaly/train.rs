@@ -6,6 +6,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
 use super::model::{SkipGanomaly, SkipGanomalyConfig, UNet};
+use crate::combined;
 use crate::data::Images;
 use crate::gan;
 use crate::ganomaly::{to_model_range, Discriminator};
@@ -140,7 +141,25 @@ impl Trainer for SkipGanomalyTrainer {
         Some(SkipGanomaly::new(
             generator.valid(),
             discriminator.valid(),
-            self.model.score_weight,
+            &self.model,
         ))
+    }
+
+    /// The detector with its neighbour score fitted on the training images, where it is
+    /// judged by one.
+    async fn finish(self) -> Result<Option<SkipGanomaly>, ReadError> {
+        let device = self.device.clone().without_autodiff();
+        let Self {
+            generator: Some(generator),
+            discriminator: Some(discriminator),
+            model,
+            source,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        let detector = SkipGanomaly::new(generator.valid(), discriminator.valid(), &model);
+        Ok(Some(combined::fit_model(detector, &source, &device).await?))
     }
 }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{AnyDetector, InputShapeError, ModelKind, Scale, MAX_INPUT_SIZE};
 use crate::aae::AaeConfig;
 use crate::anogan::AnoGanConfig;
-use crate::combined::{uses_neighbours, CombinedStatistics, LatentJudged};
+use crate::combined::{uses_neighbours, CombinedStatistics};
 use crate::conv_ae::ConvAutoencoderConfig;
+use crate::detector::Detector;
 use crate::detector::DetectorConfig;
 use crate::fc::FcAutoencoderConfig;
 use crate::ganomaly::GanomalyConfig;
@@ -67,19 +68,25 @@ impl ModelKind {
                     .with_variational(true)
                     .with_score(Some(ScoreKind::Neighbour)),
             ),
-            Self::Ganomaly => ModelConfig::Ganomaly(ganomaly),
-            Self::SkipGanomaly => {
-                ModelConfig::SkipGanomaly(SkipGanomalyConfig::new().with_features(if compact {
-                    8
-                } else {
-                    64
-                }))
+            Self::Ganomaly => {
+                ModelConfig::Ganomaly(ganomaly.with_score(Some(ScoreKind::Neighbour)))
             }
-            Self::Aae => {
-                ModelConfig::Aae(AaeConfig::new().with_features(if compact { 16 } else { 32 }))
-            }
-            Self::AnoGan => ModelConfig::AnoGan(AnoGanConfig::new(ganomaly)),
-            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(LstmAutoencoderConfig::new()),
+            Self::SkipGanomaly => ModelConfig::SkipGanomaly(
+                SkipGanomalyConfig::new()
+                    .with_features(if compact { 8 } else { 64 })
+                    .with_score(Some(ScoreKind::Neighbour)),
+            ),
+            Self::Aae => ModelConfig::Aae(
+                AaeConfig::new()
+                    .with_features(if compact { 16 } else { 32 })
+                    .with_score(Some(ScoreKind::Neighbour)),
+            ),
+            Self::AnoGan => ModelConfig::AnoGan(
+                AnoGanConfig::new(ganomaly).with_score(Some(ScoreKind::Neighbour)),
+            ),
+            Self::LstmAutoencoder => ModelConfig::LstmAutoencoder(
+                LstmAutoencoderConfig::new().with_score(Some(ScoreKind::Neighbour)),
+            ),
         }
     }
 }
@@ -125,6 +132,20 @@ impl ModelConfig {
             Self::Aae(_) => ModelKind::Aae,
             Self::AnoGan(_) => ModelKind::AnoGan,
             Self::LstmAutoencoder(_) => ModelKind::LstmAutoencoder,
+        }
+    }
+
+    /// The same configuration judged by `score`: a neighbour score or MSE; `None` (or any
+    /// other kind), its source's own.
+    pub fn with_score(self, score: Option<ScoreKind>) -> Self {
+        match self {
+            Self::ConvAutoencoder(c) => Self::ConvAutoencoder(c.with_score(score)),
+            Self::FcAutoencoder(c) => Self::FcAutoencoder(c.with_score(score)),
+            Self::Ganomaly(c) => Self::Ganomaly(c.with_score(score)),
+            Self::SkipGanomaly(c) => Self::SkipGanomaly(c.with_score(score)),
+            Self::Aae(c) => Self::Aae(c.with_score(score)),
+            Self::AnoGan(c) => Self::AnoGan(c.with_score(score)),
+            Self::LstmAutoencoder(c) => Self::LstmAutoencoder(c.with_score(score)),
         }
     }
 
@@ -209,28 +230,26 @@ impl ModelConfig {
             .init(device)
             .with_record(weights)
             .map_err(|e| LoadError::Weights(e.to_string()))?;
-        match (self, detector) {
+        let detector = match (self, detector) {
             (Self::Aae(config), AnyDetector::Aae(model)) => {
                 let hotelling = statistics
                     .hotelling
+                    .clone()
                     .ok_or(LoadError::MissingStatistics("T²"))?;
                 check_dimension(hotelling.dim(), config.latent)?;
-                Ok(AnyDetector::Aae(model.with_hotelling(hotelling)))
+                AnyDetector::Aae(model.with_hotelling(hotelling))
             }
-            (Self::FcAutoencoder(config), AnyDetector::FcAutoencoder(model))
-                if uses_neighbours(config.score_kind()) =>
-            {
-                let fitted = statistics.neighbours(config.latent)?;
-                Ok(AnyDetector::FcAutoencoder(model.with_combined(fitted)))
-            }
-            (Self::ConvAutoencoder(config), AnyDetector::ConvAutoencoder(model))
-                if uses_neighbours(config.score_kind()) =>
-            {
-                let fitted = statistics.neighbours(config.latent)?;
-                Ok(AnyDetector::ConvAutoencoder(model.with_combined(fitted)))
-            }
-            (_, detector) => Ok(detector),
+            (_, detector) => detector,
+        };
+        if !uses_neighbours(self.score_kind()) {
+            return Ok(detector);
         }
+        // The unfitted model knows the dimension its statistics must have.
+        let dim = detector
+            .combined_statistics()
+            .map_or(0, |unfitted| unfitted.dim);
+        let fitted = statistics.neighbours(dim)?;
+        Ok(detector.with_combined(fitted))
     }
 }
 

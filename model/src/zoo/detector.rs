@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 
 use crate::aae::Aae;
 use crate::anogan::AnoGan;
-use crate::combined::CombinedStatistics;
+use crate::combined::{CombinedStatistics, LatentJudged};
 use crate::conv_ae::ConvAutoencoder;
 use crate::detector::Detector;
 use crate::fc::FcAutoencoder;
@@ -67,6 +67,20 @@ impl AnyDetector {
             Self::AnoGan(m) => Self::AnoGan(m.try_load_record(record)?),
             Self::LstmAutoencoder(m) => Self::LstmAutoencoder(m.try_load_record(record)?),
         })
+    }
+
+    /// The same detector scored with `statistics` (fitted on its training images); a
+    /// model not judged by a neighbour score ignores them.
+    pub(crate) fn with_combined(self, statistics: CombinedStatistics) -> Self {
+        match self {
+            Self::ConvAutoencoder(m) => Self::ConvAutoencoder(m.with_combined(statistics)),
+            Self::FcAutoencoder(m) => Self::FcAutoencoder(m.with_combined(statistics)),
+            Self::Ganomaly(m) => Self::Ganomaly(m.with_combined(statistics)),
+            Self::SkipGanomaly(m) => Self::SkipGanomaly(m.with_combined(statistics)),
+            Self::Aae(m) => Self::Aae(m.with_combined(statistics)),
+            Self::AnoGan(m) => Self::AnoGan(m.with_combined(statistics)),
+            Self::LstmAutoencoder(m) => Self::LstmAutoencoder(m.with_combined(statistics)),
+        }
     }
 
     fn inner(&self) -> &dyn Detector {

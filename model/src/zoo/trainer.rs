@@ -115,14 +115,20 @@ impl Trainer for AnyTrainer {
     }
 
     async fn finish(self) -> Result<Option<AnyDetector>, ReadError> {
+        // Boxed: each kind's fit is a large future, and inline they would all sit in this
+        // one's frame (a debug build's 2 MB test thread overflows).
         Ok(match self {
-            Self::ConvAutoencoder(t) => t.finish().await?.map(AnyDetector::ConvAutoencoder),
-            Self::FcAutoencoder(t) => t.finish().await?.map(AnyDetector::FcAutoencoder),
-            Self::Ganomaly(t) => t.finish().await?.map(AnyDetector::Ganomaly),
-            Self::SkipGanomaly(t) => t.finish().await?.map(AnyDetector::SkipGanomaly),
-            Self::Aae(t) => t.finish().await?.map(AnyDetector::Aae),
-            Self::AnoGan(t) => t.finish().await?.map(AnyDetector::AnoGan),
-            Self::LstmAutoencoder(t) => t.finish().await?.map(AnyDetector::LstmAutoencoder),
+            Self::ConvAutoencoder(t) => Box::pin(t.finish())
+                .await?
+                .map(AnyDetector::ConvAutoencoder),
+            Self::FcAutoencoder(t) => Box::pin(t.finish()).await?.map(AnyDetector::FcAutoencoder),
+            Self::Ganomaly(t) => Box::pin(t.finish()).await?.map(AnyDetector::Ganomaly),
+            Self::SkipGanomaly(t) => Box::pin(t.finish()).await?.map(AnyDetector::SkipGanomaly),
+            Self::Aae(t) => Box::pin(t.finish()).await?.map(AnyDetector::Aae),
+            Self::AnoGan(t) => Box::pin(t.finish()).await?.map(AnyDetector::AnoGan),
+            Self::LstmAutoencoder(t) => Box::pin(t.finish())
+                .await?
+                .map(AnyDetector::LstmAutoencoder),
         })
     }
 }

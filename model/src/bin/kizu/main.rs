@@ -100,9 +100,10 @@ struct RunArgs {
     /// The digit treated as the anomaly (trained without it).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
     digit: u8,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 1)]
-    epochs: usize,
+    /// Passes over the training set; the model's recipe if not given (10 for the
+    /// autoencoders, the AAE and the LSTM AE, 3 for the GANs).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Images per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
@@ -266,12 +267,12 @@ fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
         "{} ({:?} scale, {} epoch(s), batch {}, seed {}, score {}): mean AUC {mean:.3}\n\n{table}",
         run.model,
         run.scale,
-        run.epochs,
+        run.epochs(),
         run.batch_size,
         run.seed,
         run.score
-            .unwrap_or(run.model.config(run.scale).score_kind())
-            .label()
+            .or_else(|| Some(run.settings(0).model_config().ok()?.score_kind()))
+            .map_or("n/a", |score| score.label())
     );
     Ok(())
 }
@@ -282,10 +283,10 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
     let split = data.split.as_ref();
     let (device, backend) = backend.device()?;
     let trained = train(&settings, &data, &device)?;
-    let train_rate = (split.train().len() * run.epochs) as f64 / trained.seconds;
+    let train_rate = (split.train().len() * settings.epochs) as f64 / trained.seconds;
     // Past the first epoch: the speed once kernels are compiled and tuned.
-    let later_rate = (run.epochs > 1).then(|| {
-        (split.train().len() * (run.epochs - 1)) as f64
+    let later_rate = (settings.epochs > 1).then(|| {
+        (split.train().len() * (settings.epochs - 1)) as f64
             / (trained.seconds - trained.first_epoch_seconds)
     });
 
@@ -310,7 +311,7 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
         trained.input_label(),
         later_rate.map_or(String::new(), |r| format!(", {r:.0} after the first epoch")),
         split.train().len(),
-        run.epochs,
+        settings.epochs,
         run.batch_size,
         split.test().len(),
         format_auc(evaluation.auc),

@@ -18,6 +18,11 @@ use kizu_model::train::StepReport;
 use crate::{AnyError, ProtocolArg, RunArgs};
 
 impl RunArgs {
+    /// The epochs asked for, or the model's recipe.
+    pub(crate) fn epochs(&self) -> usize {
+        self.epochs.unwrap_or_else(|| self.model.recipe_epochs())
+    }
+
     /// The run these arguments describe, with `digit` held out on the one-class protocol.
     pub(crate) fn settings(&self, digit: u8) -> RunSettings {
         RunSettings {
@@ -28,7 +33,7 @@ impl RunArgs {
                 (None, ProtocolArg::OneClass) => DataProtocol::OneClass { digit },
                 (None, ProtocolArg::Overlay) => DataProtocol::Overlay,
             },
-            epochs: self.epochs,
+            epochs: self.epochs(),
             batch_size: self.batch_size,
             learning_rate: self.learning_rate,
             seed: self.seed,
