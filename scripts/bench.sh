@@ -2,10 +2,17 @@
 # Benchmarks (not tests): every model natively (speed, AUC per digit and on the overlay
 # protocol), GANomaly against PyTorch, the browser paths and the .wasm sizes. Prints the
 # figures recorded in docs/BENCHMARKS.md.
-# Usage: scripts/bench.sh [epochs for the AUC tables, default 3]
+# Usage: scripts/bench.sh [epochs for the AUC tables; default: each model's recipe, 10 for the
+# autoencoders, the AAE and the LSTM AE, 3 for the GANs (`ModelKind::recipe_epochs`)]
 source "$(dirname "$0")/prereqs.sh"
 cd "$ROOT"
-epochs="${1:-3}"
+# Each model's recipe epochs unless the caller fixes them for all.
+epochs_arg=()
+epochs_label="each model's recipe epochs"
+if [ -n "${1:-}" ]; then
+  epochs_arg=(--epochs "$1")
+  epochs_label="$1 epochs"
+fi
 models="fc-ae fc-vae conv-ae conv-vae ganomaly skip-ganomaly aae anogan lstm-ae"
 
 cargo build --release -p kizu-model --features cli --bin kizu
@@ -36,13 +43,13 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch' 2>/dev/
 fi
 "$venv/bin/python" bench/ganomaly_torch.py --epochs 1 --threads "$(nproc)"
 
-log "AUC per held-out digit: every model, compact scale, $epochs epochs, seed 42"
+log "AUC per held-out digit: every model, compact scale, $epochs_label, seed 42"
 for model in $models; do
-  "$kizu" eval --model "$model" --scale compact --epochs "$epochs"
+  "$kizu" eval --model "$model" --scale compact "${epochs_arg[@]}"
 done
-log "AUC on the overlay protocol, trained with pseudo-anomalies: every model, $epochs epochs"
+log "AUC on the overlay protocol, trained with pseudo-anomalies (judged by MSE): every model, $epochs_label"
 for model in $models; do
-  "$kizu" eval --model "$model" --scale compact --epochs "$epochs" --protocol overlay --pseudo-anomalies
+  "$kizu" eval --model "$model" --scale compact "${epochs_arg[@]}" --protocol overlay --pseudo-anomalies
 done
 
 build_app
