@@ -293,6 +293,16 @@ pub trait LatentJudged: Sized {
         }
     }
 
+    /// The score it is judged by: its chosen one, or `own` (its source's).
+    fn judged_score_kind(&self, own: ScoreKind) -> ScoreKind {
+        self.latent_score().map_or(own, LatentScore::kind)
+    }
+
+    /// The statistics of its neighbour score, if it is judged by one.
+    fn judged_statistics(&self) -> Option<&CombinedStatistics> {
+        self.latent_score().and_then(LatentScore::statistics)
+    }
+
     /// The same model scored with `statistics` (fitted on its training images); a model
     /// not judged by a neighbour score ignores them.
     fn with_combined(self, statistics: CombinedStatistics) -> Self {
@@ -302,6 +312,24 @@ pub trait LatentJudged: Sized {
         }
     }
 }
+
+/// [`LatentJudged`]'s accessors for a model that keeps its score in a field
+/// `latent_score: Option<LatentScore>` (every model does).
+macro_rules! latent_score_field {
+    () => {
+        fn latent_score(&self) -> Option<&$crate::combined::LatentScore> {
+            self.latent_score.as_ref()
+        }
+
+        fn with_latent_score(self, score: $crate::combined::LatentScore) -> Self {
+            Self {
+                latent_score: Some(score),
+                ..self
+            }
+        }
+    };
+}
+pub(crate) use latent_score_field;
 
 /// `model` with its neighbour score fitted on its training images, where it is judged by
 /// one (a [`crate::train::SelfSupervised::fit`]).

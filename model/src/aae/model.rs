@@ -7,7 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ScoreKind};
@@ -248,16 +248,7 @@ impl Aae {
 }
 
 impl LatentJudged for Aae {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// The source's detection, scored by T², with the latent.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
@@ -279,13 +270,11 @@ impl Detector for Aae {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SCORE_KIND, LatentScore::kind)
+        self.judged_score_kind(SCORE_KIND)
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 
     fn fitted_statistics(&self) -> Option<&Hotelling> {

@@ -14,7 +14,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{self, CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{self, latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::data::Images;
 use crate::detector::{Detector, DetectorConfig};
 use crate::ganomaly::{
@@ -159,16 +159,7 @@ impl AnoGan {
 }
 
 impl LatentJudged for AnoGan {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// The search's detection, scored by its final loss, with the latent it found.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
@@ -195,13 +186,11 @@ impl Detector for AnoGan {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SCORE_KIND, LatentScore::kind)
+        self.judged_score_kind(SCORE_KIND)
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 }
 

@@ -7,7 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 use crate::vae;
@@ -238,16 +238,7 @@ impl ConvAutoencoder {
 }
 
 impl LatentJudged for ConvAutoencoder {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// Reconstructs from the latent mean, so scores are deterministic.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
@@ -267,14 +258,11 @@ impl Detector for ConvAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score.as_ref().map_or_else(
-            || vae::score_kind(self.enc4_sigma.is_some()),
-            LatentScore::kind,
-        )
+        self.judged_score_kind(vae::score_kind(self.enc4_sigma.is_some()))
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 }
 

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{self, CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{self, latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ReadError, ScoreKind};
 use crate::train::{Architecture, BatchSource, SelfSupervised};
@@ -153,16 +153,7 @@ impl FcAutoencoder {
 }
 
 impl LatentJudged for FcAutoencoder {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// Reconstructs from the latent mean, so scores are deterministic.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
@@ -195,13 +186,11 @@ impl Detector for FcAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or_else(|| vae::score_kind(self.sigma.is_some()), LatentScore::kind)
+        self.judged_score_kind(vae::score_kind(self.sigma.is_some()))
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 }
 

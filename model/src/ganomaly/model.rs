@@ -7,7 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::score::{latent_distance, Detection, ScoreKind};
 
@@ -320,16 +320,7 @@ pub(crate) fn to_model_range(x: Tensor<4>) -> Tensor<4> {
 }
 
 impl LatentJudged for Ganomaly {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// The source's detection, scored by `mean((z - z^)^2)`, with the first encoder's `z`.
     fn detect_with_latent(&self, input: Tensor<4>, clean: Tensor<4>) -> (Tensor<2>, Detection) {
@@ -347,13 +338,11 @@ impl Detector for Ganomaly {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SCORE_KIND, LatentScore::kind)
+        self.judged_score_kind(SCORE_KIND)
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 
     fn input_size(&self) -> usize {

@@ -7,7 +7,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{Detector, DetectorConfig};
 use crate::score::{Detection, ScoreKind};
 
@@ -182,16 +182,7 @@ impl LstmAutoencoder {
 }
 
 impl LatentJudged for LstmAutoencoder {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// The reconstruction's detection, with the top encoder layer's states averaged over
     /// four bands of rows: the last state alone (the latent) barely varies in direction,
@@ -218,7 +209,7 @@ impl Detector for LstmAutoencoder {
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 
     fn input_size(&self) -> usize {
@@ -226,9 +217,7 @@ impl Detector for LstmAutoencoder {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SCORE_KIND, LatentScore::kind)
+        self.judged_score_kind(SCORE_KIND)
     }
 }
 

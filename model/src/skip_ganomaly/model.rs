@@ -9,7 +9,7 @@ use burn::tensor::activation::{relu, tanh};
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 
-use crate::combined::{CombinedStatistics, LatentJudged, LatentScore};
+use crate::combined::{latent_score_field, CombinedStatistics, LatentJudged, LatentScore};
 use crate::detector::{fitting_size, Detector, DetectorConfig};
 use crate::ganomaly::{to_model_range, Discriminator};
 use crate::score::{per_image_mean, Detection, ScoreKind};
@@ -253,16 +253,7 @@ impl SkipGanomaly {
 }
 
 impl LatentJudged for SkipGanomaly {
-    fn latent_score(&self) -> Option<&LatentScore> {
-        self.latent_score.as_ref()
-    }
-
-    fn with_latent_score(self, score: LatentScore) -> Self {
-        Self {
-            latent_score: Some(score),
-            ..self
-        }
-    }
+    latent_score_field!();
 
     /// The source's detection, scored by `l` residual + `(1 - l)` feature distance, with
     /// the U-Net's bottom features of the input pooled to 2x2 (the skips bypass them, but
@@ -295,13 +286,11 @@ impl Detector for SkipGanomaly {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score
-            .as_ref()
-            .map_or(SCORE_KIND, LatentScore::kind)
+        self.judged_score_kind(SCORE_KIND)
     }
 
     fn combined_statistics(&self) -> Option<&CombinedStatistics> {
-        self.latent_score.as_ref().and_then(LatentScore::statistics)
+        self.judged_statistics()
     }
 }
 
