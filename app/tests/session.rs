@@ -486,22 +486,25 @@ fn uploaded_images_load_with_every_broken_file_named_then_train_and_score() {
     assert_eq!(checkpoint.meta.fit(), Fit::CentreCrop);
 }
 
+/// Uploads `files` as 28x28 grayscale images, resized.
+fn load_28(session: &RefCell<Session>, files: Vec<FileBytes>, host: &TestHost) -> Event {
+    send(
+        session,
+        Action::LoadImages {
+            files,
+            side: 28,
+            channels: 1,
+            fit: Fit::Resize,
+        },
+        host,
+    )
+}
+
 #[test]
 fn an_upload_without_a_normal_image_to_train_on_is_refused_when_loaded() {
     let host = TestHost::new();
     let session = started(&host);
-    let load = |files: Vec<FileBytes>| {
-        send(
-            &session,
-            Action::LoadImages {
-                files,
-                side: 28,
-                channels: 1,
-                fit: Fit::Resize,
-            },
-            &host,
-        )
-    };
+    let load = |files| load_28(&session, files, &host);
     // Defects and held-out good images only: nothing a split could train on.
     let event = load(vec![
         file("parts/scratch/1.png", png(true, 200)),
@@ -537,16 +540,7 @@ fn uploaded_images_are_split_with_the_runs_seed_as_the_cli_splits_them() {
     )
     .unwrap()
     .set;
-    send(
-        &session,
-        Action::LoadImages {
-            files,
-            side: 28,
-            channels: 1,
-            fit: Fit::Resize,
-        },
-        &host,
-    );
+    load_28(&session, files, &host);
     let mut held_out = Vec::new();
     for seed in [3, 4] {
         let settings = RunSettings {

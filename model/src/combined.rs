@@ -28,7 +28,7 @@ pub const MAX_NEIGHBOURS: usize = 8192;
 
 /// At most this many numbers are kept in all (fewer neighbours for wider latents), so a
 /// checkpoint's bank stays near 1 MB: 8,192 latents of 64.
-pub const MAX_NEIGHBOUR_VALUES: usize = 8192 * 64;
+pub const MAX_NEIGHBOUR_VALUES: usize = MAX_NEIGHBOURS * 64;
 
 /// At most this many training images estimate the neighbour distance's spread.
 const SPREAD_SAMPLE: usize = 2048;
@@ -170,14 +170,16 @@ impl CombinedStatistics {
             .clamp_min(NORM_EPSILON); // [b, 1]
         let similarity = (z / norm).matmul(bank.transpose()); // [b, n]
         let nearest = similarity.clone().max_dim(1); // [b, 1]
-                                                     // The next nearest: the nearest entry (one, whatever the ties) masked out.
+
+        // The next nearest: the nearest entry (one, whatever the ties) masked out.
         let columns = Tensor::<1, Int>::arange(0..n as i64, &device)
             .reshape([1, n])
             .expand([batch, n]); // [b, n]
         let is_nearest = columns.equal(similarity.clone().argmax(1).expand([batch, n])); // [b, n]
         let next = similarity.mask_fill(is_nearest, -1.0).max_dim(1); // [b, 1]
-                                                                      // Only the latent's own entry is passed over: near-duplicate images (identical
-                                                                      // parts) still find each other.
+
+        // Only the latent's own entry is passed over: near-duplicate images (identical
+        // parts) still find each other.
         let not_itself = nearest.clone().lower_elem(1.0 - SELF_DISTANCE); // [b, 1]
         let nearest = next.mask_where(not_itself, nearest); // [b, 1]
 
@@ -202,8 +204,16 @@ pub fn uses_neighbours(kind: ScoreKind) -> bool {
     matches!(kind, ScoreKind::Neighbour | ScoreKind::Combined)
 }
 
-/// A neighbour score a model is judged by, with the statistics fitted for it: what an
-/// autoencoder keeps beside its weights (and its checkpoint in its header).
+/// Whether a model may be configured to be judged by `kind` instead of its source's own
+/// score: a neighbour score, or MSE (what a model trained to repair pseudo-anomalies is
+/// judged by).
+fn is_chosen(kind: ScoreKind) -> bool {
+    uses_neighbours(kind) || kind == ScoreKind::Mse
+}
+
+/// The score a model chosen to be judged by, with the statistics fitted for it (a
+/// neighbour score's): what a model keeps beside its weights (and its checkpoint in its
+/// header).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatentScore {
     kind: ScoreKind,
@@ -215,11 +225,16 @@ impl LatentScore {
     /// unfitted: a neighbour score, or MSE (what a model trained to repair pseudo-anomalies
     /// is judged by); `None` for any other (the model's source's own).
     pub fn unfitted(kind: Option<ScoreKind>, dim: usize) -> Option<Self> {
-        kind.filter(|&k| uses_neighbours(k) || k == ScoreKind::Mse)
-            .map(|kind| Self {
-                kind,
-                statistics: CombinedStatistics::unfitted(dim),
-            })
+        kind.filter(|&k| is_chosen(k)).map(|kind| Self {
+            kind,
+            statistics: CombinedStatistics::unfitted(dim),
+        })
+    }
+
+    /// The score a model configured with `kind` is judged by: `kind` where a model may be
+    /// judged by it, else `own` (its source's).
+    pub fn chosen_kind(kind: Option<ScoreKind>, own: ScoreKind) -> ScoreKind {
+        kind.filter(|&k| is_chosen(k)).unwrap_or(own)
     }
 
     /// Which score.
@@ -266,10 +281,10 @@ impl LatentScore {
     }
 }
 
-/// A model that may be judged by a neighbour score of its latent: what the shared judge
-/// and fit need from it.
+/// A model that may be judged by a neighbour score of its features (or by MSE) instead of
+/// its source's own: what the shared judge and fit need from it.
 pub trait LatentJudged: Sized {
-    /// The neighbour score it is judged by, if any (unfitted until training finishes).
+    /// The score it is chosen to be judged by, if any (unfitted until training finishes).
     fn latent_score(&self) -> Option<&LatentScore>;
 
     /// The same model judged by `score`.

@@ -62,7 +62,7 @@ impl DetectorConfig for AnoGanConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        LatentScore::unfitted(self.score, self.ganomaly.latent).map_or(SCORE_KIND, |s| s.kind())
+        LatentScore::chosen_kind(self.score, SCORE_KIND)
     }
 
     fn for_input(mut self, size: usize, channels: usize) -> Self {

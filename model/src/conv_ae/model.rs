@@ -126,8 +126,7 @@ impl DetectorConfig for ConvAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        LatentScore::unfitted(self.score, self.latent)
-            .map_or_else(|| vae::score_kind(self.variational), |s| s.kind())
+        LatentScore::chosen_kind(self.score, vae::score_kind(self.variational))
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {

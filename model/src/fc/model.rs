@@ -78,8 +78,7 @@ impl DetectorConfig for FcAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        LatentScore::unfitted(self.score, self.latent)
-            .map_or_else(|| vae::score_kind(self.variational), |s| s.kind())
+        LatentScore::chosen_kind(self.score, vae::score_kind(self.variational))
     }
 
     /// Fully connected layers take any side as it is.

@@ -80,7 +80,7 @@ impl DetectorConfig for GanomalyConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        LatentScore::unfitted(self.score, self.latent).map_or(SCORE_KIND, |s| s.kind())
+        LatentScore::chosen_kind(self.score, SCORE_KIND)
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {

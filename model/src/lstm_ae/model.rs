@@ -67,7 +67,7 @@ impl LstmAutoencoderConfig {
             steps: self.steps,
             channels: self.channels,
             features: self.features,
-            latent_score: self.latent_score(),
+            latent_score: LatentScore::unfitted(self.score, self.state_dim()),
         }
     }
 
@@ -75,10 +75,6 @@ impl LstmAutoencoderConfig {
     /// averaged over each of four bands of rows.
     pub fn state_dim(&self) -> usize {
         self.hidden * BANDS
-    }
-
-    fn latent_score(&self) -> Option<LatentScore> {
-        LatentScore::unfitted(self.score, self.state_dim())
     }
 }
 
@@ -92,7 +88,7 @@ impl DetectorConfig for LstmAutoencoderConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score().map_or(SCORE_KIND, |s| s.kind())
+        LatentScore::chosen_kind(self.score, SCORE_KIND)
     }
 
     /// Recurrent layers take any side as it is: one step per row, one feature per column.

@@ -109,10 +109,6 @@ impl SkipGanomalyConfig {
     pub fn feature_dim(&self) -> usize {
         4 * self.features * self.built_size() / INPUT_SIZES[0] * POOLED * POOLED
     }
-
-    fn latent_score(&self) -> Option<LatentScore> {
-        LatentScore::unfitted(self.score, self.feature_dim())
-    }
 }
 
 impl DetectorConfig for SkipGanomalyConfig {
@@ -125,7 +121,7 @@ impl DetectorConfig for SkipGanomalyConfig {
     }
 
     fn score_kind(&self) -> ScoreKind {
-        self.latent_score().map_or(SCORE_KIND, |s| s.kind())
+        LatentScore::chosen_kind(self.score, SCORE_KIND)
     }
 
     fn for_input(self, size: usize, channels: usize) -> Self {
@@ -247,7 +243,7 @@ impl SkipGanomaly {
             generator,
             discriminator,
             score_weight: config.score_weight,
-            latent_score: config.latent_score(),
+            latent_score: LatentScore::unfitted(config.score, config.feature_dim()),
         }
     }
 }

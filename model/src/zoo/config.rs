@@ -223,7 +223,7 @@ impl ModelConfig {
     pub(crate) fn load(
         &self,
         weights: ModuleRecord,
-        statistics: Fitted,
+        mut statistics: Fitted,
         device: &Device,
     ) -> Result<AnyDetector, LoadError> {
         let detector = self
@@ -234,7 +234,7 @@ impl ModelConfig {
             (Self::Aae(config), AnyDetector::Aae(model)) => {
                 let hotelling = statistics
                     .hotelling
-                    .clone()
+                    .take()
                     .ok_or(LoadError::MissingStatistics("T²"))?;
                 check_dimension(hotelling.dim(), config.latent)?;
                 AnyDetector::Aae(model.with_hotelling(hotelling))
