@@ -107,6 +107,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
         anomaly_digit: Some(2),
         train_images: split.train.len(),
         final_loss: losses.last().copied(),
+        validation: None,
     };
     let checkpoint = Checkpoint::new(
         &model,
@@ -140,6 +141,7 @@ fn damaged_checkpoints_are_refused_with_the_reason() {
         anomaly_digit: None,
         train_images: 64,
         final_loss: None,
+        validation: None,
     };
     let threshold = kizu_model::threshold::fit(ThresholdMethod::MaxNormal, &[0.5]).unwrap();
     let bytes = Checkpoint::new(

@@ -133,6 +133,7 @@ fn a_ganomaly_checkpoint_round_trips_and_refuses_to_load_as_another_kind() {
         anomaly_digit: Some(2),
         train_images: split.train.len(),
         final_loss: None,
+        validation: None,
     };
     let bytes = Checkpoint::new(
         &model,

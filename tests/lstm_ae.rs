@@ -98,6 +98,7 @@ fn a_checkpoint_round_trip_gives_identical_scores() {
         anomaly_digit: Some(2),
         train_images: split.train.len(),
         final_loss: losses.last().copied(),
+        validation: None,
     };
     let checkpoint = Checkpoint::new(
         &model,

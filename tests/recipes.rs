@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
 use burn::tensor::read_sync;
+use std::cell::Cell;
+
+use kizu_model::detector::{score_images, Normalised};
 use kizu_model::run::{self, evaluate_run, RunData, RunObserver};
 use kizu_model::score::ScoreKind;
 use kizu_model::settings::{DataProtocol, RunSettings};
@@ -117,7 +120,7 @@ fn ganomaly_by_its_encoders_latent_beats_chance() {
 }
 
 #[test]
-fn skip_ganomaly_by_its_discriminators_features_beats_chance() {
+fn skip_ganomaly_by_its_unets_bottom_level_beats_chance() {
     judged_by_its_latent(ModelKind::SkipGanomaly, 0, 0.8);
 }
 
@@ -134,4 +137,89 @@ fn anogan_by_its_searched_latent_beats_chance() {
 #[test]
 fn the_lstm_autoencoder_by_its_encoders_states_beats_chance() {
     judged_by_its_latent(ModelKind::LstmAutoencoder, 0, 0.75);
+}
+
+/// Stops the run after `after` steps.
+struct StopAfter {
+    after: usize,
+    seen: Cell<usize>,
+}
+
+impl RunObserver for StopAfter {
+    fn step(&self, _: &StepReport) {
+        self.seen.set(self.seen.get() + 1);
+    }
+    fn should_stop(&self) -> bool {
+        self.seen.get() >= self.after
+    }
+}
+
+#[test]
+fn a_validation_share_chooses_the_epoch_without_training_on_it() {
+    let settings = RunSettings {
+        model: ModelKind::ConvAutoencoder,
+        scale: Scale::Compact,
+        epochs: 3,
+        max_train: Some(640),
+        max_test: Some(64),
+        validation: 0.2,
+        ..RunSettings::default()
+    };
+    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
+    let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
+    assert_eq!(trained.train_images, 512, "a fifth of 640 held out");
+    let choice = trained
+        .validation
+        .clone()
+        .expect("validated after each epoch");
+    assert_eq!(choice.images, 128);
+    assert_eq!(
+        choice.steps,
+        [8, 16, 24],
+        "after each epoch of 512 / 64 steps"
+    );
+    let best = choice
+        .losses
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.is_finite())
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i);
+    assert_eq!(Some(choice.chosen), best, "{:?}", choice.losses);
+
+    // The model finished is the one chosen: it rebuilds the held-out images as validated.
+    let (_, held_out) = data.split.train().hold_out(0.2, settings.seed);
+    let detector = Normalised::new(&trained.model, &trained.training.normalisation);
+    let scores = read_sync(score_images(&detector, &held_out, 64, &device())).unwrap();
+    let mse = scores.of(ScoreKind::Mse);
+    let mean = mse.iter().sum::<f32>() / mse.len() as f32;
+    let kept = choice.losses[choice.chosen];
+    assert!(
+        (mean - kept).abs() <= 1e-4 * kept.max(1.0),
+        "{mean} vs {kept}"
+    );
+
+    // Its checkpoint says how the epoch was chosen.
+    let evaluated = read_sync(evaluate_run(
+        &trained,
+        &data,
+        None,
+        &[ThresholdMethod::MaxNormal],
+        &device(),
+    ))
+    .unwrap();
+    let meta = trained
+        .checkpoint_meta(&settings, &data, &evaluated)
+        .unwrap();
+    assert_eq!(meta.training.validation, Some(choice));
+    assert_eq!(meta.training.train_images, 512);
+
+    // A run stopped mid-epoch is validated where it stopped.
+    let stop = StopAfter {
+        after: 5,
+        seen: Cell::new(0),
+    };
+    let stopped = read_sync(run::train(&settings, &data, &device(), &stop)).unwrap();
+    let choice = stopped.validation.expect("validated where it stopped");
+    assert_eq!((choice.steps, choice.chosen), (vec![5], 0));
 }

@@ -14,6 +14,7 @@ use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::fc::{FcAutoencoderConfig, FcTrainer};
 use kizu_model::ganomaly::{GanomalyConfig, GanomalyTrainer, GanomalyTrainingConfig};
 use kizu_model::lstm_ae::{LstmAeTrainer, LstmAutoencoderConfig};
+use kizu_model::precision::Precision;
 use kizu_model::score::ScoreKind;
 use kizu_model::skip_ganomaly::{
     SkipGanomalyConfig, SkipGanomalyTrainer, SkipGanomalyTrainingConfig,
@@ -118,6 +119,7 @@ where
         anomaly_digit: Some(7),
         train_images: split.train.len(),
         final_loss: history.last().copied(),
+        validation: None,
     };
     let bytes = Checkpoint::new(&model, config.clone(), kind, threshold, record)
         .unwrap()
@@ -132,6 +134,34 @@ where
     let restored = Normalised::new(&restored, loaded.meta.normalisation());
     let restored_scores = read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
     assert_eq!(restored_scores, scores);
+
+    // Stored compact (16-bit weights, 8-bit bank): smaller, and scores within 2 % of their
+    // range of the full model's.
+    let compact = loaded.compact().unwrap().to_bytes().unwrap();
+    assert!(
+        compact.len() < bytes.len(),
+        "{} >= {}",
+        compact.len(),
+        bytes.len()
+    );
+    let loaded = Checkpoint::from_bytes(&compact).unwrap();
+    assert_eq!(loaded.meta.precision, Precision::Compact);
+    if let Some(combined) = &loaded.meta.combined {
+        assert!(combined.neighbours.is_bytes() || combined.is_empty());
+    }
+    let restored = loaded.detector(&device()).unwrap();
+    let restored = Normalised::new(&restored, loaded.meta.normalisation());
+    let compact_scores = read_sync(score_images(&restored, &split.test, 32, &device())).unwrap();
+    let compact_own = compact_scores.of(kind);
+    let (low, high) = own
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(l, h), s| (l.min(*s), h.max(*s)));
+    for (full, compact) in own.iter().zip(compact_own) {
+        assert!(
+            (full - compact).abs() <= 0.02 * (high - low) + 1e-6,
+            "{kind:?}: {full} vs {compact} (range {low}..{high})"
+        );
+    }
     model
 }
 
@@ -451,6 +481,7 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
             anomaly_digit: Some(7),
             train_images: split.train.len(),
             final_loss: None,
+            validation: None,
         };
         let checkpoint =
             Checkpoint::from_detector(&model, config, model.score_kind(), threshold, record)

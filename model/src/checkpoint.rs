@@ -16,6 +16,8 @@ use crate::combined::CombinedStatistics;
 use crate::data::Normalisation;
 use crate::detector::Detector;
 use crate::hotelling::Hotelling;
+use crate::precision::{half_weights, Precision};
+use crate::run::EpochChoice;
 use crate::score::ScoreKind;
 use crate::settings::{DataProtocol, Fit, RunSettings};
 use crate::threshold::Threshold;
@@ -30,8 +32,9 @@ use crate::zoo::{AnyDetector, Fitted, LoadError, ModelConfig, ZooModel};
 /// reading with the values those models had then. 3 added the run's settings, its test
 /// AUC and the heat-map scale (absent from older files). 4 added the combined score: the FC
 /// models' `score` and its fitted statistics (`combined`); older files keep their source's
-/// score.
-pub const FORMAT_VERSION: u32 = 4;
+/// score. 5 may store the weights in half precision (F16 tensors in the burnpack, cast to
+/// the model's dtype on loading) and the neighbour bank in 8 bits ([`Precision::Compact`]).
+pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"KIZUCKPT";
 const DIGEST_LEN: usize = 32;
 
@@ -48,6 +51,9 @@ pub struct TrainingRecord {
     pub train_images: usize,
     /// Loss of the last step.
     pub final_loss: Option<f32>,
+    /// How a validation share chose the epoch kept (`None`: the last one).
+    #[serde(default)]
+    pub validation: Option<EpochChoice>,
 }
 
 /// Everything in a checkpoint but the weights.
@@ -87,6 +93,9 @@ pub struct CheckpointMeta {
     /// The combined score's statistics, for models judged by it.
     #[serde(default)]
     pub combined: Option<CombinedStatistics>,
+    /// How the weights and the neighbour bank are stored (full before format 5).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl CheckpointMeta {
@@ -112,6 +121,7 @@ impl CheckpointMeta {
             settings: None,
             auc: None,
             combined: model.combined_statistics().cloned(),
+            precision: Precision::Full,
         }
     }
 
@@ -265,10 +275,25 @@ impl Checkpoint {
         )
     }
 
+    /// The same checkpoint stored [`Precision::Compact`]: weights in half precision, the
+    /// neighbour bank in 8 bits. The model it loads as scores slightly differently: compare
+    /// before shipping it (the CLI's `train --precision auto` does).
+    pub fn compact(mut self) -> Result<Self, CheckpointError> {
+        if self.meta.precision != Precision::Compact {
+            self.weights =
+                half_weights(&self.weights).map_err(|e| CheckpointError::Weights(e.to_string()))?;
+            self.meta.combined = self.meta.combined.map(CombinedStatistics::with_byte_bank);
+            self.meta.precision = Precision::Compact;
+        }
+        Ok(self)
+    }
+
     /// Rebuilds whatever detector the checkpoint holds on `device`, in inference mode.
     pub fn detector(&self, device: &Device) -> Result<AnyDetector, CheckpointError> {
+        // Half-precision weights load as the model's own (32-bit) floats.
         let weights = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
-            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+            .map_err(|e| CheckpointError::Weights(e.to_string()))?
+            .cast_to_module_dtype();
         let statistics = Fitted {
             hotelling: self.meta.hotelling.clone(),
             combined: self.meta.combined.clone(),

@@ -10,13 +10,12 @@
 //! 4s and 7s on some seeds. Standardising by the training images' own scores puts them on
 //! one scale without looking at a test image or label.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::data::{Images, MIN_STD};
 use crate::metrics::mean_std;
+use crate::precision::Latents;
 use crate::score::{read_vec, Detection, ReadError, ScoreKind};
 use crate::train::BatchSource;
 
@@ -37,8 +36,8 @@ const SPREAD_SAMPLE: usize = 2048;
 const NORM_EPSILON: f32 = 1e-6;
 
 /// Cosine distance under which a neighbour is the latent itself: a training latent
-/// against its own half-precision copy in the bank lies about 1e-7 away, two different
-/// digits' latents orders of magnitude further.
+/// against its own copy in the bank lies about 1e-7 away in half precision and under 4e-5
+/// in 8 bits, two different digits' latents orders of magnitude further.
 pub const SELF_DISTANCE: f32 = 1e-4;
 
 /// The mean and standard deviation of one score on the training images.
@@ -80,9 +79,8 @@ pub struct CombinedStatistics {
     /// Latent dimensions.
     pub dim: usize,
     /// The training latents compared against, unit length, row-major `n x dim`, rounded
-    /// to half precision (stored so; the model scores with exactly what a file holds).
-    #[serde(with = "half_base64")]
-    pub neighbours: Vec<f32>,
+    /// as the checkpoint stores them (the model scores with exactly what a file holds).
+    pub neighbours: Latents,
     /// Spread of the training images' distances to their nearest other training latent.
     pub distance: Spread,
     /// Spread of the training images' MSE.
@@ -97,7 +95,7 @@ impl CombinedStatistics {
     pub fn unfitted(dim: usize) -> Self {
         Self {
             dim,
-            neighbours: Vec::new(),
+            neighbours: Latents::default(),
             distance: Spread::IDENTITY,
             mse: Spread::IDENTITY,
             ratio: Spread::IDENTITY,
@@ -107,26 +105,29 @@ impl CombinedStatistics {
     /// Neighbours to keep from `latents` (row-major, `dim` wide): every one up to
     /// [`MAX_NEIGHBOURS`] (and [`MAX_NEIGHBOUR_VALUES`] numbers), that many evenly spaced
     /// beyond, unit length, in half precision.
-    pub fn neighbours_of(latents: &[f32], dim: usize) -> Vec<f32> {
+    pub fn neighbours_of(latents: &[f32], dim: usize) -> Latents {
         let dim = dim.max(1);
         let n = latents.len() / dim;
         let kept = n
             .min(MAX_NEIGHBOURS)
             .min((MAX_NEIGHBOUR_VALUES / dim).max(1));
-        (0..kept)
-            .map(|i| i * n / kept)
-            .flat_map(|row| {
-                let row = &latents[row * dim..(row + 1) * dim];
-                let norm = row
-                    .iter()
-                    .map(|v| v * v)
-                    .sum::<f32>()
-                    .sqrt()
-                    .max(NORM_EPSILON);
-                row.iter()
-                    .map(move |v| half::f16::from_f32(v / norm).to_f32())
-            })
-            .collect()
+        Latents::half((0..kept).map(|i| i * n / kept).flat_map(|row| {
+            let row = &latents[row * dim..(row + 1) * dim];
+            let norm = row
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt()
+                .max(NORM_EPSILON);
+            row.iter().map(move |v| v / norm)
+        }))
+    }
+
+    /// The same statistics with the bank in 8 bits per number, as a compact checkpoint
+    /// stores it.
+    pub fn with_byte_bank(mut self) -> Self {
+        self.neighbours = self.neighbours.to_bytes();
+        self
     }
 
     /// Rows of [`Self::neighbours`] that estimate the distance's spread: evenly spaced.
@@ -146,10 +147,9 @@ impl CombinedStatistics {
     }
 
     /// Cosine distance (`1 - cos`) of each latent to its nearest neighbour other than
-    /// itself: a nearest neighbour closer than [`SELF_DISTANCE`] is the latent's own entry
-    /// in the bank (a training image scored again) and is passed over for the next one, so
-    /// training images score as an unseen normal image would, and thresholds fitted on
-    /// them hold. Zero without neighbours.
+    /// itself: a nearest neighbour closer than [`SELF_DISTANCE`] is the latent's own entry in the bank (a training image scored again) and is passed
+    /// over for the next one, so training images score as an unseen normal image would, and
+    /// thresholds fitted on them hold. Zero without neighbours.
     ///
     /// # Shapes
     /// `z`: `[batch, dim]` -> `[batch]`
@@ -160,15 +160,14 @@ impl CombinedStatistics {
         if n == 0 || dim != self.dim {
             return Tensor::zeros([batch], &device);
         }
-        let bank =
-            Tensor::<2>::from_data(TensorData::new(self.neighbours.clone(), [n, dim]), &device); // [n, d]
-        let norm = z
-            .clone()
-            .powf_scalar(2.0)
-            .sum_dim(1)
-            .sqrt()
-            .clamp_min(NORM_EPSILON); // [b, 1]
-        let similarity = (z / norm).matmul(bank.transpose()); // [b, n]
+        // Rows unit length again after rounding: unnormalised, the rounding errors shift
+        // every similarity to first order (up to 7e-4 in 8 bits, beyond SELF_DISTANCE).
+        let bank = unit_rows(Tensor::<2>::from_data(
+            TensorData::new(self.neighbours.to_vec(), [n, dim]),
+            &device,
+        )); // [n, d]
+        let z = unit_rows(z); // [b, d]
+        let similarity = z.matmul(bank.transpose()); // [b, n]
         let nearest = similarity.clone().max_dim(1); // [b, 1]
 
         // The next nearest: the nearest entry (one, whatever the ties) masked out.
@@ -183,7 +182,7 @@ impl CombinedStatistics {
         let not_itself = nearest.clone().lower_elem(1.0 - SELF_DISTANCE); // [b, 1]
         let nearest = next.mask_where(not_itself, nearest); // [b, 1]
 
-        // Half-precision neighbours can put cos a hair above 1.
+        // Rounding can put cos a hair above 1.
         (nearest.neg() + 1.0).clamp_min(0.0).reshape([batch])
     }
 
@@ -196,6 +195,20 @@ impl CombinedStatistics {
             + self.mse.standardise(mse)
             + self.ratio.standardise(ratio)
     }
+}
+
+/// Each row of `x` divided by its length (an all-zero row stays zero).
+///
+/// # Shapes
+/// `x`: `[n, d]` -> `[n, d]`
+fn unit_rows(x: Tensor<2>) -> Tensor<2> {
+    let norm = x
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(NORM_EPSILON); // [n, 1]
+    x / norm
 }
 
 /// Whether `kind` is scored from the latent's nearest training latents, with statistics
@@ -420,34 +433,6 @@ pub async fn fit(
     Ok(statistics)
 }
 
-/// Latents as base64 of little-endian half floats: a third of the JSON a list of numbers
-/// takes, and exact for values already rounded to half precision.
-mod half_base64 {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, S::Error> {
-        let bytes: Vec<u8> = values
-            .iter()
-            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
-            .collect();
-        serializer.serialize_str(&BASE64.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let bytes = BASE64.decode(text).map_err(serde::de::Error::custom)?;
-        if bytes.len() % 2 != 0 {
-            return Err(serde::de::Error::custom(
-                "half-precision latents need an even number of bytes",
-            ));
-        }
-        Ok(bytes
-            .chunks_exact(2)
-            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,7 +459,7 @@ mod tests {
     fn neighbours_are_unit_rows_spaced_evenly_beyond_the_cap() {
         let kept = CombinedStatistics::neighbours_of(&[3.0, 4.0, 0.0, 2.0], 2);
         assert_eq!(
-            kept,
+            &*kept,
             [0.6, 0.8, 0.0, 1.0].map(|v| half::f16::from_f32(v).to_f32())
         );
         let many: Vec<f32> = (0..MAX_NEIGHBOURS * 2 + 1)
@@ -491,6 +476,38 @@ mod tests {
         assert_eq!(kept.len(), MAX_NEIGHBOUR_VALUES);
         assert_eq!(kept.len() / wide, MAX_NEIGHBOUR_VALUES / wide);
         assert!(CombinedStatistics::neighbours_of(&[], wide).is_empty());
+    }
+
+    #[test]
+    fn a_rounded_bank_still_knows_each_training_latent_as_itself() {
+        // Spread-out latents (nearly orthogonal, so each one's next nearest is far): scored
+        // against a bank of themselves, each must pass over its own rounded copy, in half
+        // precision and in 8 bits (whose rounding shifted similarities by up to 7e-4 before
+        // the bank's rows were made unit length again).
+        let device = Device::flex();
+        for dim in [16, 64, 128] {
+            let rows = 40;
+            let mut state = 0x9E37_79B9_u32; // xorshift: uniform numbers in [-1, 1)
+            let latents: Vec<f32> = (0..dim * rows)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as f32 / 2_147_483_648.0 - 1.0
+                })
+                .collect();
+            let half = CombinedStatistics::neighbours_of(&latents, dim);
+            for bank in [half.clone(), half.to_bytes()] {
+                let statistics = CombinedStatistics {
+                    neighbours: bank,
+                    ..CombinedStatistics::unfitted(dim)
+                };
+                let z =
+                    Tensor::<2>::from_data(TensorData::new(latents.clone(), [rows, dim]), &device);
+                let distance = read(statistics.distance(z));
+                assert!(distance.iter().all(|&d| d > 0.2), "{dim}: {distance:?}");
+            }
+        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod hotelling;
 pub mod lstm_ae;
 pub mod metrics;
 #[cfg(feature = "burn")]
+pub mod precision;
+#[cfg(feature = "burn")]
 pub mod readback;
 #[cfg(feature = "burn")]
 pub mod run;

@@ -6,12 +6,13 @@
 use std::future::Future;
 
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, TrainingRecord};
 use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
 };
-use crate::detector::{Detector, Normalised};
+use crate::detector::{score_images, Detector, Normalised};
 use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::score::{ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
@@ -186,6 +187,10 @@ pub struct Trained {
     pub stopped_early: bool,
     /// The main loss of the last step.
     pub final_loss: Option<f32>,
+    /// Training images it learned from (the validation share excluded).
+    pub train_images: usize,
+    /// How the epoch was chosen, when a share of the training images was held out.
+    pub validation: Option<EpochChoice>,
 }
 
 impl Trained {
@@ -220,27 +225,38 @@ pub async fn train(
         .with_learning_rate(settings.learning_rate())
         .with_seed(settings.seed)
         .with_pseudo_anomalies(settings.pseudo_anomalies.then(PseudoAnomalies::default));
-    let mut trainer = AnyTrainer::new(
-        &config,
-        &training,
-        data.split.train(),
-        &data.labelled,
-        device,
-    );
+    let (fit_images, held_out) = data
+        .split
+        .train()
+        .hold_out(settings.validation, settings.seed);
+    let mut trainer = AnyTrainer::new(&config, &training, &fit_images, &data.labelled, device);
+    let mut chooser = (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training));
+    let steps_per_epoch = trainer.total_steps() / settings.epochs.max(1);
     let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
     while let Some(step) = trainer.step().await? {
         steps = step.progress.step;
         final_loss = step.losses.first().map(|&(_, loss)| loss);
         observer.step(&step);
         observer.yield_now().await;
+        let epoch_ended = steps_per_epoch > 0 && steps % steps_per_epoch == 0;
+        if let Some(chooser) = chooser.as_mut().filter(|_| epoch_ended) {
+            chooser.consider(&trainer, steps, device).await?;
+        }
         if observer.should_stop() {
             stopped_early = step.progress.step < step.progress.total_steps;
+            if let Some(chooser) = chooser.as_mut().filter(|_| !epoch_ended) {
+                chooser.consider(&trainer, steps, device).await?;
+            }
             break;
         }
     }
     if steps == 0 {
         return Err(RunError::NothingLearned);
     }
+    let (trainer, validation) = match chooser {
+        Some(chooser) => chooser.choice(trainer),
+        None => (trainer, None),
+    };
     let model = trainer.finish().await?.ok_or(RunError::NothingLearned)?;
     Ok(Trained {
         model,
@@ -249,7 +265,83 @@ pub async fn train(
         steps,
         stopped_early,
         final_loss,
+        train_images: fit_images.len(),
+        validation,
     })
+}
+
+/// How the epoch was chosen: the held-out normal images' mean reconstruction error after
+/// each epoch, and which one was kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochChoice {
+    /// Images held out.
+    pub images: usize,
+    /// Optimiser steps before each validation (one per epoch, and where the run stopped).
+    pub steps: Vec<usize>,
+    /// Mean MSE of the held-out images at each of them.
+    pub losses: Vec<f32>,
+    /// Index of the one kept (the lowest finite loss).
+    pub chosen: usize,
+}
+
+/// Chooses the epoch without looking at the test set: after each one, a copy of the run
+/// reconstructs normal training images it never trains on, and the copy that does so best
+/// is the one finished (its statistics fitted, its scores judged).
+struct EpochChooser {
+    images: Images,
+    normalisation: Normalisation,
+    steps: Vec<usize>,
+    losses: Vec<f32>,
+    best: Option<(usize, AnyTrainer)>,
+}
+
+impl EpochChooser {
+    fn new(images: Images, training: &TrainingConfig) -> Self {
+        Self {
+            images,
+            normalisation: training.normalisation.clone(),
+            steps: Vec::new(),
+            losses: Vec::new(),
+            best: None,
+        }
+    }
+
+    /// Validates the run as it stands after `steps`, keeping a copy if it is the best yet.
+    async fn consider(
+        &mut self,
+        trainer: &AnyTrainer,
+        steps: usize,
+        device: &Device,
+    ) -> Result<(), RunError> {
+        let Some(model) = trainer.clone().into_model() else {
+            return Ok(());
+        };
+        let detector = Normalised::new(&model, &self.normalisation);
+        let scores = score_images(&detector, &self.images, SCORE_BATCH, device).await?;
+        let mse = scores.of(ScoreKind::Mse);
+        let loss = mse.iter().sum::<f32>() / mse.len().max(1) as f32;
+        let best = self.best.as_ref().map(|&(i, _)| self.losses[i]);
+        if loss.is_finite() && best.is_none_or(|best| loss < best) {
+            self.best = Some((self.losses.len(), trainer.clone()));
+        }
+        self.steps.push(steps);
+        self.losses.push(loss);
+        Ok(())
+    }
+
+    /// The run to finish (the best copy, or `last` if none validated) and the record.
+    fn choice(self, last: AnyTrainer) -> (AnyTrainer, Option<EpochChoice>) {
+        let Some((chosen, trainer)) = self.best else {
+            return (last, None);
+        };
+        let choice = EpochChoice {
+            images: self.images.len(),
+            steps: self.steps,
+            losses: self.losses,
+            chosen,
+        };
+        (trainer, Some(choice))
+    }
 }
 
 /// A trained model's evaluation on its run's data, with its fixed heat-map scale.
@@ -334,8 +426,9 @@ impl Trained {
                 DataProtocol::OneClass { digit } => Some(digit),
                 _ => None,
             },
-            train_images: data.split.train().len(),
+            train_images: self.train_images,
             final_loss: self.final_loss,
+            validation: self.validation.clone(),
         };
         let mut meta = CheckpointMeta::new(
             &self.model,
@@ -350,6 +443,40 @@ impl Trained {
         meta.settings = Some(settings.clone());
         meta.auc = evaluated.evaluation.auc;
         Ok(meta)
+    }
+
+    /// The same run with `model` in place of its trained model (e.g. that model reloaded
+    /// from a checkpoint).
+    pub fn with_model(&self, model: AnyDetector) -> Trained {
+        Trained {
+            model,
+            config: self.config.clone(),
+            training: self.training.clone(),
+            steps: self.steps,
+            stopped_early: self.stopped_early,
+            final_loss: self.final_loss,
+            train_images: self.train_images,
+            validation: self.validation.clone(),
+        }
+    }
+
+    /// This model's checkpoint stored [`Precision::Compact`](crate::precision::Precision),
+    /// with the evaluation of what that file holds: its thresholds and AUC are the compact
+    /// model's, scored like `evaluated` by `score` with `methods`, to compare with it.
+    pub async fn compact_checkpoint(
+        &self,
+        settings: &RunSettings,
+        data: &RunData,
+        evaluated: &Evaluated,
+        score: Option<ScoreKind>,
+        methods: &[ThresholdMethod],
+        device: &Device,
+    ) -> Result<(Checkpoint, Evaluated), RunError> {
+        let compact = self.checkpoint(settings, data, evaluated)?.compact()?;
+        let reloaded = self.with_model(compact.detector(device)?);
+        let evaluated = evaluate_run(&reloaded, data, score, methods, device).await?;
+        let checkpoint = reloaded.checkpoint(settings, data, &evaluated)?.compact()?;
+        Ok((checkpoint, evaluated))
     }
 
     /// The checkpoint of this model (see [`Trained::checkpoint_meta`]); reads the weights

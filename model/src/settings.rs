@@ -107,6 +107,9 @@ pub struct RunSettings {
     pub max_train: Option<usize>,
     /// Keep at most this many test images.
     pub max_test: Option<usize>,
+    /// Share of the normal training images held out to choose the epoch: the run keeps the
+    /// epoch whose model reconstructs them best. 0: train on all, keep the last epoch.
+    pub validation: f64,
 }
 
 impl Default for RunSettings {
@@ -127,6 +130,7 @@ impl Default for RunSettings {
             labelled_anomalies: 0.0,
             max_train: None,
             max_test: None,
+            validation: 0.0,
         }
     }
 }

@@ -155,6 +155,7 @@ pub trait SelfSupervised: Module + Detector {
 }
 
 /// Trains any [`SelfSupervised`] model, one Adam step per [`Trainer::step`].
+#[derive(Clone)]
 pub struct SelfSupervisedTrainer<M> {
     model: Option<M>,
     optimizer: ModuleOptimizer,

@@ -40,6 +40,7 @@ pub struct AaeTrainingConfig {
 }
 
 /// Trains an [`Aae`] on normal images and, optionally, a few labelled anomalies.
+#[derive(Clone)]
 pub struct AaeTrainer {
     autoencoder: Option<Aae>,
     discriminator: Option<LatentDiscriminator>,

@@ -196,6 +196,7 @@ impl Detector for AnoGan {
 
 /// Trains the GANomaly that AnoGAN searches over, and hands over generator and
 /// discriminator together.
+#[derive(Clone)]
 pub struct AnoGanTrainer {
     ganomaly: GanomalyTrainer,
     config: AnoGanConfig,

@@ -88,6 +88,24 @@ impl Images {
         }
     }
 
+    /// Splits off a share of the images, drawn with `seed`: `(kept, held_out)`, each in the
+    /// original order. At least one image is held out for a share above 0 and one kept.
+    pub fn hold_out(&self, share: f64, seed: u64) -> (Self, Self) {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let held = if share > 0.0 && self.count > 1 {
+            ((self.count as f64 * share.min(1.0)).round() as usize).clamp(1, self.count - 1)
+        } else {
+            0
+        };
+        let mut order: Vec<usize> = (0..self.count).collect();
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let (mut out, mut kept) = (order[..held].to_vec(), order[held..].to_vec());
+        out.sort_unstable();
+        kept.sort_unstable();
+        (self.select(&kept), self.select(&out))
+    }
+
     /// The same images centred on a `side` x `side` black canvas (28 -> 32 for the
     /// DCGAN-shaped models); images already that large are borrowed unchanged.
     pub fn padded_to(&self, side: usize) -> Cow<'_, Self> {
@@ -145,5 +163,36 @@ mod tests {
             0.0, 0.0, 0.0, 0.0,
         ]);
         assert!(matches!(images.padded_to(2), Cow::Borrowed(same) if *same == images));
+    }
+
+    #[test]
+    fn a_held_out_share_is_drawn_by_the_seed_and_never_kept() {
+        let images = Images::new((0..20).map(|v| v as f32).collect(), 20, 1, 1, 1).unwrap();
+        let (kept, held) = images.hold_out(0.25, 7);
+        assert_eq!((kept.len(), held.len()), (15, 5));
+        let mut all: Vec<f32> = kept.pixels().iter().chain(held.pixels()).copied().collect();
+        all.sort_by(f32::total_cmp);
+        assert_eq!(
+            all,
+            images.pixels(),
+            "every image once, in one part or the other"
+        );
+        assert!(
+            held.pixels().windows(2).all(|w| w[0] < w[1]),
+            "original order"
+        );
+        assert_eq!(images.hold_out(0.25, 7), (kept, held.clone()));
+        assert_ne!(
+            images.hold_out(0.25, 8).1,
+            held,
+            "another seed draws others"
+        );
+        assert_eq!(images.hold_out(0.0, 7).1.len(), 0);
+        assert_eq!(
+            images.hold_out(0.001, 7).1.len(),
+            1,
+            "a share above 0 holds one out"
+        );
+        assert_eq!(images.hold_out(1.0, 7).0.len(), 1, "one is always kept");
     }
 }

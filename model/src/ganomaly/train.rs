@@ -63,6 +63,7 @@ pub struct GanomalyStep {
 }
 
 /// Trains GANomaly on normal images, one generator and one discriminator step per call.
+#[derive(Clone)]
 pub struct GanomalyTrainer {
     generator: Option<Ganomaly>,
     discriminator: Option<Discriminator>,

@@ -36,6 +36,7 @@ pub struct SkipGanomalyTrainingConfig {
 }
 
 /// Trains Skip-GANomaly on normal images, one generator and one discriminator step per call.
+#[derive(Clone)]
 pub struct SkipGanomalyTrainer {
     generator: Option<UNet>,
     discriminator: Option<Discriminator>,

@@ -17,6 +17,7 @@ use crate::train::{StepReport, Trainer, TrainingConfig};
 /// A training run of any kind.
 // One lives per run: boxing the large variants would buy nothing.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub enum AnyTrainer {
     /// Conv AE or VAE.
     ConvAutoencoder(ConvAeTrainer),

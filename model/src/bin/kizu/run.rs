@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::{read_sync, Device};
 use indicatif::{ProgressBar, ProgressStyle};
+use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::{
     BatchDecoder, DecodeLimits, ImageSplit, Layout, Mnist, Target, BUNDLED_IMAGES_FILE,
     BUNDLED_LABELS_FILE, TEST_FRACTION,
@@ -45,6 +46,7 @@ impl RunArgs {
             labelled_anomalies: self.labelled_anomalies,
             max_train: (self.max_train > 0).then_some(self.max_train),
             max_test: None,
+            validation: self.validation,
         }
     }
 }
@@ -108,6 +110,20 @@ pub(crate) fn train(
     };
     let trained = read_sync(run::train(settings, data, device, &progress))?;
     progress.bar.finish_and_clear();
+    if let Some(choice) = &trained.validation {
+        let losses: Vec<String> = choice
+            .steps
+            .iter()
+            .zip(&choice.losses)
+            .map(|(step, loss)| format!("{loss:.5} after step {step}"))
+            .collect();
+        eprintln!(
+            "validation MSE of {} held-out normal images: {}; kept the {}",
+            choice.images,
+            losses.join(", "),
+            ordinal(choice.chosen + 1)
+        );
+    }
     Ok(Timed {
         trained,
         seconds: progress.started.elapsed().as_secs_f64(),
@@ -142,6 +158,37 @@ impl Timed {
             device,
         ))?)
     }
+
+    /// The compact checkpoint of the run and its evaluation, scored as [`Timed::evaluate`].
+    pub(crate) fn compact(
+        &self,
+        run: &RunArgs,
+        settings: &RunSettings,
+        data: &RunData,
+        full: &Evaluated,
+        device: &Device,
+    ) -> Result<(Checkpoint, Evaluated), AnyError> {
+        Ok(read_sync(self.trained.compact_checkpoint(
+            settings,
+            data,
+            full,
+            run.score,
+            &[ThresholdMethod::MaxNormal],
+            device,
+        ))?)
+    }
+}
+
+/// "1st", "2nd", "3rd", "4th"...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Every file below `folder`, as paths relative to it ('/'-separated), sorted.
