@@ -2,8 +2,9 @@
 # Benchmarks (not tests): every model natively (speed, AUC per digit and on the overlay
 # protocol), GANomaly against PyTorch, the browser paths and the .wasm sizes. Prints the
 # figures recorded in docs/BENCHMARKS.md.
-# Usage: scripts/bench.sh [epochs for the AUC tables; default: each model's recipe, 10 for the
-# autoencoders, the AAE and the LSTM AE, 3 for the GANs (`ModelKind::recipe_epochs`)]
+# Usage: scripts/bench.sh [epochs for the AUC tables; default: each model's recipe
+# (`ModelKind::recipe_epochs`): one-class 10 for the autoencoders, the AAE and the LSTM AE,
+# 3 for the GANs; with pseudo-anomalies 50 for the FC models, 15 for the GANs, 30 for the rest]
 source "$(dirname "$0")/prereqs.sh"
 cd "$ROOT"
 # Each model's recipe epochs unless the caller fixes them for all.
@@ -46,6 +47,10 @@ fi
 log "AUC per held-out digit: every model, compact scale, $epochs_label, seed 42"
 for model in $models; do
   "$kizu" eval --model "$model" --scale compact "${epochs_arg[@]}"
+done
+log "GANomaly in PyTorch (reference size) beside it: 3 epochs, seed 0, every held-out digit"
+for digit in 0 1 2 3 4 5 6 7 8 9; do
+  "$venv/bin/python" bench/ganomaly_torch.py --digit "$digit" --epochs 3 --seed 0 --threads "$(nproc)"
 done
 log "AUC on the overlay protocol, trained with pseudo-anomalies (judged by MSE): every model, $epochs_label"
 for model in $models; do

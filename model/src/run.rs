@@ -224,7 +224,11 @@ pub async fn train(
         .with_batch_size(settings.batch_size)
         .with_learning_rate(settings.learning_rate())
         .with_seed(settings.seed)
-        .with_pseudo_anomalies(settings.pseudo_anomalies.then(PseudoAnomalies::default));
+        .with_pseudo_anomalies(
+            settings
+                .pseudo_anomalies
+                .then(|| PseudoAnomalies::of_kinds(&settings.defect_kinds())),
+        );
     let (fit_images, held_out) = data
         .split
         .train()

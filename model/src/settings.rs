@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Defect;
 use crate::zoo::{ModelKind, Scale};
 
 /// Which data a run trains and tests on.
@@ -101,6 +102,8 @@ pub struct RunSettings {
     pub standardise: bool,
     /// Pseudo-anomaly training (source 000).
     pub pseudo_anomalies: bool,
+    /// The defect kinds pseudo-anomaly training draws (empty: [`RunSettings::defect_kinds`]).
+    pub defects: Vec<Defect>,
     /// Share of the training set given as labelled anomalies (source 002, the AAE).
     pub labelled_anomalies: f64,
     /// Keep at most this many training images.
@@ -127,6 +130,7 @@ impl Default for RunSettings {
             fit: Fit::Resize,
             standardise: false,
             pseudo_anomalies: false,
+            defects: Vec::new(),
             labelled_anomalies: 0.0,
             max_train: None,
             max_test: None,
@@ -168,6 +172,17 @@ impl RunSettings {
         }
     }
 
+    /// The defect kinds pseudo-anomaly training draws: those named; else on the overlay
+    /// protocol the source's own pseudo-anomaly (a second digit overlaid, seed 000), and
+    /// every kind on other data.
+    pub fn defect_kinds(&self) -> Vec<Defect> {
+        match (self.defects.is_empty(), &self.protocol) {
+            (false, _) => self.defects.clone(),
+            (true, DataProtocol::Overlay) => vec![Defect::Overlay],
+            (true, _) => Defect::ALL.to_vec(),
+        }
+    }
+
     /// The learning rate the run uses: the one set, or the model's own default.
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate
@@ -195,5 +210,18 @@ mod tests {
             (conv.epochs, conv.max_train, conv.max_test),
             (6, None, None)
         );
+    }
+
+    #[test]
+    fn pseudo_anomalies_on_the_overlay_protocol_are_the_sources_overlays() {
+        let mut settings = RunSettings {
+            protocol: DataProtocol::Overlay,
+            ..RunSettings::default()
+        };
+        assert_eq!(settings.defect_kinds(), [Defect::Overlay]);
+        settings.protocol = DataProtocol::OneClass { digit: 3 };
+        assert_eq!(settings.defect_kinds(), Defect::ALL);
+        settings.defects = vec![Defect::Scratch, Defect::Blob];
+        assert_eq!(settings.defect_kinds(), [Defect::Scratch, Defect::Blob]);
     }
 }

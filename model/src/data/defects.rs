@@ -27,6 +27,7 @@ const SCRATCH_HALF_WIDTH_PER_PIXEL: f32 = 1.0 / 56.0;
 
 /// One kind of synthetic defect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Defect {
     /// Another image of the batch blended in at [`OVERLAY_BRIGHTNESS`] (seed 000's anomaly).
     Overlay,
@@ -83,6 +84,17 @@ impl Default for PseudoAnomalies {
 }
 
 impl PseudoAnomalies {
+    /// The default share of each batch, with defects of `kinds` (all of them if empty).
+    pub fn of_kinds(kinds: &[Defect]) -> Self {
+        if kinds.is_empty() {
+            return Self::default();
+        }
+        Self {
+            kinds: kinds.to_vec(),
+            ..Self::default()
+        }
+    }
+
     /// Checks that `fraction` is in [0, 1] and `kinds` is not empty.
     pub fn validate(&self) -> Result<(), DataError> {
         // `contains` is false for NaN, so NaN is refused too.
@@ -467,5 +479,11 @@ mod tests {
         assert_eq!(json, r#"{"kinds":["NoisePatch"],"fraction":0.25}"#);
         let back: PseudoAnomalies = serde_json::from_str(&json).unwrap();
         assert_eq!(back, only(Defect::NoisePatch, 0.25));
+        // The kinds a run names, or every kind when it names none.
+        assert_eq!(PseudoAnomalies::of_kinds(&[]), default);
+        assert_eq!(
+            PseudoAnomalies::of_kinds(&[Defect::Overlay]),
+            only(Defect::Overlay, 0.5)
+        );
     }
 }

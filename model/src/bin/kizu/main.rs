@@ -14,6 +14,7 @@ use burn::tensor::read_sync;
 use clap::{Parser, Subcommand, ValueEnum};
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::Checkpoint;
+use kizu_model::data::Defect;
 use kizu_model::detector::score_images;
 use kizu_model::metrics::average_precision;
 use kizu_model::score::ScoreKind;
@@ -101,6 +102,9 @@ struct RunArgs {
     /// the clean images as targets.
     #[arg(long)]
     pseudo_anomalies: bool,
+    /// The defect kinds pseudo-anomaly training draws, comma-separated (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    defects: Vec<Defect>,
     /// The digit treated as the anomaly (trained without it).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
     digit: u8,

@@ -21,7 +21,8 @@ use crate::{AnyError, ProtocolArg, RunArgs};
 impl RunArgs {
     /// The epochs asked for, or the model's recipe.
     pub(crate) fn epochs(&self) -> usize {
-        self.epochs.unwrap_or_else(|| self.model.recipe_epochs())
+        self.epochs
+            .unwrap_or_else(|| self.model.recipe_epochs(self.pseudo_anomalies))
     }
 
     /// The run these arguments describe, with `digit` held out on the one-class protocol.
@@ -43,6 +44,7 @@ impl RunArgs {
             fit: self.fit,
             standardise: self.standardise,
             pseudo_anomalies: self.pseudo_anomalies,
+            defects: self.defects.clone(),
             labelled_anomalies: self.labelled_anomalies,
             max_train: (self.max_train > 0).then_some(self.max_train),
             max_test: None,
