@@ -8,6 +8,7 @@ use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
+use kizu_model::settings::DataProtocol;
 use kizu_model::zoo::ModelKind;
 use kizu_tests::{bundled_mnist, device};
 
@@ -89,4 +90,31 @@ fn every_model_kind_ships_for_both_protocols_and_scores_digits() {
             assert_eq!(checkpoint.meta.training.anomaly_digit, expected_digit);
         }
     }
+}
+
+/// What `public/checkpoints/` may weigh in all (issue 9's budget for the shipped files).
+const SHIPPED_BUDGET_BYTES: u64 = 25_000_000;
+
+#[test]
+fn the_best_model_ships_for_every_held_out_digit_within_the_budget() {
+    let json = std::fs::read(checkpoints_dir().join(CATALOG_FILE)).expect("index.json");
+    let catalog: Catalog = serde_json::from_slice(&json).unwrap();
+    // The conv AE, the best model over the ten digits (docs/BENCHMARKS.md).
+    for digit in 0..10 {
+        let protocol = DataProtocol::OneClass { digit };
+        let conv = catalog
+            .entries
+            .iter()
+            .find(|e| e.model == ModelKind::ConvAutoencoder && e.protocol == protocol)
+            .unwrap_or_else(|| panic!("no conv AE checkpoint with digit {digit} held out"));
+        assert!(conv.auc.is_some_and(|auc| auc > 0.75), "{conv:?}");
+    }
+    let total: u64 = std::fs::read_dir(checkpoints_dir())
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        total <= SHIPPED_BUDGET_BYTES,
+        "public/checkpoints holds {total} bytes, over {SHIPPED_BUDGET_BYTES}"
+    );
 }
