@@ -102,7 +102,8 @@ struct RunArgs {
     /// the clean images as targets.
     #[arg(long)]
     pseudo_anomalies: bool,
-    /// The defect kinds pseudo-anomaly training draws, comma-separated (default: all).
+    /// The defect kinds pseudo-anomaly training draws, comma-separated (default: on the
+    /// overlay protocol its source's overlaid digit, else every kind).
     #[arg(long, value_enum, value_delimiter = ',')]
     defects: Vec<Defect>,
     /// The digit treated as the anomaly (trained without it).
