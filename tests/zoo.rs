@@ -147,7 +147,7 @@ where
     let loaded = Checkpoint::from_bytes(&compact).unwrap();
     assert_eq!(loaded.meta.precision, Precision::Compact);
     if let Some(combined) = &loaded.meta.combined {
-        assert!(combined.neighbours.is_bytes() || combined.is_empty());
+        assert!(combined.neighbours.is_8_bit() || combined.is_empty());
     }
     let restored = loaded.detector(&device()).unwrap();
     let restored = Normalised::new(&restored, loaded.meta.normalisation());

@@ -126,7 +126,7 @@ impl CombinedStatistics {
     /// The same statistics with the bank in 8 bits per number, as a compact checkpoint
     /// stores it.
     pub fn with_byte_bank(mut self) -> Self {
-        self.neighbours = self.neighbours.to_bytes();
+        self.neighbours = self.neighbours.to_8_bit();
         self
     }
 
@@ -497,7 +497,7 @@ mod tests {
                 })
                 .collect();
             let half = CombinedStatistics::neighbours_of(&latents, dim);
-            for bank in [half.clone(), half.to_bytes()] {
+            for bank in [half.clone(), half.to_8_bit()] {
                 let statistics = CombinedStatistics {
                     neighbours: bank,
                     ..CombinedStatistics::unfitted(dim)

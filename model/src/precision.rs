@@ -23,16 +23,6 @@ pub enum Precision {
     Compact,
 }
 
-impl Precision {
-    /// A short label for listings.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Full => "full precision",
-            Self::Compact => "compact (16-bit weights, 8-bit bank)",
-        }
-    }
-}
-
 /// Numbers per 8-bit block, each with its own scale (as GGML's `Q8_0`).
 pub const BLOCK: usize = 32;
 /// What marks a bank stored in 8 bits; a bank without it is in half precision.
@@ -97,7 +87,7 @@ impl Latents {
     }
 
     /// The same latents rounded to 8 bits per number, as a compact checkpoint stores them.
-    pub fn to_bytes(&self) -> Self {
+    pub fn to_8_bit(&self) -> Self {
         Self {
             values: decode_blocks(&encode_blocks(&self.values)),
             storage: Storage::Byte,
@@ -105,7 +95,7 @@ impl Latents {
     }
 
     /// Whether they are stored in 8 bits.
-    pub fn is_bytes(&self) -> bool {
+    pub fn is_8_bit(&self) -> bool {
         self.storage == Storage::Byte
     }
 }
@@ -221,19 +211,19 @@ mod tests {
             .collect();
         let half = Latents::half(values.iter().copied());
         assert_eq!(round_trip(&half), half);
-        let bytes = half.to_bytes();
-        assert!(bytes.is_bytes() && !half.is_bytes());
+        let bytes = half.to_8_bit();
+        assert!(bytes.is_8_bit() && !half.is_8_bit());
         assert_eq!(
             round_trip(&bytes),
             bytes,
             "8-bit blocks, the last one short"
         );
-        assert_eq!(bytes.to_bytes(), bytes, "rounding twice changes nothing");
+        assert_eq!(bytes.to_8_bit(), bytes, "rounding twice changes nothing");
         for (a, b) in values.iter().zip(bytes.iter()) {
             // Within half a step of the block's scale (max |v| / 127, here <= 0.71 / 127).
             assert!((a - b).abs() <= 0.71 / 254.0 + 1e-3, "{a} vs {b}");
         }
-        let zeros = Latents::half([0.0; 5]).to_bytes();
+        let zeros = Latents::half([0.0; 5]).to_8_bit();
         assert_eq!(&*round_trip(&zeros), &[0.0; 5]);
     }
 
@@ -241,12 +231,12 @@ mod tests {
     fn an_8_bit_bank_is_under_three_quarters_of_the_half_precision_one() {
         let half = Latents::half((0..4096).map(|i| (i as f32).sin()));
         let size = |l: &Latents| serde_json::to_string(l).map_or(0, |s| s.len());
-        assert!(size(&half.to_bytes()) * 4 < size(&half) * 3);
+        assert!(size(&half.to_8_bit()) * 4 < size(&half) * 3);
     }
 
     #[test]
     fn a_truncated_8_bit_bank_is_refused() {
-        let block = Latents::half([0.5; BLOCK]).to_bytes();
+        let block = Latents::half([0.5; BLOCK]).to_8_bit();
         let mut bytes = encode_blocks(&block);
         bytes.extend_from_slice(&[0, 60]); // a scale and nothing after it
         let text = format!("\"{BYTE_PREFIX}{}\"", BASE64.encode(bytes));

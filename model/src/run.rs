@@ -14,6 +14,7 @@ use crate::data::{
 };
 use crate::detector::{score_images, Detector, Normalised};
 use crate::eval::{evaluate, EvalError, Evaluation};
+use crate::metrics::mean_std;
 use crate::score::{ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
 use crate::train::{StepReport, Trainer, TrainingConfig};
@@ -323,7 +324,7 @@ impl EpochChooser {
         let detector = Normalised::new(&model, &self.normalisation);
         let scores = score_images(&detector, &self.images, SCORE_BATCH, device).await?;
         let mse = scores.of(ScoreKind::Mse);
-        let loss = mse.iter().sum::<f32>() / mse.len().max(1) as f32;
+        let loss = mean_std(mse).map_or(f32::NAN, |(mean, _)| mean as f32);
         let best = self.best.as_ref().map(|&(i, _)| self.losses[i]);
         if loss.is_finite() && best.is_none_or(|best| loss < best) {
             self.best = Some((self.losses.len(), trainer.clone()));
