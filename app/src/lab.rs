@@ -4,11 +4,13 @@
 use kizu_model::catalog::Catalog;
 use kizu_model::metrics::Confusion;
 
+use crate::gallery::Gallery;
 use crate::library::{KeptId, KeptModel, StoreError};
 use crate::protocol::{
     Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelOrigin,
     ModelView, Reply, ScoreReport, StepReport, UploadReport,
 };
+use crate::steer::Steered;
 
 /// What the page does after a reply, besides drawing it.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +123,12 @@ pub struct Lab {
     pub kept: Vec<KeptModel>,
     /// The last thing the browser's storage had to say (a full quota, say).
     pub storage_notice: Option<String>,
+    /// The threshold the page applies to the current model.
+    pub threshold: Option<Steered>,
+    /// The gallery of the current model's test images.
+    pub gallery: Gallery,
+    /// The gallery's request running (it leaves the phase and notices alone).
+    drawing: Option<CommandId>,
     /// Whether the next export is to keep the model just opened, not to download it.
     keep_next: bool,
     /// The export running to keep the model.
@@ -156,6 +164,9 @@ impl Lab {
             training: false,
             kept: Vec::new(),
             storage_notice: None,
+            threshold: None,
+            gallery: Gallery::default(),
+            drawing: None,
             keep_next: false,
             keeping: None,
             running: None,
@@ -179,6 +190,12 @@ impl Lab {
         self.keep_next = false;
         match &action {
             Action::Stop => self.stopping = true,
+            Action::Gallery { .. } => {
+                // Quiet: drawing test images is not something to announce or wait on.
+                self.running = Some(id);
+                self.drawing = Some(id);
+                self.gallery.pending = true;
+            }
             other => {
                 self.running = Some(id);
                 self.phase = Phase::Busy(other.describe().to_owned());
@@ -198,6 +215,21 @@ impl Lab {
     /// Folds in one reply; returns what to do next, if the reply calls for something.
     pub fn apply(&mut self, reply: Reply) -> Option<Next> {
         let ends = self.running == Some(reply.id);
+        if self.drawing == Some(reply.id) {
+            self.drawing = None;
+            self.gallery.pending = false;
+            if ends {
+                self.running = None;
+            }
+            match reply.event {
+                Event::Gallery(images) => self.gallery.add(images),
+                Event::Refused(refusal) => self.notice = Some(refusal.to_string()),
+                Event::Failed(error) => self.notice = Some(error.to_string()),
+                // Phases and the backend it was drawn on change nothing shown.
+                _ => {}
+            }
+            return None;
+        }
         let finish = |lab: &mut Self, phase: Phase| {
             if ends {
                 lab.running = None;
@@ -242,6 +274,8 @@ impl Lab {
             }
             Event::Model(view) => {
                 let keep = view.origin.is_kept_on_open();
+                self.threshold = Steered::own(&view);
+                self.gallery = Gallery::default();
                 self.model = Some(*view);
                 // Scores of another model would read as this one's.
                 self.scored = None;
@@ -272,8 +306,12 @@ impl Lab {
                 self.scored = Some(report);
                 finish(self, Phase::Done);
             }
+            // Only the gallery's own request draws (handled above).
+            Event::Gallery(_) => {}
             Event::Forgotten => {
                 self.model = None;
+                self.threshold = None;
+                self.gallery = Gallery::default();
                 self.upload = None;
                 self.scored = None;
                 finish(self, Phase::Idle);
@@ -324,6 +362,37 @@ impl Lab {
         }
     }
 
+    /// Sets the threshold the page applies (a method's, or moved by hand).
+    pub fn steer(&mut self, threshold: Steered) {
+        self.threshold = Some(threshold);
+    }
+
+    /// The threshold the page applies, if there is a model.
+    pub fn threshold_value(&self) -> Option<f32> {
+        self.threshold.as_ref().map(|t| t.value)
+    }
+
+    /// Test positions in the gallery's order and filters at the current threshold.
+    pub fn gallery_order(&self) -> Vec<usize> {
+        match (&self.model, self.threshold_value()) {
+            (Some(model), Some(threshold)) => {
+                crate::gallery::order(model, threshold, self.gallery.labels, self.gallery.verdicts)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The request for the gallery page's (and the opened image's) images not drawn yet;
+    /// none while the worker is busy or a request is out.
+    pub fn gallery_request(&self) -> Option<Action> {
+        if self.is_busy() || self.gallery.pending {
+            return None;
+        }
+        let order = self.gallery_order();
+        let missing = self.gallery.missing(self.gallery.page_of(&order));
+        (!missing.is_empty()).then_some(Action::Gallery { indices: missing })
+    }
+
     /// Test outcomes of the current model at `threshold` (moved by the user).
     pub fn confusion_at(&self, threshold: f32) -> Option<Confusion> {
         let model = self.model.as_ref()?;
@@ -340,7 +409,9 @@ mod tests {
     use kizu_model::zoo::ModelKind;
 
     use super::*;
-    use crate::protocol::{Refusal, RunSettings, SessionError, ThresholdView};
+    use crate::protocol::{
+        GalleryImages, Refusal, RunSettings, Sample, SessionError, ThresholdView,
+    };
 
     fn view() -> ModelView {
         ModelView {
@@ -361,6 +432,10 @@ mod tests {
             auc: Some(1.0),
             test_scores: vec![0.1, 0.2, 0.7, 0.9],
             test_is_anomaly: vec![false, false, true, true],
+            test_names: Vec::new(),
+            train_scores: Vec::new(),
+            latent: None,
+            evaluated_on: None,
             histogram: Histogram::new(&[], &[], 4, &[]),
             samples: Vec::new(),
             steps: Some(3),
@@ -601,5 +676,85 @@ mod tests {
             .as_deref()
             .is_some_and(|n| n.starts_with("keeping the model failed: the browser's storage")));
         assert_eq!(lab.kept.len(), 2, "nothing lost");
+    }
+
+    #[test]
+    fn the_confusion_follows_the_threshold_as_it_moves() {
+        let mut lab = Lab::new(false);
+        let run = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(run.id, Event::Model(Box::new(view()))));
+        // The model's own threshold, 0.5: both anomalies flagged, no normal image.
+        assert_eq!(lab.threshold_value(), Some(0.5));
+        let at = |lab: &Lab| {
+            let c = lab.confusion_at(lab.threshold_value().unwrap()).unwrap();
+            (c.true_positives, c.false_positives)
+        };
+        assert_eq!(at(&lab), (2, 0));
+        lab.steer(Steered::manual(0.15));
+        assert_eq!(at(&lab), (2, 1), "the normal 0.2 is now a false alarm");
+        lab.steer(Steered::manual(0.8));
+        assert_eq!(at(&lab), (1, 0), "the anomaly at 0.7 now passes");
+        // A new model brings its own threshold back.
+        let again = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(again.id, Event::Model(Box::new(view()))));
+        assert_eq!(lab.threshold_value(), Some(0.5));
+    }
+
+    #[test]
+    fn the_gallery_asks_quietly_for_the_images_it_lacks() {
+        let mut lab = Lab::new(false);
+        let run = lab.command(Action::Train(RunSettings::default()));
+        assert_eq!(lab.gallery_request(), None, "not while training");
+        lab.apply(reply(run.id, Event::Model(Box::new(view()))));
+        let Some(Action::Gallery { indices }) = lab.gallery_request() else {
+            panic!("the first page is asked for");
+        };
+        assert_eq!(indices, [0, 1, 2, 3]);
+        assert_eq!(lab.gallery_order(), [3, 2, 1, 0], "most anomalous first");
+        let phase = lab.phase.clone();
+        let draw = lab.command(Action::Gallery {
+            indices: indices.clone(),
+        });
+        assert_eq!(lab.phase, phase, "drawing does not change the phase");
+        assert_eq!(lab.gallery_request(), None, "one request at a time");
+        let sample = |score| Sample {
+            label: "digit".into(),
+            is_anomaly: Some(false),
+            score,
+            side: 1,
+            channels: 1,
+            input: vec![0],
+            generated: vec![0],
+            difference: vec![0],
+        };
+        lab.apply(reply(
+            draw.id,
+            Event::Gallery(GalleryImages {
+                indices,
+                samples: [0.1, 0.2, 0.7, 0.9].map(sample).to_vec(),
+            }),
+        ));
+        assert!(!lab.is_busy());
+        assert_eq!(lab.phase, phase);
+        assert_eq!(lab.gallery.images.len(), 4);
+        assert_eq!(lab.gallery_request(), None, "everything is drawn");
+        // Filtered to the flagged normal images at 0.15: only the one at 0.2.
+        lab.steer(Steered::manual(0.15));
+        lab.gallery.filter(
+            crate::gallery::LabelFilter::Normal,
+            crate::gallery::VerdictFilter::Flagged,
+        );
+        assert_eq!(lab.gallery_order(), [1]);
+        // A refused request is a notice, and the gallery may ask again.
+        let again = lab.command(Action::Gallery { indices: vec![9] });
+        lab.apply(reply(
+            again.id,
+            Event::Refused(Refusal::NoSuchTestImage { index: 9, len: 4 }),
+        ));
+        assert!(lab
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("no test image 9")));
+        assert!(!lab.gallery.pending && !lab.is_busy());
     }
 }

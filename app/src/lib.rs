@@ -6,11 +6,13 @@
 //! so without Burn.
 
 pub mod backend;
+pub mod gallery;
 pub mod lab;
 pub mod library;
 pub mod protocol;
 #[cfg(feature = "training")]
 pub mod session;
+pub mod steer;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 #[cfg(target_arch = "wasm32")]

@@ -167,6 +167,11 @@ pub enum Action {
     },
     /// Score images with the current model (fitted the way its training images were).
     ScoreImages(Vec<FileBytes>),
+    /// Draw these test images of the current model (positions in its test set).
+    Gallery {
+        /// The positions.
+        indices: Vec<usize>,
+    },
     /// Drop the current model and the loaded images.
     Forget,
 }
@@ -183,6 +188,7 @@ impl Action {
             Self::ExportCheckpoint => "exporting the model",
             Self::LoadImages { .. } => "loading images",
             Self::ScoreImages(_) => "scoring images",
+            Self::Gallery { .. } => "drawing test images",
             Self::Forget => "forgetting the model",
         }
     }
@@ -218,6 +224,8 @@ pub enum Event {
     ImagesLoaded(UploadReport),
     /// Images scored with the current model: the command is done.
     Scored(ScoreReport),
+    /// Test images drawn for the gallery: the command is done.
+    Gallery(GalleryImages),
     /// The model and images are gone: the command is done.
     Forgotten,
     /// The command failed; what the session had before is kept.
@@ -251,6 +259,20 @@ pub enum Refusal {
     /// The page has not said hello yet.
     #[error("the session has not started")]
     NotStarted,
+    /// The current model's test images cannot be drawn again in this session.
+    #[error("the test images of this model are not in this session ({why})")]
+    NoTestImages {
+        /// Why ("it was evaluated on images uploaded before").
+        why: String,
+    },
+    /// A test image position past the end of the test set.
+    #[error("there is no test image {index} (the test set has {len})")]
+    NoSuchTestImage {
+        /// The position asked for.
+        index: usize,
+        /// Test images there are.
+        len: usize,
+    },
 }
 
 /// Why a command failed, typed across the worker boundary.
@@ -409,6 +431,18 @@ pub struct ModelView {
     pub test_scores: Vec<f32>,
     /// Whether each test image is an anomaly.
     pub test_is_anomaly: Vec<bool>,
+    /// Each test image's name ("digit 3 #17", a file's path), in test order.
+    #[serde(default)]
+    pub test_names: Vec<String>,
+    /// Scores of the normal training images the thresholds are fitted on.
+    #[serde(default)]
+    pub train_scores: Vec<f32>,
+    /// The test images' latent codes on a plane, for models with a latent.
+    #[serde(default)]
+    pub latent: Option<LatentMap>,
+    /// The settings the test images were made with (to draw them again later).
+    #[serde(default)]
+    pub evaluated_on: Option<RunSettings>,
     /// Test scores, normal vs anomalous.
     pub histogram: Histogram,
     /// Some normal and some anomalous test images with their reconstructions.
@@ -419,6 +453,26 @@ pub struct ModelView {
     pub stopped_early: bool,
     /// Speed, where measured.
     pub throughput: Option<Throughput>,
+}
+
+/// The test set's latent codes projected on their two principal axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentMap {
+    /// Each test image's point, in test order.
+    pub points: Vec<[f32; 2]>,
+    /// The share of the codes' variance along each axis.
+    pub explained: [f32; 2],
+    /// Width of the codes.
+    pub dim: usize,
+}
+
+/// Test images drawn for the gallery, by their position in the test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GalleryImages {
+    /// Test positions, in the order asked.
+    pub indices: Vec<usize>,
+    /// Each one drawn: input, generated, difference.
+    pub samples: Vec<Sample>,
 }
 
 /// A file that could not be used, and why.

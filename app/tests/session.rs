@@ -307,6 +307,19 @@ fn a_shipped_checkpoint_opens_with_its_results_and_others_are_refused() {
     assert_eq!(view.protocol, DataProtocol::OneClass { digit: 0 });
     assert!(view.auc.is_some_and(|a| a > 0.5), "{:?}", view.auc);
     assert_eq!(view.samples.len(), 2 * SAMPLES_PER_CLASS);
+    // What the page steers and draws with: training scores, names, the latent map.
+    let n = view.test_scores.len();
+    assert!(!view.train_scores.is_empty());
+    assert_eq!(view.test_names.len(), n);
+    assert!(
+        view.test_names[0].starts_with("digit "),
+        "{}",
+        view.test_names[0]
+    );
+    let latent = view.latent.as_ref().expect("the conv AE has a latent");
+    assert_eq!(latent.points.len(), n);
+    assert!(latent.explained[0] >= latent.explained[1] && latent.explained[1] > 0.0);
+    assert_gallery_matches(&session, &view, &host);
     for file in [
         "../Cargo.toml",
         "https://example.com/x.kizu",
@@ -359,6 +372,8 @@ fn a_kept_model_reopens_with_its_results_or_evaluated_again_and_a_mismatch_is_re
         panic!("the restored model has no checkpoint");
     };
     assert_eq!(again.bytes, file.bytes);
+    // Its test images are made again for the gallery.
+    assert_gallery_matches(&fresh, &restored, &fresh_host);
 
     // Results that cannot be read back: evaluated again, to the same scores.
     let evaluated = model(send(&fresh, restore(None), &fresh_host));
@@ -381,6 +396,37 @@ fn a_kept_model_reopens_with_its_results_or_evaluated_again_and_a_mismatch_is_re
         send(&fresh, Action::ExportCheckpoint, &fresh_host),
         Event::Checkpoint(_)
     ));
+}
+
+/// The gallery draws test images with the scores the view has for them; a position past
+/// the test set is refused.
+fn assert_gallery_matches(session: &RefCell<Session>, view: &ModelView, host: &TestHost) {
+    let n = view.test_scores.len();
+    let indices = vec![n - 1, 0, 7];
+    let Event::Gallery(drawn) = send(
+        session,
+        Action::Gallery {
+            indices: indices.clone(),
+        },
+        host,
+    ) else {
+        panic!("no gallery images");
+    };
+    assert_eq!(drawn.indices, indices);
+    for (&i, sample) in drawn.indices.iter().zip(&drawn.samples) {
+        let expected = view.test_scores[i];
+        assert!(
+            (sample.score - expected).abs() <= 1e-4 * expected.abs().max(1.0),
+            "image {i}: drawn {} vs listed {expected}",
+            sample.score
+        );
+        assert_eq!(sample.label, view.test_names[i]);
+        assert_eq!(sample.is_anomaly, Some(view.test_is_anomaly[i]));
+    }
+    assert_eq!(
+        send(session, Action::Gallery { indices: vec![n] }, host),
+        Event::Refused(Refusal::NoSuchTestImage { index: n, len: n })
+    );
 }
 
 /// A 40x40 PNG: a bright square on black, or with a bright stripe as its defect.
@@ -626,12 +672,26 @@ fn every_message_survives_the_workers_binary_codec() {
     send(&session, Action::ExportCheckpoint, &host);
     send(
         &session,
+        Action::Gallery {
+            indices: vec![3, 1],
+        },
+        &host,
+    );
+    send(
+        &session,
         Action::OpenShipped {
             file: "nope.kizu".into(),
         },
         &host,
     );
     let replies = host.replies.borrow();
+    assert!(replies.iter().any(|r| matches!(r.event, Event::Gallery(_))));
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(&r.event, Event::Model(v) if v.latent.is_some())),
+        "the FC AE's latent map travels"
+    );
     assert!(replies.len() > 4);
     for reply in replies.iter() {
         assert_eq!(&through_worker_codec(reply), reply);

@@ -315,6 +315,7 @@ pub trait LatentJudged: Sized {
     /// `input`, `clean`: `[batch, c, s, s]`
     fn judged_detection(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
         let (z, detection) = self.detect_with_latent(input, clean);
+        let detection = detection.with_latent(z.clone());
         match self.latent_score() {
             Some(score) => score.judge(z, detection),
             None => detection,

@@ -18,8 +18,16 @@ pub struct Evaluation {
     pub score_kind: ScoreKind,
     /// Thresholds fitted on the normal training images, one per method asked for.
     pub thresholds: Vec<Threshold>,
+    /// Scores of the normal training images the thresholds were fitted on; empty when
+    /// the test set was scored against thresholds fitted before ([`evaluate_test`]).
+    pub train_scores: Vec<f32>,
     /// Scores of the test images, in test order.
     pub test_scores: Vec<f32>,
+    /// The latent code of each test image, `latent_dim` numbers each, in test order; empty
+    /// for models without one.
+    pub test_latents: Vec<f32>,
+    /// Numbers per latent code (0 without).
+    pub latent_dim: usize,
     /// ROC AUC on the test set; `None` if it lacks a class or a score is not finite.
     pub auc: Option<f64>,
     /// Histogram of test scores, normal vs anomalous, over a range that covers the thresholds.
@@ -57,7 +65,9 @@ pub async fn evaluate(
         .iter()
         .map(|&method| fit(method, train.of(score_kind)))
         .collect::<Result<Vec<_>, _>>()?;
-    evaluate_test(detector, split, score_kind, thresholds, batch_size, device).await
+    let evaluation =
+        evaluate_test(detector, split, score_kind, thresholds, batch_size, device).await?;
+    Ok(evaluation.with_train_scores(train.of(score_kind).to_vec()))
 }
 
 /// Scores the test images of `split` and summarises them against `thresholds` fitted
@@ -86,11 +96,20 @@ pub async fn evaluate_test(
             &values,
         ),
         thresholds,
+        train_scores: Vec::new(),
         test_scores,
+        test_latents: test.latent,
+        latent_dim: test.latent_dim,
     })
 }
 
 impl Evaluation {
+    /// The same evaluation with the normal training scores its thresholds come from.
+    pub fn with_train_scores(mut self, scores: Vec<f32>) -> Self {
+        self.train_scores = scores;
+        self
+    }
+
     /// Outcomes on the test set at `threshold`.
     pub fn confusion(&self, split: &(impl Protocol + ?Sized), threshold: &Threshold) -> Confusion {
         Confusion::at(&self.test_scores, split.test_is_anomaly(), threshold.value)

@@ -33,6 +33,7 @@ pub mod hotelling;
 #[cfg(feature = "burn")]
 pub mod lstm_ae;
 pub mod metrics;
+pub mod pca;
 #[cfg(feature = "burn")]
 pub mod precision;
 #[cfg(feature = "burn")]

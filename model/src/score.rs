@@ -121,6 +121,8 @@ pub struct Detection {
     ///
     /// [`Detector::score_kind`]: crate::detector::Detector::score_kind
     pub model_score: Option<Tensor<1>>,
+    /// The latent code the model judged the image by, `[batch, latent]`, where it has one.
+    pub latent: Option<Tensor<2>>,
 }
 
 impl Detection {
@@ -132,6 +134,7 @@ impl Detection {
             difference_ratio: difference_ratio(x, reconstruction.clone()),
             reconstruction,
             model_score: None,
+            latent: None,
         }
     }
 
@@ -141,16 +144,29 @@ impl Detection {
         self
     }
 
-    /// Reads the scores back (async: the only readback WebGPU allows in a browser).
+    /// Adds the latent code the model judged each image by, `[batch, latent]`.
+    pub fn with_latent(mut self, latent: Tensor<2>) -> Self {
+        self.latent = Some(latent);
+        self
+    }
+
+    /// Reads the scores (and latents) back (async: the only readback WebGPU allows in a
+    /// browser).
     pub async fn read_scores(&self) -> Result<Scores, ReadError> {
         let model_score = match &self.model_score {
             Some(t) => read_vec(t.clone().into_data_async().await)?,
             None => Vec::new(),
         };
+        let (latent, latent_dim) = match &self.latent {
+            Some(z) => (read_vec(z.clone().into_data_async().await)?, z.dims()[1]),
+            None => (Vec::new(), 0),
+        };
         Ok(Scores {
             mse: read_vec(self.mse.clone().into_data_async().await)?,
             difference_ratio: read_vec(self.difference_ratio.clone().into_data_async().await)?,
             model_score,
+            latent,
+            latent_dim,
         })
     }
 
@@ -176,6 +192,11 @@ pub struct Scores {
     pub difference_ratio: Vec<f32>,
     /// The model's own score per image; empty for models without one.
     pub model_score: Vec<f32>,
+    /// The latent code of each image, `latent_dim` numbers per image, row after row; empty
+    /// for models without one.
+    pub latent: Vec<f32>,
+    /// Numbers per latent code (0 without).
+    pub latent_dim: usize,
 }
 
 impl Scores {
@@ -193,6 +214,8 @@ impl Scores {
         self.mse.extend(other.mse);
         self.difference_ratio.extend(other.difference_ratio);
         self.model_score.extend(other.model_score);
+        self.latent.extend(other.latent);
+        self.latent_dim = self.latent_dim.max(other.latent_dim);
     }
 }
 

@@ -25,10 +25,11 @@ use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
 
-use self::views::{draw, model_view, samples};
+use self::views::{draw, model_view, samples, TestImages};
 use crate::protocol::{
-    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, ModelOrigin, ModelView,
-    Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput, UploadReport,
+    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, GalleryImages, ModelOrigin,
+    ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput,
+    UploadReport,
 };
 
 /// Test images of each class shown with a model.
@@ -71,6 +72,10 @@ struct Current {
     /// Its checkpoint: configuration, settings, threshold and weights.
     checkpoint: Checkpoint,
     detector: AnyDetector,
+    /// Its test images, once made (the gallery draws them).
+    test: Option<TestImages>,
+    /// The settings that make its test images again, where known.
+    evaluated_on: Option<RunSettings>,
 }
 
 /// Uploaded training images: the files (so they can be decoded again at another size)
@@ -222,6 +227,7 @@ impl Session {
                 },
             ),
             Action::ScoreImages(files) => self.score(files, host).await,
+            Action::Gallery { indices } => self.gallery(id, &indices, host).await,
             Action::Forget => {
                 self.current = None;
                 self.uploaded = None;
@@ -324,21 +330,16 @@ impl Session {
         let detector = trained.model;
         let normalisation = meta.normalisation().clone();
         let model = Normalised::new(&detector, &normalisation);
-        let samples = samples(
-            &model,
-            data.split.as_ref(),
-            &evaluated.evaluation,
-            meta.difference_scale(),
-            &device,
-        )
-        .await?;
+        let test = TestImages::of(data.split.as_ref());
+        let samples = samples(&model, &test, meta.score, meta.difference_scale(), &device).await?;
         let scored = data.split.train().len() + data.split.test().len();
         let mut view = model_view(
             ModelOrigin::Trained,
             &meta,
-            data.split.test_is_anomaly(),
+            Some(data.split.as_ref()),
             evaluated.evaluation,
             samples,
+            Some(settings.clone()),
         );
         view.steps = Some(trained.steps);
         view.stopped_early = trained.stopped_early;
@@ -349,6 +350,8 @@ impl Session {
         self.current = Some(Current {
             checkpoint,
             detector,
+            test: Some(test),
+            evaluated_on: Some(settings),
         });
         Ok(Event::Model(Box::new(view)))
     }
@@ -415,29 +418,41 @@ impl Session {
         });
         host.pause().await;
         let model = Normalised::new(&detector, meta.normalisation());
-        let view = match data {
+        let (view, test) = match data {
             Some(data) => {
                 let split = data.split.as_ref();
                 let evaluation =
                     evaluate_opened(&model, split, meta.score, meta.threshold, &device).await?;
-                let samples =
-                    samples(&model, split, &evaluation, meta.difference_scale(), &device).await?;
-                model_view(origin, meta, split.test_is_anomaly(), evaluation, samples)
+                let test = TestImages::of(split);
+                let scale = meta.difference_scale();
+                let samples = samples(&model, &test, meta.score, scale, &device).await?;
+                let on = Some(settings.clone());
+                let view = model_view(origin, meta, Some(split), evaluation, samples, on);
+                (view, Some(test))
             }
             None => {
                 let evaluation = Evaluation {
                     score_kind: meta.score,
                     thresholds: vec![meta.threshold],
+                    train_scores: Vec::new(),
                     test_scores: Vec::new(),
+                    test_latents: Vec::new(),
+                    latent_dim: 0,
                     auc: None,
                     histogram: kizu_model::metrics::Histogram::new(&[], &[], 40, &[]),
                 };
-                model_view(origin, meta, &[], evaluation, Vec::new())
+                (
+                    model_view(origin, meta, None, evaluation, Vec::new(), None),
+                    None,
+                )
             }
         };
+        let evaluated_on = test.is_some().then_some(settings);
         self.current = Some(Current {
             checkpoint,
             detector,
+            test,
+            evaluated_on,
         });
         Ok(Event::Model(Box::new(view)))
     }
@@ -468,6 +483,8 @@ impl Session {
         self.current = Some(Current {
             checkpoint,
             detector,
+            test: None,
+            evaluated_on: view.evaluated_on.clone(),
         });
         Ok(Event::Model(Box::new(ModelView { origin, ..view })))
     }
@@ -499,6 +516,63 @@ impl Session {
         }
         let (_, set) = uploaded.decoded.as_ref().ok_or(Refusal::NoImages)?;
         ImageSplit::new(set, seed, TEST_FRACTION).map_err(data_error)
+    }
+
+    /// Draws the current model's test images at `indices`, making its test images again
+    /// first if the model was reopened from this browser's storage.
+    async fn gallery<H: Host>(
+        &mut self,
+        id: CommandId,
+        indices: &[usize],
+        host: &H,
+    ) -> Result<Event, Failure> {
+        let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+        if current.test.is_none() {
+            let settings = current.evaluated_on.clone().ok_or(Refusal::NoTestImages {
+                why: "it was not evaluated on test images".into(),
+            })?;
+            let data = match settings.protocol {
+                DataProtocol::Images => {
+                    let split = self
+                        .image_split(Target::of(&settings), settings.seed)
+                        .map_err(|_| Refusal::NoTestImages {
+                            why: "load the images it was trained on first".into(),
+                        })?;
+                    RunData::images(&settings, split).map_err(run_error)?
+                }
+                _ => {
+                    let mnist = self.mnist(id, host).await?;
+                    RunData::mnist(&settings, mnist).map_err(data_error)?
+                }
+            };
+            let test = TestImages::of(data.split.as_ref());
+            if let Some(current) = self.current.as_mut() {
+                current.test = Some(test);
+            }
+        }
+        let device = self.device(id, host).await;
+        let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+        let test = current.test.as_ref().ok_or(Refusal::NoModel)?;
+        let len = test.images.len();
+        if let Some(&index) = indices.iter().find(|&&i| i >= len) {
+            return Err(Refusal::NoSuchTestImage { index, len }.into());
+        }
+        host.pause().await;
+        let meta = &current.checkpoint.meta;
+        let model = Normalised::new(&current.detector, meta.normalisation());
+        let samples = test
+            .draw(
+                &model,
+                indices,
+                meta.score,
+                meta.difference_scale(),
+                &device,
+            )
+            .await?;
+        Ok(Event::Gallery(GalleryImages {
+            indices: indices.to_vec(),
+            samples,
+        }))
     }
 
     async fn score<H: Host>(&mut self, files: Vec<FileBytes>, host: &H) -> Result<Event, Failure> {
@@ -547,22 +621,23 @@ impl Session {
         .map_err(run_error)?;
         host.pause().await;
         let model = Normalised::new(&current.detector, meta.normalisation());
-        let scores = score_images(&model, &set, SCORE_BATCH, &device)
-            .await
-            .map_err(run_error)?;
-        let scores = scores.of(meta.score).to_vec();
         let labels: Vec<(String, Option<bool>)> = names.into_iter().map(|n| (n, None)).collect();
         let indices: Vec<usize> = (0..labels.len()).collect();
-        let images = draw(
-            &model,
-            &set,
-            &indices,
-            &labels,
-            &scores,
-            meta.difference_scale(),
-            &device,
-        )
-        .await?;
+        let mut images = Vec::with_capacity(indices.len());
+        // In scoring batches: one upload may hold many images.
+        for chunk in indices.chunks(SCORE_BATCH) {
+            let scale = meta.difference_scale();
+            let drawn = draw(
+                &model,
+                &set,
+                chunk,
+                &labels[chunk[0]..],
+                meta.score,
+                scale,
+                &device,
+            );
+            images.extend(drawn.await?);
+        }
         Ok(Event::Scored(ScoreReport {
             images,
             threshold: meta.threshold,
@@ -627,9 +702,10 @@ async fn evaluate_opened(
     if let Ok(percentile) = fit(ThresholdMethod::Percentile(95.0), train.of(score)) {
         thresholds.push(percentile);
     }
-    evaluate_test(model, split, score, thresholds, SCORE_BATCH, device)
+    let evaluation = evaluate_test(model, split, score, thresholds, SCORE_BATCH, device)
         .await
-        .map_err(run_error)
+        .map_err(run_error)?;
+    Ok(evaluation.with_train_scores(train.of(score).to_vec()))
 }
 
 fn per_second(images: usize, ms: f64) -> f64 {

@@ -6,21 +6,37 @@ use kizu_model::checkpoint::CheckpointMeta;
 use kizu_model::data::{Images, Protocol};
 use kizu_model::detector::Detector;
 use kizu_model::eval::Evaluation;
+use kizu_model::pca::Projection;
+use kizu_model::run::RunSettings;
+use kizu_model::score::ScoreKind;
 use kizu_model::viz::{channel_mean, to_u8};
 
 use super::{run_error, Failure, SAMPLES_PER_CLASS};
-use crate::protocol::{ModelOrigin, ModelView, Sample, ThresholdView};
+use crate::protocol::{LatentMap, ModelOrigin, ModelView, Sample, ThresholdView};
 
-/// The page's view of a model described by `meta`, evaluated on test images labelled
-/// `labelled`.
+/// The page's view of a model described by `meta`, evaluated on `split`'s test images
+/// (or on none), which `evaluated_on` makes again.
 pub(super) fn model_view(
     origin: ModelOrigin,
     meta: &CheckpointMeta,
-    labelled: &[bool],
+    split: Option<&dyn Protocol>,
     evaluation: Evaluation,
     samples: Vec<Sample>,
+    evaluated_on: Option<RunSettings>,
 ) -> ModelView {
+    let labelled = split.map_or(&[][..], |s| s.test_is_anomaly());
+    let names = split.map_or_else(Vec::new, |s| {
+        (0..s.test().len()).map(|i| s.test_label(i)).collect()
+    });
     let has_both = labelled.iter().any(|&a| a) && labelled.iter().any(|&a| !a);
+    // A model without a latent, or codes that cannot be projected, gets no map.
+    let latent = Projection::fit(&evaluation.test_latents, evaluation.latent_dim)
+        .ok()
+        .map(|projection| LatentMap {
+            points: projection.project(&evaluation.test_latents),
+            explained: projection.explained.map(|e| e as f32),
+            dim: projection.dim,
+        });
     ModelView {
         origin,
         model: meta.model.model_kind(),
@@ -42,6 +58,10 @@ pub(super) fn model_view(
         auc: evaluation.auc.filter(|_| has_both),
         test_scores: evaluation.test_scores,
         test_is_anomaly: labelled.to_vec(),
+        test_names: names,
+        train_scores: evaluation.train_scores,
+        latent,
+        evaluated_on,
         histogram: evaluation.histogram,
         samples,
         steps: None,
@@ -53,36 +73,68 @@ pub(super) fn model_view(
 /// The first few normal and anomalous test images with their reconstructions.
 pub(super) async fn samples(
     model: &impl Detector,
-    split: &dyn Protocol,
-    evaluation: &Evaluation,
+    test: &TestImages,
+    score: ScoreKind,
     scale: f32,
     device: &Device,
 ) -> Result<Vec<Sample>, Failure> {
-    let labelled = split.test_is_anomaly();
     let pick = |anomalous: bool| {
-        (0..split.test().len())
-            .filter(move |&i| labelled[i] == anomalous)
+        (0..test.images.len())
+            .filter(move |&i| test.is_anomaly[i] == anomalous)
             .take(SAMPLES_PER_CLASS)
     };
     let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
-    let labels: Vec<(String, Option<bool>)> = indices
-        .iter()
-        .map(|&i| (split.test_label(i), Some(labelled[i])))
-        .collect();
-    let scores: Vec<f32> = indices.iter().map(|&i| evaluation.test_scores[i]).collect();
-    let selected = split.test().select(&indices);
-    let all: Vec<usize> = (0..indices.len()).collect();
-    draw(model, &selected, &all, &labels, &scores, scale, device).await
+    test.draw(model, &indices, score, scale, device).await
+}
+
+/// A model's test images, kept to draw any of them again (the gallery).
+pub(super) struct TestImages {
+    /// The images, as the model is shown them.
+    pub images: Images,
+    /// Each one's name ("digit 3 #17").
+    pub names: Vec<String>,
+    /// Whether each is an anomaly.
+    pub is_anomaly: Vec<bool>,
+}
+
+impl TestImages {
+    /// The test images of `split`.
+    pub fn of(split: &dyn Protocol) -> Self {
+        Self {
+            images: split.test().clone(),
+            names: (0..split.test().len())
+                .map(|i| split.test_label(i))
+                .collect(),
+            is_anomaly: split.test_is_anomaly().to_vec(),
+        }
+    }
+
+    /// Draws the images at `indices` (see [`draw`]).
+    pub async fn draw(
+        &self,
+        model: &impl Detector,
+        indices: &[usize],
+        score: ScoreKind,
+        scale: f32,
+        device: &Device,
+    ) -> Result<Vec<Sample>, Failure> {
+        let labels: Vec<(String, Option<bool>)> = indices
+            .iter()
+            .map(|&i| (self.names[i].clone(), Some(self.is_anomaly[i])))
+            .collect();
+        draw(model, &self.images, indices, &labels, score, scale, device).await
+    }
 }
 
 /// Runs `model` on `images[indices]` and turns input, reconstruction and difference into
-/// 8-bit planes; the difference is averaged over channels and saturates at `scale`.
+/// 8-bit planes with the image's `score`; the difference is averaged over channels and
+/// saturates at `scale`.
 pub(super) async fn draw(
     model: &impl Detector,
     images: &Images,
     indices: &[usize],
     labels: &[(String, Option<bool>)],
-    scores: &[f32],
+    score: ScoreKind,
     scale: f32,
     device: &Device,
 ) -> Result<Vec<Sample>, Failure> {
@@ -96,6 +148,7 @@ pub(super) async fn draw(
         .read()
         .await
         .map_err(run_error)?;
+    let scores = detection.scores.of(score);
     let [channels, side, _] = padded.image_shape();
     Ok((0..indices.len())
         .map(|k| {
@@ -103,7 +156,7 @@ pub(super) async fn draw(
             Sample {
                 label: labels[k].0.clone(),
                 is_anomaly: labels[k].1,
-                score: scores[k],
+                score: scores.get(k).copied().unwrap_or(f32::NAN),
                 side,
                 channels,
                 input: to_u8(padded.image(k), 1.0),

@@ -1,0 +1,193 @@
+//! The gallery of every test image, most anomalous first: its order, filters and pages,
+//! and the images drawn so far. Plain state, tested natively; the worker draws the images.
+
+use std::collections::BTreeMap;
+
+use crate::protocol::{GalleryImages, ModelView, Sample};
+
+/// Images per gallery page.
+pub const PAGE_SIZE: usize = 24;
+
+/// Which test images by their label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LabelFilter {
+    /// Every image.
+    #[default]
+    All,
+    /// Normal images only.
+    Normal,
+    /// Anomalies only.
+    Anomalous,
+}
+
+/// Which test images by the verdict at the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VerdictFilter {
+    /// Every image.
+    #[default]
+    All,
+    /// Scored above the threshold.
+    Flagged,
+    /// At or below it.
+    Passed,
+}
+
+/// What the gallery shows and has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gallery {
+    /// The label filter.
+    pub labels: LabelFilter,
+    /// The verdict filter.
+    pub verdicts: VerdictFilter,
+    /// The page shown, from 0.
+    pub page: usize,
+    /// Test images drawn so far, by test position.
+    pub images: BTreeMap<usize, Sample>,
+    /// The image opened in detail, by test position.
+    pub selected: Option<usize>,
+    /// Whether a request for images is out.
+    pub pending: bool,
+}
+
+/// Test positions of `view`'s images that pass the filters at `threshold`, highest score
+/// first (ties in test order).
+pub fn order(
+    view: &ModelView,
+    threshold: f32,
+    labels: LabelFilter,
+    verdicts: VerdictFilter,
+) -> Vec<usize> {
+    let scores = &view.test_scores;
+    let is_anomaly = |i: usize| view.test_is_anomaly.get(i).copied();
+    let mut kept: Vec<usize> = (0..scores.len())
+        .filter(|&i| match labels {
+            LabelFilter::All => true,
+            LabelFilter::Normal => is_anomaly(i) == Some(false),
+            LabelFilter::Anomalous => is_anomaly(i) == Some(true),
+        })
+        .filter(|&i| match verdicts {
+            VerdictFilter::All => true,
+            VerdictFilter::Flagged => scores[i] > threshold,
+            VerdictFilter::Passed => scores[i] <= threshold,
+        })
+        .collect();
+    kept.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    kept
+}
+
+impl Gallery {
+    /// The positions on the page shown, of `ordered` ones.
+    pub fn page_of<'a>(&self, ordered: &'a [usize]) -> &'a [usize] {
+        let start = (self.page * PAGE_SIZE).min(ordered.len());
+        &ordered[start..(start + PAGE_SIZE).min(ordered.len())]
+    }
+
+    /// Pages there are of `count` images (at least one, maybe empty).
+    pub fn pages(count: usize) -> usize {
+        count.div_ceil(PAGE_SIZE).max(1)
+    }
+
+    /// Of `wanted` positions (and the one opened), those not drawn yet.
+    pub fn missing(&self, wanted: &[usize]) -> Vec<usize> {
+        let mut missing: Vec<usize> = wanted
+            .iter()
+            .copied()
+            .chain(self.selected)
+            .filter(|i| !self.images.contains_key(i))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    /// Keeps images the worker drew.
+    pub fn add(&mut self, drawn: GalleryImages) {
+        self.pending = false;
+        self.images
+            .extend(drawn.indices.into_iter().zip(drawn.samples));
+    }
+
+    /// Sets the filters and goes back to the first page.
+    pub fn filter(&mut self, labels: LabelFilter, verdicts: VerdictFilter) {
+        self.labels = labels;
+        self.verdicts = verdicts;
+        self.page = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steer::tests::view;
+
+    fn sample(score: f32) -> Sample {
+        Sample {
+            label: format!("image {score}"),
+            is_anomaly: None,
+            score,
+            side: 1,
+            channels: 1,
+            input: vec![0],
+            generated: vec![0],
+            difference: vec![0],
+        }
+    }
+
+    #[test]
+    fn the_most_anomalous_come_first_ties_in_test_order() {
+        let v = view(
+            &[],
+            &[0.2, 0.9, 0.5, 0.9, 0.1],
+            &[false, true, false, true, false],
+        );
+        assert_eq!(
+            order(&v, 0.3, LabelFilter::All, VerdictFilter::All),
+            [1, 3, 2, 0, 4]
+        );
+    }
+
+    #[test]
+    fn filters_by_label_and_by_verdict_at_the_threshold() {
+        let v = view(
+            &[],
+            &[0.2, 0.9, 0.5, 0.4, 0.1],
+            &[false, true, false, true, false],
+        );
+        let o = |l, v2, t| order(&v, t, l, v2);
+        assert_eq!(o(LabelFilter::Anomalous, VerdictFilter::All, 0.3), [1, 3]);
+        assert_eq!(o(LabelFilter::Normal, VerdictFilter::All, 0.3), [2, 0, 4]);
+        assert_eq!(o(LabelFilter::All, VerdictFilter::Flagged, 0.45), [1, 2]);
+        assert_eq!(o(LabelFilter::All, VerdictFilter::Passed, 0.45), [3, 0, 4]);
+        // The verdict moves with the threshold: a false alarm (normal, flagged).
+        assert_eq!(o(LabelFilter::Normal, VerdictFilter::Flagged, 0.3), [2]);
+        // Unlabelled images pass only the "all" label filter.
+        let unlabelled = view(&[], &[0.2, 0.9], &[]);
+        assert_eq!(
+            order(&unlabelled, 0.5, LabelFilter::All, VerdictFilter::All),
+            [1, 0]
+        );
+        assert!(order(&unlabelled, 0.5, LabelFilter::Normal, VerdictFilter::All).is_empty());
+    }
+
+    #[test]
+    fn pages_hold_page_size_images_and_ask_only_for_those_not_drawn() {
+        let ordered: Vec<usize> = (0..50).rev().collect();
+        let mut g = Gallery::default();
+        assert_eq!(Gallery::pages(50), 3);
+        assert_eq!(Gallery::pages(0), 1);
+        assert_eq!(g.page_of(&ordered).len(), PAGE_SIZE);
+        g.page = 2;
+        assert_eq!(g.page_of(&ordered), [1, 0]);
+        g.page = 7;
+        assert!(g.page_of(&ordered).is_empty());
+        g.add(GalleryImages {
+            indices: vec![1, 5],
+            samples: vec![sample(0.1), sample(0.5)],
+        });
+        g.selected = Some(9);
+        assert_eq!(g.missing(&[0, 1, 5, 7]), [0, 7, 9]);
+        g.page = 2;
+        g.filter(LabelFilter::Normal, VerdictFilter::Flagged);
+        assert_eq!(g.page, 0, "a new filter starts at the first page");
+    }
+}

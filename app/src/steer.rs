@@ -1,0 +1,294 @@
+//! The threshold the page shows, and how the user sets it: the model's own, one of the
+//! model crate's six methods with its parameter, or moved by hand (dragged or with keys).
+//! Plain state, tested natively; the fitting is `kizu_model::threshold`'s.
+
+use kizu_model::threshold::{fit_labelled, ThresholdMethod};
+
+use crate::protocol::ModelView;
+
+/// Steps the arrow keys take across the histogram's range.
+pub const KEY_STEPS: f32 = 100.0;
+
+/// Where the page's threshold comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Choice {
+    /// The one the model keeps in its checkpoint (fitted when it was trained).
+    Own,
+    /// Fitted on this page by one of the threshold methods.
+    Method(ThresholdMethod),
+    /// Set by hand.
+    Manual,
+}
+
+/// The threshold in use, where it came from, and what the page says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Steered {
+    /// How it was set.
+    pub choice: Choice,
+    /// Scores above it are flagged.
+    pub value: f32,
+    /// What the user should know about it (the fallback a method used, the data it was
+    /// fitted on).
+    pub note: Option<String>,
+}
+
+impl Steered {
+    /// The model's own threshold.
+    pub fn own(view: &ModelView) -> Option<Self> {
+        let own = view.thresholds.first()?;
+        Some(Self {
+            choice: Choice::Own,
+            value: own.threshold.value,
+            note: None,
+        })
+    }
+
+    /// `method` fitted on `view`'s scores: the unsupervised methods on the normal
+    /// training scores, F1 and Youden's J on the labelled test scores (the only labelled
+    /// anomalies a run has). Says which fallback was used, if any.
+    pub fn fitted(view: &ModelView, method: ThresholdMethod) -> Result<Self, String> {
+        let normal_test: Vec<f32> = labelled(view, false);
+        let anomalous: Vec<f32> = labelled(view, true);
+        let (normal, mut notes) = if method.is_supervised() {
+            let note = "fitted on the test set's labels: the best this model can do, not a threshold chosen without them".to_owned();
+            (normal_test, vec![note])
+        } else if view.train_scores.is_empty() {
+            let note =
+                "no training scores in this view: fitted on the normal test scores".to_owned();
+            (normal_test, vec![note])
+        } else {
+            (view.train_scores.clone(), Vec::new())
+        };
+        let anomalous = if method.is_supervised() {
+            anomalous
+        } else {
+            Vec::new()
+        };
+        let threshold = fit_labelled(method, &normal, &anomalous).map_err(|e| e.to_string())?;
+        if threshold.method != method {
+            notes = vec![format!(
+                "{} needs labelled anomalies and this test set has none: used {} instead",
+                method.label(),
+                threshold.method.label()
+            )];
+        }
+        Ok(Self {
+            choice: Choice::Method(method),
+            value: threshold.value,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        })
+    }
+
+    /// Set by hand to `value`.
+    pub fn manual(value: f32) -> Self {
+        Self {
+            choice: Choice::Manual,
+            value,
+            note: None,
+        }
+    }
+
+    /// Moved by `steps` key presses of `view`'s histogram range / [`KEY_STEPS`], kept
+    /// inside the range.
+    pub fn nudged(&self, view: &ModelView, steps: i32) -> Self {
+        let (min, max) = (view.histogram.min, view.histogram.max);
+        let step = (max - min) / KEY_STEPS;
+        Self::manual((self.value + step * steps as f32).clamp(min, max))
+    }
+}
+
+/// The test scores of normal (`anomalous` false) or anomalous images.
+fn labelled(view: &ModelView, anomalous: bool) -> Vec<f32> {
+    view.test_scores
+        .iter()
+        .zip(&view.test_is_anomaly)
+        .filter(|(_, &a)| a == anomalous)
+        .map(|(&s, _)| s)
+        .collect()
+}
+
+/// A method's parameter as the form shows it: its name, range and the sources' default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parameter {
+    /// What it is ("percentile").
+    pub name: &'static str,
+    /// Smallest allowed.
+    pub min: f64,
+    /// Largest allowed.
+    pub max: f64,
+    /// The default (the sources' where they give one).
+    pub default: f64,
+}
+
+/// The six methods, each with its id for the form, label and parameter.
+pub const METHODS: [(&str, &str); 6] = [
+    ("max-normal", "max of normal (source 000)"),
+    ("percentile", "percentile of normal"),
+    ("mean-std", "mean + k sigma (source 004)"),
+    ("target-fpr", "target false-positive rate"),
+    ("f1-max", "best F1"),
+    ("youden-j", "best Youden's J"),
+];
+
+/// The parameter of the method with this id, if it has one.
+pub fn parameter(id: &str) -> Option<Parameter> {
+    match id {
+        "percentile" => Some(Parameter {
+            name: "percentile",
+            min: 0.0,
+            max: 100.0,
+            default: 95.0,
+        }),
+        "mean-std" => Some(Parameter {
+            name: "k",
+            min: 0.0,
+            max: 10.0,
+            default: 3.0,
+        }),
+        "target-fpr" => Some(Parameter {
+            name: "false-positive rate (%)",
+            min: 0.0,
+            max: 100.0,
+            default: 5.0,
+        }),
+        _ => None,
+    }
+}
+
+/// The method for a form's id and parameter text; an out-of-range or unreadable value is
+/// refused with the reason shown next to its field.
+pub fn method(id: &str, value: &str) -> Result<ThresholdMethod, String> {
+    let number = || -> Result<f64, String> {
+        let Some(p) = parameter(id) else {
+            return Ok(0.0);
+        };
+        let v: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{} must be a number, not “{value}”", p.name))?;
+        if !(p.min..=p.max).contains(&v) || !v.is_finite() {
+            return Err(format!(
+                "{} must be between {} and {}",
+                p.name, p.min, p.max
+            ));
+        }
+        Ok(v)
+    };
+    Ok(match id {
+        "max-normal" => ThresholdMethod::MaxNormal,
+        "percentile" => ThresholdMethod::Percentile(number()?),
+        "mean-std" => ThresholdMethod::MeanStd(number()?),
+        "target-fpr" => ThresholdMethod::TargetFalsePositiveRate(number()? / 100.0),
+        "f1-max" => ThresholdMethod::F1Max,
+        "youden-j" => ThresholdMethod::YoudenJ,
+        other => return Err(format!("no threshold method “{other}”")),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use kizu_model::metrics::{Confusion, Histogram};
+    use kizu_model::threshold::Threshold;
+
+    use super::*;
+    use crate::protocol::{DataProtocol, ModelKind, ModelOrigin, ThresholdView};
+
+    pub(crate) fn view(train: &[f32], test: &[f32], labels: &[bool]) -> ModelView {
+        ModelView {
+            origin: ModelOrigin::Trained,
+            model: ModelKind::ConvAutoencoder,
+            settings: None,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            input: (28, 1),
+            score_label: "MSE".into(),
+            thresholds: vec![ThresholdView {
+                method: "max of normal".into(),
+                threshold: Threshold {
+                    value: 0.35,
+                    method: ThresholdMethod::MaxNormal,
+                },
+                confusion: None,
+            }],
+            auc: None,
+            test_scores: test.to_vec(),
+            test_is_anomaly: labels.to_vec(),
+            test_names: Vec::new(),
+            train_scores: train.to_vec(),
+            latent: None,
+            evaluated_on: None,
+            histogram: Histogram::new(test, labels, 10, &[0.0, 1.0]),
+            samples: Vec::new(),
+            steps: None,
+            stopped_early: false,
+            throughput: None,
+        }
+    }
+
+    #[test]
+    fn unsupervised_methods_fit_on_the_training_scores() {
+        let train: Vec<f32> = (0..=10).map(|i| i as f32 / 10.0).collect();
+        let v = view(&train, &[0.1, 0.9], &[false, true]);
+        let p = Steered::fitted(&v, method("percentile", "90").unwrap()).unwrap();
+        assert!((p.value - 0.9).abs() < 1e-6, "{p:?}");
+        assert_eq!(p.note, None);
+        let max = Steered::fitted(&v, method("max-normal", "").unwrap()).unwrap();
+        assert_eq!(max.value, 1.0);
+        let fpr = Steered::fitted(&v, method("target-fpr", "20").unwrap()).unwrap();
+        assert!((fpr.value - 0.8).abs() < 1e-6, "2 of 11 above: {fpr:?}");
+    }
+
+    #[test]
+    fn supervised_methods_use_the_test_labels_and_say_so() {
+        let v = view(&[0.1], &[0.1, 0.2, 0.6, 0.8], &[false, false, true, true]);
+        let f1 = Steered::fitted(&v, ThresholdMethod::F1Max).unwrap();
+        assert!((f1.value - 0.4).abs() < 1e-6, "{f1:?}");
+        assert!(f1.note.unwrap().contains("test set's labels"));
+        let c = Confusion::at(&v.test_scores, &v.test_is_anomaly, f1.value);
+        assert_eq!((c.true_positives, c.false_positives), (2, 0));
+    }
+
+    #[test]
+    fn a_method_that_cannot_apply_names_its_fallback() {
+        let v = view(&[0.1, 0.3], &[0.1, 0.2], &[false, false]);
+        let j = Steered::fitted(&v, ThresholdMethod::YoudenJ).unwrap();
+        assert_eq!(j.value, 0.2, "max of the normal test scores");
+        let note = j.note.unwrap();
+        assert!(
+            note.contains("best Youden's J needs labelled anomalies"),
+            "{note}"
+        );
+        assert!(note.contains("max of normal"), "{note}");
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_refused_with_the_field_named() {
+        assert!(method("percentile", "101")
+            .unwrap_err()
+            .contains("percentile must be between 0 and 100"));
+        assert!(method("mean-std", "k")
+            .unwrap_err()
+            .contains("k must be a number"));
+        assert!(method("target-fpr", "-1").is_err());
+        assert!(method("nope", "").is_err());
+        assert_eq!(
+            method("target-fpr", "5").unwrap(),
+            ThresholdMethod::TargetFalsePositiveRate(0.05)
+        );
+        assert_eq!(
+            method("mean-std", " 2.5 ").unwrap(),
+            ThresholdMethod::MeanStd(2.5)
+        );
+    }
+
+    #[test]
+    fn keys_move_the_threshold_by_a_hundredth_of_the_range_and_stop_at_its_ends() {
+        let v = view(&[0.1], &[0.0, 1.0], &[false, true]);
+        let start = Steered::own(&v).unwrap();
+        assert_eq!(start.value, 0.35);
+        let up = start.nudged(&v, 5);
+        assert!((up.value - 0.40).abs() < 1e-6, "{up:?}");
+        assert_eq!(up.choice, Choice::Manual);
+        assert_eq!(up.nudged(&v, -1000).value, 0.0);
+        assert_eq!(up.nudged(&v, 1000).value, 1.0);
+    }
+}
