@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 
 /// A discriminator is re-initialised when its loss falls below this (GANomaly's reference
 /// code): it has won outright and its gradients no longer teach the generator.
-pub(crate) const COLLAPSED_DISCRIMINATOR_LOSS: f32 = 1e-5;
+pub(crate) const COLLAPSED_DISCRIMINATOR_LOSS: f32 = crate::divergence::COLLAPSED_LOSS;
 /// Keeps `log` finite in the binary cross-entropy.
 const PROBABILITY_EPSILON: f32 = 1e-7;
 

@@ -21,6 +21,7 @@ pub mod conv_ae;
 pub mod data;
 #[cfg(feature = "burn")]
 pub mod detector;
+pub mod divergence;
 #[cfg(feature = "burn")]
 pub mod eval;
 #[cfg(feature = "burn")]

@@ -13,6 +13,7 @@ use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
 };
 use crate::detector::{score_images, Detector, Normalised};
+use crate::divergence::{Divergence, DivergenceWatch};
 use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::metrics::mean_std;
 use crate::score::{ReadError, ScoreKind};
@@ -192,6 +193,8 @@ pub struct Trained {
     pub train_images: usize,
     /// How the epoch was chosen, when a share of the training images was held out.
     pub validation: Option<EpochChoice>,
+    /// Why the run was stopped as diverged, if it was (the model is the last good one).
+    pub diverged: Option<Divergence>,
 }
 
 impl Trained {
@@ -238,11 +241,35 @@ pub async fn train(
     let mut chooser = (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training));
     let steps_per_epoch = trainer.total_steps() / settings.epochs.max(1);
     let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
-    while let Some(step) = trainer.step().await? {
-        steps = step.progress.step;
-        final_loss = step.losses.first().map(|&(_, loss)| loss);
+    let mut watch = DivergenceWatch::default();
+    let mut diverged = None;
+    // The run as it was two steps back: a loss is computed with the weights the step
+    // before left, so when it is not finite those weights are already bad.
+    let mut two_back: Option<AnyTrainer> = None;
+    loop {
+        let one_back = trainer.clone();
+        let Some(step) = trainer.step().await? else {
+            break;
+        };
         observer.step(&step);
         observer.yield_now().await;
+        if let Some(divergence) = watch.check(step.progress.step, &step.losses) {
+            if matches!(divergence, Divergence::NotFinite { .. }) {
+                trainer = two_back.take().unwrap_or(one_back);
+                steps = step.progress.step.saturating_sub(2);
+            } else {
+                steps = step.progress.step;
+            }
+            diverged = Some(divergence);
+            stopped_early = true;
+            if let Some(chooser) = chooser.as_mut() {
+                chooser.consider(&trainer, steps, device).await?;
+            }
+            break;
+        }
+        two_back = Some(one_back);
+        steps = step.progress.step;
+        final_loss = step.losses.first().map(|&(_, loss)| loss);
         let epoch_ended = steps_per_epoch > 0 && steps % steps_per_epoch == 0;
         if let Some(chooser) = chooser.as_mut().filter(|_| epoch_ended) {
             chooser.consider(&trainer, steps, device).await?;
@@ -255,7 +282,7 @@ pub async fn train(
             break;
         }
     }
-    if steps == 0 {
+    if steps == 0 && diverged.is_none() {
         return Err(RunError::NothingLearned);
     }
     let (trainer, validation) = match chooser {
@@ -272,6 +299,7 @@ pub async fn train(
         final_loss,
         train_images: fit_images.len(),
         validation,
+        diverged,
     })
 }
 
@@ -462,6 +490,7 @@ impl Trained {
             final_loss: self.final_loss,
             train_images: self.train_images,
             validation: self.validation.clone(),
+            diverged: self.diverged.clone(),
         }
     }
 

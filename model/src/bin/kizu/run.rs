@@ -112,6 +112,12 @@ pub(crate) fn train(
     };
     let trained = read_sync(run::train(settings, data, device, &progress))?;
     progress.bar.finish_and_clear();
+    if let Some(divergence) = &trained.diverged {
+        eprintln!(
+            "stopped: {divergence}; kept the model after step {}",
+            trained.steps
+        );
+    }
     if let Some(choice) = &trained.validation {
         let losses: Vec<String> = choice
             .steps
