@@ -141,6 +141,8 @@ impl Default for RunSettings {
 
 /// Images per step of the "quick demo" preset.
 const QUICK_DEMO_BATCH: usize = 64;
+/// The recipes' validation share: a tenth of the normal training images choose the epoch.
+pub const RECIPE_VALIDATION: f64 = 0.1;
 
 impl RunSettings {
     /// The "quick demo" preset: `model`, compact, on the bundled digits of `protocol`,
@@ -168,6 +170,22 @@ impl RunSettings {
             batch_size: QUICK_DEMO_BATCH,
             max_train: limits.map(|(train, _)| train),
             max_test: limits.map(|(_, test)| test),
+            ..Self::default()
+        }
+    }
+
+    /// The "as in the source" preset: `model` at the sources' sizes with its recipe (its
+    /// epochs; on the overlay protocol pseudo-anomaly training, as source 000 trains), the
+    /// whole split, and a validation share choosing the epoch.
+    pub fn as_in_source(model: ModelKind, protocol: DataProtocol) -> Self {
+        let pseudo_anomalies = protocol == DataProtocol::Overlay;
+        Self {
+            model,
+            scale: Scale::Reference,
+            protocol,
+            epochs: model.recipe_epochs(pseudo_anomalies),
+            pseudo_anomalies,
+            validation: RECIPE_VALIDATION,
             ..Self::default()
         }
     }
@@ -210,6 +228,22 @@ mod tests {
             (conv.epochs, conv.max_train, conv.max_test),
             (6, None, None)
         );
+    }
+
+    #[test]
+    fn as_in_the_source_is_the_reference_size_at_the_recipe() {
+        let gan = RunSettings::as_in_source(ModelKind::Ganomaly, DataProtocol::Overlay);
+        assert_eq!(
+            (gan.scale, gan.epochs, gan.pseudo_anomalies),
+            (Scale::Reference, 15, true)
+        );
+        assert_eq!((gan.max_train, gan.validation), (None, RECIPE_VALIDATION));
+        let conv = RunSettings::as_in_source(
+            ModelKind::ConvAutoencoder,
+            DataProtocol::OneClass { digit: 4 },
+        );
+        assert_eq!((conv.epochs, conv.pseudo_anomalies), (10, false));
+        assert_eq!(conv.protocol, DataProtocol::OneClass { digit: 4 });
     }
 
     #[test]

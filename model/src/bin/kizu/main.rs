@@ -138,7 +138,7 @@ struct RunArgs {
     standardise: bool,
     /// Share of the normal training images held out to choose the epoch: the run keeps the
     /// epoch whose model reconstructs them best (0: train on all, keep the last epoch).
-    #[arg(long, default_value_t = DEFAULT_VALIDATION, value_parser = share_below_one)]
+    #[arg(long, default_value_t = kizu_model::settings::RECIPE_VALIDATION, value_parser = share_below_one)]
     validation: f64,
     /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
     #[arg(long, default_value_t = 0.0)]
@@ -164,9 +164,6 @@ struct RunArgs {
 }
 
 type AnyError = Box<dyn std::error::Error>;
-
-/// The recipes' validation share: a tenth of the normal training images.
-const DEFAULT_VALIDATION: f64 = 0.1;
 
 /// A share in [0, 1).
 fn share_below_one(text: &str) -> Result<f64, String> {
