@@ -47,13 +47,13 @@ test('CPU path: without WebGPU the app trains a quick run and shows every view',
     await assertCompleteResults(app, 'cpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
     assert.match(await app.badge.textContent(), /no WebGPU adapter/);
-    assert.match(await app.page.locator('.metrics').textContent(), /nearest training latent/, 'the conv AE is judged by its latent');
+    assert.match(await app.page.getByTestId('score-label').textContent(), /nearest training latent/, 'the conv AE is judged by its latent');
 
     // Switching to the 95th-percentile threshold moves the line and the counts.
     const strict = await app.page.getByTestId('threshold').textContent();
     const strictOutcome = await app.page.getByTestId('confusion').textContent();
     assert.match(strictOutcome, /flags \d+ of \d+ anomalies and \d+ of \d+ normal images/);
-    await app.page.getByTestId('threshold-method').selectOption('1');
+    await app.page.getByTestId('threshold-method').selectOption('percentile');
     const loose = await app.page.getByTestId('threshold').textContent();
     assert.ok(Number(loose) < Number(strict), `95th percentile ${loose} below max ${strict}`);
     assert.notEqual(await app.page.getByTestId('confusion').textContent(), strictOutcome);
@@ -64,7 +64,7 @@ test('GANomaly trains in the browser and shows its generator and discriminator l
   await withApp({ webgpu: false }, async (app) => {
     await app.startRun({ digit: 6, epochs: 1, model: 'ganomaly' });
     await assertCompleteResults(app, 'ganomaly-run');
-    assert.match(await app.page.locator('.metrics').textContent(), /nearest training latent/);
+    assert.match(await app.page.getByTestId('score-label').textContent(), /nearest training latent/);
     const side = await app.page.getByTestId('sample-generated').first().evaluate((c) => c.width);
     assert.equal(side, 32, 'GANomaly generates 32x32 images');
   });
@@ -88,7 +88,7 @@ test('every other model kind in the menu trains in the browser and is judged by 
       await app.open(server.url);
       await app.startRun({ digit: 3, epochs: 1, model });
       await assertCompleteResults(app, `${model}-run`);
-      assert.match(await app.page.locator('.metrics').textContent(), score, model);
+      assert.match(await app.page.getByTestId('score-label').textContent(), score, model);
     }
   });
 });
@@ -99,7 +99,7 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
     await assertCompleteResults(app, 'webgpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
     // The neighbour score's distances run on the GPU too.
-    assert.match(await app.page.locator('.metrics').textContent(), /nearest training latent/);
+    assert.match(await app.page.getByTestId('score-label').textContent(), /nearest training latent/);
     assert.match(await app.badge.textContent(), /adapter: .*swiftshader/i);
     // Its weights are read back asynchronously (the only way WebGPU allows): it downloads.
     const [download] = await Promise.all([

@@ -78,6 +78,10 @@ test('an upload of good and broken files names each broken one and trains on the
     await app.startRun({ data: 'images', epochs: 2 });
     assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
     assert.match(await title(app), /trained here · your images · 32x32x1 input/);
+    // Only good images: F1 has no anomaly to fit on, and the page names the fallback.
+    await app.page.getByTestId('threshold-method').selectOption('f1-max');
+    assert.match(await app.page.getByTestId('threshold-note').textContent(), /best F1 needs labelled anomalies .* used max of normal instead/);
+    assert.match(await app.page.getByTestId('curves-missing').textContent(), /both kinds/);
     await app.screenshot('uploaded-training');
   });
 });

@@ -47,6 +47,8 @@ pub struct Gallery {
     pub selected: Option<usize>,
     /// Whether a request for images is out.
     pub pending: bool,
+    /// Whether the last request was refused or failed (no retry until the page changes).
+    pub stalled: bool,
 }
 
 /// Test positions of `view`'s images that pass the filters at `threshold`, highest score
@@ -111,7 +113,19 @@ impl Gallery {
     pub fn filter(&mut self, labels: LabelFilter, verdicts: VerdictFilter) {
         self.labels = labels;
         self.verdicts = verdicts;
-        self.page = 0;
+        self.go_to(0);
+    }
+
+    /// Shows page `page` (a stalled gallery asks again).
+    pub fn go_to(&mut self, page: usize) {
+        self.page = page;
+        self.stalled = false;
+    }
+
+    /// Opens the image at test position `index` in detail (`None` closes it).
+    pub fn open(&mut self, index: Option<usize>) {
+        self.selected = index;
+        self.stalled = false;
     }
 }
 

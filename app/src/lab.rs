@@ -117,6 +117,8 @@ pub struct Lab {
     pub notice: Option<String>,
     /// Whether a stop was asked for the current run.
     pub stopping: bool,
+    /// Whether the current run is paused (or a pause was asked for).
+    pub paused: bool,
     /// Whether the running command is a training run (Stop applies).
     pub training: bool,
     /// The models kept in this browser, newest first.
@@ -161,6 +163,7 @@ impl Lab {
             download: None,
             notice: None,
             stopping: false,
+            paused: false,
             training: false,
             kept: Vec::new(),
             storage_notice: None,
@@ -190,6 +193,9 @@ impl Lab {
         self.keep_next = false;
         match &action {
             Action::Stop => self.stopping = true,
+            // Quiet: the run waits between two steps, or goes on.
+            Action::Pause => self.paused = true,
+            Action::Resume => self.paused = false,
             Action::Gallery { .. } => {
                 // Quiet: drawing test images is not something to announce or wait on.
                 self.running = Some(id);
@@ -216,6 +222,15 @@ impl Lab {
     pub fn apply(&mut self, reply: Reply) -> Option<Next> {
         let ends = self.running == Some(reply.id);
         if self.drawing == Some(reply.id) {
+            match reply.event {
+                // On the way: which backend draws them; nothing else to show.
+                Event::Backend(info) => {
+                    self.backend = Some(info);
+                    return None;
+                }
+                Event::Phase(_) | Event::Steps(_) => return None,
+                _ => {}
+            }
             self.drawing = None;
             self.gallery.pending = false;
             if ends {
@@ -223,8 +238,14 @@ impl Lab {
             }
             match reply.event {
                 Event::Gallery(images) => self.gallery.add(images),
-                Event::Refused(refusal) => self.notice = Some(refusal.to_string()),
-                Event::Failed(error) => self.notice = Some(error.to_string()),
+                Event::Refused(refusal) => {
+                    self.gallery.stalled = true;
+                    self.notice = Some(refusal.to_string());
+                }
+                Event::Failed(error) => {
+                    self.gallery.stalled = true;
+                    self.notice = Some(error.to_string());
+                }
                 // Phases and the backend it was drawn on change nothing shown.
                 _ => {}
             }
@@ -234,6 +255,7 @@ impl Lab {
             if ends {
                 lab.running = None;
                 lab.stopping = false;
+                lab.paused = false;
                 lab.training = false;
                 lab.phase = phase;
             }
@@ -385,7 +407,7 @@ impl Lab {
     /// The request for the gallery page's (and the opened image's) images not drawn yet;
     /// none while the worker is busy or a request is out.
     pub fn gallery_request(&self) -> Option<Action> {
-        if self.is_busy() || self.gallery.pending {
+        if self.is_busy() || self.gallery.pending || self.gallery.stalled {
             return None;
         }
         let order = self.gallery_order();
@@ -440,6 +462,7 @@ mod tests {
             samples: Vec::new(),
             steps: Some(3),
             stopped_early: false,
+            diverged: None,
             throughput: None,
         }
     }
@@ -717,6 +740,11 @@ mod tests {
         });
         assert_eq!(lab.phase, phase, "drawing does not change the phase");
         assert_eq!(lab.gallery_request(), None, "one request at a time");
+        // The worker says which backend draws: the request is still out.
+        let cpu = crate::backend::decide(crate::protocol::BackendChoice::Cpu, None);
+        lab.apply(reply(draw.id, Event::Backend(cpu)));
+        assert!(lab.is_busy() && lab.gallery.pending);
+        assert_eq!(lab.gallery_request(), None, "still one request at a time");
         let sample = |score| Sample {
             label: "digit".into(),
             is_anomaly: Some(false),
@@ -756,5 +784,15 @@ mod tests {
             .as_deref()
             .is_some_and(|n| n.contains("no test image 9")));
         assert!(!lab.gallery.pending && !lab.is_busy());
+        // It does not ask again and again; opening another image does.
+        lab.gallery.filter(
+            crate::gallery::LabelFilter::All,
+            crate::gallery::VerdictFilter::All,
+        );
+        lab.gallery.images.clear();
+        lab.gallery.stalled = true;
+        assert_eq!(lab.gallery_request(), None);
+        lab.gallery.open(Some(2));
+        assert!(lab.gallery_request().is_some());
     }
 }

@@ -6,10 +6,14 @@
 //! so without Burn.
 
 pub mod backend;
+pub mod control;
+pub mod form;
 pub mod gallery;
 pub mod lab;
 pub mod library;
+pub mod plot;
 pub mod protocol;
+pub mod scores;
 #[cfg(feature = "training")]
 pub mod session;
 pub mod steer;

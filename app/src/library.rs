@@ -149,6 +149,7 @@ mod tests {
             samples: Vec::new(),
             steps: None,
             stopped_early: false,
+            diverged: None,
             throughput: None,
         }
     }

@@ -132,6 +132,10 @@ pub enum Action {
     Train(RunSettings),
     /// Stop training after the current step, keeping what was learned.
     Stop,
+    /// Pause the running training run between two steps (it waits for Resume or Stop).
+    Pause,
+    /// Resume a paused run where it stopped.
+    Resume,
     /// Open a shipped checkpoint (a file the catalogue lists) and evaluate it.
     OpenShipped {
         /// Its file name.
@@ -183,6 +187,8 @@ impl Action {
             Self::Hello { .. } => "starting",
             Self::Train(_) => "training",
             Self::Stop => "stopping",
+            Self::Pause => "pausing",
+            Self::Resume => "resuming",
             Self::OpenShipped { .. } | Self::ImportCheckpoint(_) => "opening a checkpoint",
             Self::Restore { .. } => "reopening a kept model",
             Self::ExportCheckpoint => "exporting the model",
@@ -451,6 +457,9 @@ pub struct ModelView {
     pub steps: Option<usize>,
     /// Whether training was stopped before its last step.
     pub stopped_early: bool,
+    /// Why training was stopped as diverged, if it was (the model is the last good one).
+    #[serde(default)]
+    pub diverged: Option<String>,
     /// Speed, where measured.
     pub throughput: Option<Throughput>,
 }

@@ -220,6 +220,7 @@ pub(crate) mod tests {
             samples: Vec::new(),
             steps: None,
             stopped_early: false,
+            diverged: None,
             throughput: None,
         }
     }

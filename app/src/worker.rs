@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
-use crate::protocol::{Command, Event, Refusal, Reply};
+use crate::protocol::{Action, Command, Event, Refusal, Reply};
 
 /// The lab's worker: one command at a time, Stop at any time.
 pub struct LabWorker {
     /// What is running, if anything.
     running: Rc<Cell<Option<&'static str>>>,
-    stop: Rc<Cell<bool>>,
+    control: Rc<crate::control::Control>,
     #[cfg(feature = "training")]
     session: Rc<std::cell::RefCell<crate::session::Session>>,
 }
@@ -25,7 +25,7 @@ impl Worker for LabWorker {
     fn create(_scope: &WorkerScope<Self>) -> Self {
         Self {
             running: Rc::new(Cell::new(None)),
-            stop: Rc::new(Cell::new(false)),
+            control: Rc::default(),
             #[cfg(feature = "training")]
             session: Rc::default(),
         }
@@ -44,8 +44,10 @@ impl Worker for LabWorker {
             );
         };
         match (&command.action, self.running.get()) {
-            (crate::protocol::Action::Stop, Some(_)) => self.stop.set(true),
-            (crate::protocol::Action::Stop, None) => refuse(Refusal::Idle),
+            (Action::Stop, Some(_)) => self.control.stop.set(true),
+            (Action::Pause, Some(_)) => self.control.paused.set(true),
+            (Action::Resume, Some(_)) => self.control.paused.set(false),
+            (Action::Stop | Action::Pause | Action::Resume, None) => refuse(Refusal::Idle),
             (_, Some(running)) => refuse(Refusal::Busy {
                 running: running.to_owned(),
             }),
@@ -78,13 +80,13 @@ impl LabWorker {
             scope: scope.clone(),
             handler: id,
         };
-        let (running, stop, session) = (
+        let (running, control, session) = (
             self.running.clone(),
-            self.stop.clone(),
+            self.control.clone(),
             self.session.clone(),
         );
         wasm_bindgen_futures::spawn_local(async move {
-            crate::session::handle(&session, command.id, command.action, &host, &stop).await;
+            crate::session::handle(&session, command.id, command.action, &host, &control).await;
             running.set(None);
         });
     }
@@ -103,6 +105,9 @@ mod browser {
     use crate::protocol::{BackendChoice, BackendInfo, Reply};
     use crate::session::Host;
 
+    /// How often a paused run looks for Resume.
+    const IDLE_MS: u32 = 100;
+
     pub(super) struct WorkerHost {
         pub(super) scope: WorkerScope<LabWorker>,
         pub(super) handler: HandlerId,
@@ -116,6 +121,10 @@ mod browser {
         async fn pause(&self) {
             // A zero timeout lets the worker's event loop deliver a Stop message.
             gloo_timers::future::TimeoutFuture::new(0).await;
+        }
+
+        async fn idle(&self) {
+            gloo_timers::future::TimeoutFuture::new(IDLE_MS).await;
         }
 
         fn now_ms(&self) -> f64 {

@@ -12,16 +12,19 @@ use kizu_app::protocol::{
     Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, Fit, ModelKind,
     ModelOrigin, ModelView, Refusal, Reply, RunSettings, SessionError,
 };
-use kizu_app::session::{handle, Host, Session, SAMPLES_PER_CLASS};
+use kizu_app::session::{handle, Control, Host, Session, SAMPLES_PER_CLASS};
 use kizu_model::zoo::Scale;
 
 /// Records replies; serves URLs below `kizu:` from the repository's `public/` folder;
-/// asks to stop after `stop_after` pauses (one pause per step).
+/// asks to stop after `stop_after` pauses (one pause per step), to pause at `pause_at`
+/// (resuming after three idle waits).
 struct TestHost {
     replies: RefCell<Vec<Reply>>,
     stop_after: usize,
+    pause_at: usize,
     pauses: Cell<usize>,
-    stop: std::rc::Rc<Cell<bool>>,
+    idles: Cell<usize>,
+    control: std::rc::Rc<Control>,
     started: std::time::Instant,
 }
 
@@ -34,8 +37,10 @@ impl TestHost {
         Self {
             replies: RefCell::default(),
             stop_after,
+            pause_at: usize::MAX,
             pauses: Cell::new(0),
-            stop: std::rc::Rc::default(),
+            idles: Cell::new(0),
+            control: std::rc::Rc::default(),
             started: std::time::Instant::now(),
         }
     }
@@ -53,10 +58,20 @@ impl Host for TestHost {
     fn emit(&self, reply: Reply) {
         self.replies.borrow_mut().push(reply);
     }
+    async fn idle(&self) {
+        self.idles.set(self.idles.get() + 1);
+        // Resumed after a few idle waits, as a user would.
+        if self.idles.get().is_multiple_of(3) {
+            self.control.paused.set(false);
+        }
+    }
     async fn pause(&self) {
         self.pauses.set(self.pauses.get() + 1);
         if self.pauses.get() >= self.stop_after {
-            self.stop.set(true);
+            self.control.stop.set(true);
+        }
+        if self.pauses.get() == self.pause_at {
+            self.control.paused.set(true);
         }
     }
     fn now_ms(&self) -> f64 {
@@ -87,8 +102,8 @@ fn started(host: &TestHost) -> RefCell<Session> {
 
 /// Sends one command and returns its last event.
 fn send(session: &RefCell<Session>, action: Action, host: &TestHost) -> Event {
-    let stop = host.stop.clone();
-    read_sync(handle(session, 1, action, host, &stop));
+    let control = host.control.clone();
+    read_sync(handle(session, 1, action, host, &control));
     host.replies.borrow().last().unwrap().event.clone()
 }
 
@@ -188,6 +203,54 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
             "a reconstruction is not blank"
         );
     }
+}
+
+#[test]
+fn a_paused_run_waits_and_resumes_to_the_same_result_as_one_never_paused() {
+    let plain_host = TestHost::new();
+    let plain = model(send(
+        &started(&plain_host),
+        Action::Train(quick(ModelKind::ConvAutoencoder)),
+        &plain_host,
+    ));
+    let host = TestHost {
+        pause_at: 6,
+        ..TestHost::new()
+    };
+    let session = started(&host);
+    let paused = model(send(
+        &session,
+        Action::Train(quick(ModelKind::ConvAutoencoder)),
+        &host,
+    ));
+    let events = host.events();
+    let phases: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Phase(p) => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    let at = phases
+        .iter()
+        .position(|&p| p == "paused")
+        .expect("reported as paused");
+    assert_eq!(phases[at + 1], "training", "then resumed: {phases:?}");
+    assert_eq!(host.idles.get(), 3, "it waited while paused");
+    // One loss history: every step once, in order.
+    let steps: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Steps(reports) => Some(reports.iter().map(|r| r.step).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let total = paused.steps.unwrap();
+    assert_eq!(steps, (1..=total).collect::<Vec<_>>());
+    assert!(!paused.stopped_early);
+    assert_eq!(paused.auc, plain.auc, "the same run as one never paused");
+    assert_eq!(paused.test_scores, plain.test_scores);
 }
 
 #[test]

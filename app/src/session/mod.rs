@@ -26,6 +26,7 @@ use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
 
 use self::views::{draw, model_view, samples, TestImages};
+pub use crate::control::Control;
 use crate::protocol::{
     Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, GalleryImages, ModelOrigin,
     ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput,
@@ -59,6 +60,8 @@ pub trait Host {
     fn emit(&self, reply: Reply);
     /// Lets the host breathe (the browser delivers messages, such as Stop, then).
     fn pause(&self) -> impl Future<Output = ()>;
+    /// Waits a while doing nothing (a paused run waits for Resume so).
+    fn idle(&self) -> impl Future<Output = ()>;
     /// A clock in milliseconds, for throughput figures.
     fn now_ms(&self) -> f64;
     /// The bytes at `url`.
@@ -97,20 +100,20 @@ pub struct Session {
     uploaded: Option<Uploaded>,
 }
 
-/// Carries out one command, reporting through `host`; `stop` is raised by a Stop command
+/// Carries out one command, reporting through `host`; `control` is raised by a Stop command
 /// that arrives meanwhile.
 pub async fn handle<H: Host>(
     session: &RefCell<Session>,
     id: CommandId,
     action: Action,
     host: &H,
-    stop: &Cell<bool>,
+    control: &Control,
 ) {
     // The session is taken out for the command and put back after, so no borrow is held
     // across an await.
     let mut state = session.take();
     let emit = |event| host.emit(Reply { id, event });
-    let outcome = state.run(id, action, host, stop).await;
+    let outcome = state.run(id, action, host, control).await;
     match outcome {
         Ok(event) => emit(event),
         Err(Failure::Refused(refusal)) => emit(Event::Refused(refusal)),
@@ -151,7 +154,7 @@ impl Session {
         id: CommandId,
         action: Action,
         host: &H,
-        stop: &Cell<bool>,
+        control: &Control,
     ) -> Result<Event, Failure> {
         if let Action::Hello { base_url, backend } = action {
             self.base_url = Some(base_url.trim_end_matches('/').to_owned());
@@ -170,8 +173,8 @@ impl Session {
         let emit = |event| host.emit(Reply { id, event });
         match action {
             Action::Hello { .. } => Err(Refusal::NotStarted.into()),
-            Action::Stop => Err(Refusal::Idle.into()),
-            Action::Train(settings) => self.train(id, settings, host, stop).await,
+            Action::Stop | Action::Pause | Action::Resume => Err(Refusal::Idle.into()),
+            Action::Train(settings) => self.train(id, settings, host, control).await,
             Action::OpenShipped { file } => {
                 if self.catalog.find(&file).is_none() {
                     return Err(Refusal::NotShipped { file }.into());
@@ -287,7 +290,7 @@ impl Session {
         id: CommandId,
         settings: RunSettings,
         host: &H,
-        stop: &Cell<bool>,
+        control: &Control,
     ) -> Result<Event, Failure> {
         let device = self.device(id, host).await;
         let data = match settings.protocol {
@@ -304,13 +307,13 @@ impl Session {
             id,
             event: Event::Phase("training".into()),
         });
-        let observer = Progress::new(id, host, stop);
+        let observer = Progress::new(id, host, control);
         let started = host.now_ms();
         let trained = run::train(&settings, &data, &device, &observer)
             .await
             .map_err(run_error)?;
         observer.flush();
-        let train_ms = host.now_ms() - started;
+        let train_ms = host.now_ms() - started - observer.paused_ms.get();
         host.emit(Reply {
             id,
             event: Event::Phase("scoring".into()),
@@ -343,6 +346,7 @@ impl Session {
         );
         view.steps = Some(trained.steps);
         view.stopped_early = trained.stopped_early;
+        view.diverged = trained.diverged.as_ref().map(ToString::to_string);
         view.throughput = Some(Throughput {
             train_images_per_second: per_second(observer.images.get(), train_ms),
             score_images_per_second: per_second(scored, score_ms),
@@ -736,23 +740,27 @@ async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reports a run's steps to the page, at most every [`REPORT_INTERVAL_MS`], and honours
-/// Stop.
+/// Stop, Pause and Resume.
 struct Progress<'a, H> {
     id: CommandId,
     host: &'a H,
-    stop: &'a Cell<bool>,
+    control: &'a Control,
     pending: RefCell<Vec<StepReport>>,
     last_report: Cell<f64>,
     images: Cell<usize>,
+    /// Time spent paused (not training).
+    paused_ms: Cell<f64>,
 }
 
 impl<'a, H: Host> Progress<'a, H> {
-    fn new(id: CommandId, host: &'a H, stop: &'a Cell<bool>) -> Self {
-        stop.set(false);
+    fn new(id: CommandId, host: &'a H, control: &'a Control) -> Self {
+        control.stop.set(false);
+        control.paused.set(false);
         Self {
             id,
             host,
-            stop,
+            control,
+            paused_ms: Cell::new(0.0),
             pending: RefCell::default(),
             last_report: Cell::new(host.now_ms()),
             images: Cell::new(0),
@@ -791,10 +799,32 @@ impl<H: Host> RunObserver for Progress<'_, H> {
     }
 
     fn should_stop(&self) -> bool {
-        self.stop.get()
+        self.control.stop.get()
     }
 
     async fn yield_now(&self) {
         self.host.pause().await;
+        let waiting = || self.control.paused.get() && !self.control.stop.get();
+        if !waiting() {
+            return;
+        }
+        // Paused between two steps: the run waits where it is, so resuming continues the
+        // same run (one loss history, the same batches and result).
+        self.flush();
+        let emit = |text: &str| {
+            self.host.emit(Reply {
+                id: self.id,
+                event: Event::Phase(text.into()),
+            });
+        };
+        emit("paused");
+        let since = self.host.now_ms();
+        while waiting() {
+            self.host.idle().await;
+        }
+        self.paused_ms
+            .set(self.paused_ms.get() + self.host.now_ms() - since);
+        emit("training");
+        self.last_report.set(self.host.now_ms());
     }
 }

@@ -66,6 +66,7 @@ pub(super) fn model_view(
         samples,
         steps: None,
         stopped_early: false,
+        diverged: None,
         throughput: None,
     }
 }

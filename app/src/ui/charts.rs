@@ -1,91 +1,25 @@
-//! Canvas charts (plotters): the live loss curve and the score histogram.
+//! The one charting layer (plotters on a canvas): every chart is drawn at the screen's
+//! pixel density ([`fit_to_screen`]) and reports its [`Frame`], so pointer positions map
+//! to data (dragging the threshold, hovering a point). Colours survive colour-blindness:
+//! normal blue, anomalous orange (Okabe-Ito), and anomalies also differ in shape.
 
-use kizu_model::metrics::Histogram;
-use leptos::html::Canvas;
-use leptos::prelude::*;
+use kizu_model::metrics::{CurvePoint, Histogram};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
 
-use super::state::LabState;
-use crate::lab::{LossHistory, Phase};
+use crate::lab::LossHistory;
+use crate::plot::{short_number, Frame};
 
-/// Blue and orange: told apart with any colour vision.
-const NORMAL: RGBColor = RGBColor(0, 114, 178);
-const ANOMALOUS: RGBColor = RGBColor(230, 159, 0);
-
-/// Progress bar, status line and the live loss curve.
-#[component]
-pub fn TrainingProgress() -> impl IntoView {
-    let state = expect_context::<LabState>();
-    let canvas = NodeRef::<Canvas>::new();
-    Effect::new(move |_| {
-        let losses = state.lab.with(|lab| lab.losses.clone());
-        if let Some(canvas) = canvas.get() {
-            draw_losses(canvas, &losses);
-        }
-    });
-    let fraction = move || {
-        state.lab.with(|lab| {
-            lab.last_step
-                .as_ref()
-                .map_or(0.0, |s| s.step as f64 / s.total_steps.max(1) as f64)
-        })
-    };
-    let status = move || {
-        state.lab.with(|lab| match &lab.phase {
-            Phase::Idle => "Open a trained model above, or train one below.".to_owned(),
-            Phase::Busy(what) => match &lab.last_step {
-                Some(s) if what == "training" => {
-                    let losses: Vec<String> = s
-                        .losses
-                        .iter()
-                        .take(2)
-                        .map(|(name, value)| format!("{name} loss {value:.5}"))
-                        .collect();
-                    format!(
-                        "training: epoch {}, step {}/{}, {}",
-                        s.epoch + 1,
-                        s.step,
-                        s.total_steps,
-                        losses.join(", ")
-                    )
-                }
-                _ => format!("{what}…"),
-            },
-            Phase::Done => "done".to_owned(),
-            Phase::Failed(message) => format!("failed: {message}"),
-        })
-    };
-    let notice = move || state.lab.with(|lab| lab.notice.clone());
-    let has_losses = move || state.lab.with(|lab| lab.losses.steps() > 0 || lab.training);
-    view! {
-        <section class="progress" aria-label="Progress">
-            <p data-testid="status" role="status" aria-live="polite">{status}</p>
-            {move || notice().map(|n| view! { <p class="warning" data-testid="notice" role="alert">{n}</p> })}
-            <div class:hidden=move || !has_losses()>
-                <progress data-testid="progress" max="1" value=move || fraction().to_string()></progress>
-                <canvas node_ref=canvas data-testid="loss-chart" width="640" height="220"></canvas>
-            </div>
-        </section>
-    }
-}
-
-/// A histogram of test scores, normal vs anomalous, with the threshold line.
-#[component]
-pub fn ScoreHistogram(
-    histogram: Histogram,
-    threshold: Signal<f32>,
-    score_label: String,
-) -> impl IntoView {
-    let canvas = NodeRef::<Canvas>::new();
-    Effect::new(move |_| {
-        let threshold = threshold.get();
-        if let Some(canvas) = canvas.get() {
-            draw_histogram(canvas, &histogram, threshold, &score_label);
-        }
-    });
-    view! { <canvas node_ref=canvas data-testid="histogram" width="640" height="260"></canvas> }
-}
+/// Normal images.
+pub const NORMAL: RGBColor = RGBColor(0, 114, 178);
+/// Anomalous images.
+pub const ANOMALOUS: RGBColor = RGBColor(230, 159, 0);
+/// Images without a label.
+const UNLABELLED: RGBColor = RGBColor(110, 110, 110);
+/// Most points drawn of a curve (a curve of 10,000 scores looks the same with fewer).
+const CURVE_POINTS: usize = 2_000;
 
 /// One colour per loss term, in report order.
 const SERIES: [RGBColor; 5] = [
@@ -96,65 +30,138 @@ const SERIES: [RGBColor; 5] = [
     RGBColor(86, 180, 233),
 ];
 
-fn draw_losses(canvas: web_sys::HtmlCanvasElement, history: &LossHistory) {
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
-        return;
-    };
-    let root = backend.into_drawing_area();
-    // Drawing errors only mean a blank chart; the numbers are in the status line.
-    let _ = root.fill(&WHITE);
-    let values = || history.series.iter().flat_map(|(_, v)| v.iter().copied());
-    let positive = |v: &f32| v.is_finite() && *v > 0.0;
-    let max = values().filter(positive).fold(f32::MIN_POSITIVE, f32::max);
-    let min = values().filter(positive).fold(max, f32::min);
-    // A log axis keeps terms of different sizes (GANomaly's G and D) readable.
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .caption("training losses (log scale)", ("sans-serif", 16))
-        .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(64)
-        .build_cartesian_2d(
-            0usize..history.steps().max(2),
-            (min * 0.8..max * 1.25).log_scale(),
-        )
-    else {
-        return;
-    };
-    let _ = chart.configure_mesh().x_desc("step").draw();
-    for ((name, series), color) in history.series.iter().zip(SERIES.iter().cycle()) {
-        let points = series
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| positive(v))
-            .map(|(i, &v)| (i, v));
-        if let Ok(drawn) = chart.draw_series(LineSeries::new(points, color)) {
-            let color = *color;
-            drawn
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 12, y)], color));
-        }
+/// Sizes the canvas's pixels to its size on screen times the device pixel ratio, so lines
+/// and text are sharp; returns the ratio (every length drawn is multiplied by it).
+fn fit_to_screen(canvas: &HtmlCanvasElement) -> f64 {
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
+    let (w, h) = (canvas.client_width(), canvas.client_height());
+    if w > 0 && h > 0 {
+        canvas.set_width((f64::from(w) * ratio).round() as u32);
+        canvas.set_height((f64::from(h) * ratio).round() as u32);
+        ratio
+    } else {
+        // Not laid out (hidden): draw at the canvas's own size.
+        1.0
     }
-    if history.series.len() > 1 {
-        let _ = chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw();
+}
+
+/// A drawing area over the whole canvas at screen density, cleared, with its ratio.
+fn area(canvas: HtmlCanvasElement) -> Option<(DrawingArea<CanvasBackend, Shift>, f64)> {
+    let ratio = fit_to_screen(&canvas);
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    // Drawing errors only mean a blank chart; the numbers are on the page in text.
+    let _ = root.fill(&WHITE);
+    Some((root, ratio))
+}
+
+/// Text at `size` CSS pixels.
+fn font(size: f64, ratio: f64) -> (&'static str, f64) {
+    ("sans-serif", size * ratio)
+}
+
+/// Where a chart's plotting area lies in CSS pixels, with its axes' ranges.
+fn frame_of<C: plotters::coord::CoordTranslate>(
+    area: &DrawingArea<CanvasBackend, C>,
+    x: (f64, f64),
+    y: (f64, f64),
+    ratio: f64,
+) -> Frame {
+    let (xs, ys) = area.get_pixel_range();
+    Frame {
+        left: f64::from(xs.start) / ratio,
+        top: f64::from(ys.start) / ratio,
+        width: f64::from(xs.end - xs.start) / ratio,
+        height: f64::from(ys.end - ys.start) / ratio,
+        x,
+        y,
+    }
+}
+
+/// The loss curve of every term, on a log or a linear axis.
+pub fn draw_losses(canvas: HtmlCanvasElement, history: &LossHistory, log: bool) {
+    let Some((root, r)) = area(canvas) else {
+        return;
+    };
+    let values = || history.series.iter().flat_map(|(_, v)| v.iter().copied());
+    let shown = |v: &f32| v.is_finite() && (!log || *v > 0.0);
+    let max = values().filter(shown).fold(f32::MIN_POSITIVE, f32::max);
+    let min = values().filter(shown).fold(max, f32::min);
+    // Within one decade a log axis has no labelled tick: linear reads better there.
+    let log = log && max / min >= 10.0;
+    let steps = history.steps().max(2);
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(
+            if log {
+                "training losses (log scale)"
+            } else {
+                "training losses"
+            },
+            font(16.0, r),
+        )
+        .margin(8.0 * r)
+        .x_label_area_size(34.0 * r)
+        .y_label_area_size(56.0 * r);
+    let series = |x: usize, v: f32| (x, v);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            let _ = chart
+                .configure_mesh()
+                .x_desc("step")
+                .x_labels(6)
+                .y_labels(5)
+                .label_style(font(13.0, r))
+                .y_label_formatter(&|v: &f32| short_number(f64::from(*v)))
+                .draw();
+            for ((name, values), color) in history.series.iter().zip(SERIES.iter().cycle()) {
+                let points = values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| shown(v))
+                    .map(|(i, &v)| series(i, v));
+                let line = LineSeries::new(points, color.stroke_width((1.5 * r) as u32));
+                if let Ok(drawn) = chart.draw_series(line) {
+                    let color = *color;
+                    let w = 14 * r as i32;
+                    drawn
+                        .label(name.as_str())
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], color));
+                }
+            }
+            if history.series.len() > 1 {
+                let _ = chart
+                    .configure_series_labels()
+                    .label_font(font(13.0, r))
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw();
+            }
+        }};
+    }
+    if log {
+        if let Ok(chart) =
+            builder.build_cartesian_2d(0usize..steps, (min * 0.8..max * 1.25).log_scale())
+        {
+            draw!(chart);
+        }
+    } else {
+        let top = if max > min { max * 1.05 } else { max + 1.0 };
+        if let Ok(chart) = builder.build_cartesian_2d(0usize..steps, min.min(0.0)..top) {
+            draw!(chart);
+        }
     }
     let _ = root.present();
 }
 
-fn draw_histogram(
-    canvas: web_sys::HtmlCanvasElement,
+/// Test scores, normal vs anomalous, with the threshold line; returns where the scores lie.
+pub fn draw_histogram(
+    canvas: HtmlCanvasElement,
     histogram: &Histogram,
     threshold: f32,
     score_label: &str,
-) {
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
-        return;
-    };
-    let root = backend.into_drawing_area();
-    let _ = root.fill(&WHITE);
+) -> Option<Frame> {
+    let (root, r) = area(canvas)?;
     let top = histogram
         .normal
         .iter()
@@ -163,16 +170,21 @@ fn draw_histogram(
         .max()
         .unwrap_or(1)
         .max(1);
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .caption(format!("test scores ({score_label})"), ("sans-serif", 16))
-        .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(44)
-        .build_cartesian_2d(histogram.min..histogram.max, 0u32..top + top / 10 + 1)
-    else {
-        return;
-    };
-    let _ = chart.configure_mesh().y_desc("images").draw();
+    let ceiling = top + top / 10 + 1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("test scores ({score_label})"), font(16.0, r))
+        .margin(10.0 * r)
+        .x_label_area_size(34.0 * r)
+        .y_label_area_size(48.0 * r)
+        .build_cartesian_2d(histogram.min..histogram.max, 0u32..ceiling)
+        .ok()?;
+    let _ = chart
+        .configure_mesh()
+        .y_desc("images")
+        .x_labels(6)
+        .label_style(font(13.0, r))
+        .x_label_formatter(&|v: &f32| short_number(f64::from(*v)))
+        .draw();
     let width = histogram.bin_width();
     for (counts, color, name) in [
         (&histogram.normal, NORMAL, "normal"),
@@ -183,23 +195,209 @@ fn draw_histogram(
             Rectangle::new([(x0, 0), (x0 + width, n)], color.mix(0.5).filled())
         });
         if let Ok(series) = chart.draw_series(bars) {
+            let s = (5.0 * r) as i32;
             series.label(name).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+                Rectangle::new([(x, y - s), (x + 2 * s, y + s)], color.filled())
             });
         }
     }
-    if let Ok(series) = chart.draw_series(LineSeries::new(
-        [(threshold, 0), (threshold, top + top / 10)],
-        BLACK.stroke_width(2),
-    )) {
+    let line = LineSeries::new(
+        [(threshold, 0), (threshold, ceiling)],
+        BLACK.stroke_width((3.0 * r) as u32),
+    );
+    if let Ok(series) = chart.draw_series(line) {
+        let w = (12.0 * r) as i32;
         series
-            .label("threshold")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 10, y)], BLACK));
+            .label("threshold (drag it)")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], BLACK.stroke_width(3)));
     }
     let _ = chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
+        .label_font(font(13.0, r))
+        .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw();
+    let frame = frame_of(
+        chart.plotting_area(),
+        (f64::from(histogram.min), f64::from(histogram.max)),
+        (0.0, f64::from(ceiling)),
+        r,
+    );
     let _ = root.present();
+    Some(frame)
+}
+
+/// Which curve: ROC (true against false positives) or precision against recall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurveKind {
+    /// True-positive rate against false-positive rate.
+    Roc,
+    /// Precision against recall.
+    PrecisionRecall,
+}
+
+/// A ROC or PR curve with the operating point of the current threshold marked; `baseline`
+/// is chance (the diagonal for ROC, the share of anomalies for PR).
+pub fn draw_curve(
+    canvas: HtmlCanvasElement,
+    kind: CurveKind,
+    points: &[CurvePoint],
+    marked: Option<(f64, f64)>,
+    baseline: f64,
+    caption: &str,
+) {
+    let Some((root, r)) = area(canvas) else {
+        return;
+    };
+    let (x_desc, y_desc) = match kind {
+        CurveKind::Roc => ("false-positive rate", "true-positive rate"),
+        CurveKind::PrecisionRecall => ("recall", "precision"),
+    };
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption(caption, font(15.0, r))
+        .margin(10.0 * r)
+        .x_label_area_size(38.0 * r)
+        .y_label_area_size(48.0 * r)
+        .build_cartesian_2d(0.0..1.0f64, 0.0..1.0f64)
+    else {
+        return;
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(6)
+        .y_labels(6)
+        .label_style(font(12.0, r))
+        .draw();
+    let chance = match kind {
+        CurveKind::Roc => [(0.0, 0.0), (1.0, 1.0)],
+        CurveKind::PrecisionRecall => [(0.0, baseline), (1.0, baseline)],
+    };
+    let _ = chart.draw_series(DashedLineSeries::new(
+        chance,
+        (6.0 * r) as u32,
+        (4.0 * r) as u32,
+        RGBColor(120, 120, 120).stroke_width(r as u32),
+    ));
+    let every = points.len().div_ceil(CURVE_POINTS).max(1);
+    let start = match kind {
+        CurveKind::Roc => Some((0.0, 0.0)),
+        CurveKind::PrecisionRecall => points.first().map(|p| (0.0, p.precision)),
+    };
+    let curve = start.into_iter().chain(
+        points
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % every == 0 || *i + 1 == points.len())
+            .map(|(_, p)| match kind {
+                CurveKind::Roc => (p.false_positive_rate, p.true_positive_rate),
+                CurveKind::PrecisionRecall => (p.true_positive_rate, p.precision),
+            }),
+    );
+    let _ = chart.draw_series(LineSeries::new(
+        curve,
+        NORMAL.stroke_width((2.0 * r) as u32),
+    ));
+    if let Some(point) = marked {
+        let size = (7.0 * r) as i32;
+        let _ = chart.draw_series([
+            Circle::new(point, size, BLACK.filled()),
+            Circle::new(point, size / 2, ANOMALOUS.filled()),
+        ]);
+    }
+    let _ = root.present();
+}
+
+/// The latent codes' plane: normal images as blue dots, anomalies as orange triangles
+/// (unlabelled images grey); returns where the points lie.
+pub fn draw_latent(
+    canvas: HtmlCanvasElement,
+    points: &[[f32; 2]],
+    is_anomaly: &[bool],
+    explained: [f32; 2],
+    highlighted: Option<usize>,
+) -> Option<Frame> {
+    let (root, r) = area(canvas)?;
+    let range = |k: usize| {
+        let (lo, hi) = points
+            .iter()
+            .map(|p| f64::from(p[k]))
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        if lo <= hi {
+            (lo - pad, hi + pad)
+        } else {
+            (-1.0, 1.0)
+        }
+    };
+    let (x, y) = (range(0), range(1));
+    let mut chart = ChartBuilder::on(&root)
+        .margin(10.0 * r)
+        .x_label_area_size(38.0 * r)
+        .y_label_area_size(48.0 * r)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .ok()?;
+    let _ = chart
+        .configure_mesh()
+        .x_desc(format!(
+            "first axis ({:.0}% of the variance)",
+            explained[0] * 100.0
+        ))
+        .y_desc(format!("second axis ({:.0}%)", explained[1] * 100.0))
+        .x_labels(5)
+        .y_labels(5)
+        .label_style(font(12.0, r))
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| short_number(*v))
+        .draw();
+    let at = |p: &[f32; 2]| (f64::from(p[0]), f64::from(p[1]));
+    let label = |i: usize| is_anomaly.get(i).copied();
+    let dot = (2.5 * r) as i32;
+    let normal = points
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| label(i) != Some(true))
+        .map(|(i, p)| {
+            let colour = if label(i).is_some() {
+                NORMAL
+            } else {
+                UNLABELLED
+            };
+            Circle::new(at(p), dot, colour.mix(0.7).filled())
+        });
+    if let Ok(series) = chart.draw_series(normal) {
+        series
+            .label("normal")
+            .legend(move |(x, y)| Circle::new((x, y), dot + 1, NORMAL.filled()));
+    }
+    let triangle = (4.5 * r) as i32;
+    let anomalous = points
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| label(i) == Some(true))
+        .map(|(_, p)| TriangleMarker::new(at(p), triangle, ANOMALOUS.filled()));
+    if let Ok(series) = chart.draw_series(anomalous) {
+        series
+            .label("anomalous")
+            .legend(move |(x, y)| TriangleMarker::new((x, y), triangle, ANOMALOUS.filled()));
+    }
+    if let Some(p) = highlighted.and_then(|i| points.get(i)) {
+        let _ = chart.draw_series([Circle::new(
+            at(p),
+            (7.0 * r) as i32,
+            BLACK.stroke_width((2.0 * r) as u32),
+        )]);
+    }
+    if is_anomaly.iter().any(|&a| a) {
+        let _ = chart
+            .configure_series_labels()
+            .label_font(font(13.0, r))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw();
+    }
+    let frame = frame_of(chart.plotting_area(), x, y, r);
+    let _ = root.present();
+    Some(frame)
 }

@@ -1,39 +1,24 @@
-//! The training form: data, model and run settings, Train and Stop.
+//! The training form: every option of `kizu train` (data, model, size, input, training
+//! options, batch, learning rate, epochs, seed), two presets, Train, Pause and Stop. The
+//! checking is `crate::form`'s; a refused field says why beside it.
 
+use kizu_model::data::Defect;
+use kizu_model::zoo::Scale;
 use leptos::prelude::*;
 
 use super::state::LabState;
-use crate::protocol::{Action, DataProtocol, DataSize, Fit, ModelKind, RunSettings};
+use crate::form::{DataChoice, FieldError, Form, DIGIT_SIDES};
+use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
 
-/// Upper bound on epochs from the form: a typo should not start an hour-long run.
-const MAX_EPOCHS: usize = 200;
-/// Upper bound on images per step from the form.
-const MAX_BATCH: usize = 512;
 /// The model the form starts with.
 const DEFAULT_MODEL: ModelKind = ModelKind::ConvAutoencoder;
 
-/// Which data the form trains on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DataChoice {
-    OneClass,
-    Overlay,
-    Images,
-}
-
-impl DataChoice {
-    const ALL: [(Self, &'static str, &'static str); 3] = [
-        (
-            Self::OneClass,
-            "one-class",
-            "Digits: one digit is the anomaly",
-        ),
-        (
-            Self::Overlay,
-            "overlay",
-            "Digits: overlaid digits are the anomaly",
-        ),
-        (Self::Images, "images", "Your images (loaded below)"),
-    ];
+/// The reason `field` is refused, if it is.
+fn error_of(errors: &[FieldError], field: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.clone())
 }
 
 /// Settings form and run buttons.
@@ -41,187 +26,263 @@ impl DataChoice {
 pub fn Controls() -> impl IntoView {
     let state = expect_context::<LabState>();
     // The form opens on the quick demo of the default model.
-    let demo = RunSettings::quick_demo(DEFAULT_MODEL, DataProtocol::OneClass { digit: 0 });
-    let (data, set_data) = signal(DataChoice::OneClass);
-    let (anomaly_digit, set_anomaly_digit) = signal(0u8);
-    let (epochs, set_epochs) = signal(demo.epochs);
-    let (batch_size, set_batch_size) = signal(demo.batch_size);
-    let (seed, set_seed) = signal(demo.seed);
-    let (data_size, set_data_size) = signal(DataSize::of_limits(demo.max_train, demo.max_test));
-    let (model, set_model) = signal(DEFAULT_MODEL);
+    let form = RwSignal::new(Form::from_settings(&RunSettings::quick_demo(
+        DEFAULT_MODEL,
+        DataProtocol::OneClass { digit: 0 },
+    )));
+    let images = move || {
+        state
+            .lab
+            .with(|lab| lab.upload.as_ref().map(|u| (u.input, u.fit)))
+    };
+    let checked = Memo::new(move |_| form.with(|f| f.settings(images())));
+    let errors = move || checked.with(|c| c.as_ref().err().cloned().unwrap_or_default());
     let busy = move || state.lab.with(|lab| lab.is_busy());
     let training = move || state.lab.with(|lab| lab.training);
     let stopping = move || state.lab.with(|lab| lab.stopping);
-
+    let paused = move || state.lab.with(|lab| lab.paused);
     let train = move |_| {
-        let (max_train, max_test) = data_size.get().limits();
-        let digits = ((28, 1), Fit::Resize);
-        let (protocol, ((input_size, channels), fit)) = match data.get() {
-            DataChoice::OneClass => (
-                DataProtocol::OneClass {
-                    digit: anomaly_digit.get(),
-                },
-                digits,
-            ),
-            DataChoice::Overlay => (DataProtocol::Overlay, digits),
-            DataChoice::Images => {
-                // The shape the images were loaded at.
-                let shape = state
-                    .lab
-                    .with(|lab| lab.upload.as_ref().map(|u| (u.input, u.fit)))
-                    .unwrap_or(((super::uploads::DEFAULT_SIDE, 3), Fit::Resize));
-                (DataProtocol::Images, shape)
-            }
-        };
-        state.send(Action::Train(RunSettings {
-            model: model.get(),
-            scale: kizu_model::zoo::Scale::Compact,
-            protocol,
-            epochs: epochs.get(),
-            batch_size: batch_size.get(),
-            seed: seed.get(),
-            input_size,
-            channels,
-            fit,
-            max_train,
-            max_test,
-            ..RunSettings::default()
-        }));
+        // A refused form is never sent; its fields say why.
+        if let Ok(settings) = checked.get_untracked() {
+            state.send(Action::Train(settings));
+        }
     };
-    let stop = move |_| state.send(Action::Stop);
-    // The quick demo of the chosen model: its epochs, amount of data and batch size.
-    let quick_demo = move |_| {
-        let demo = RunSettings::quick_demo(model.get(), DataProtocol::Overlay);
-        set_epochs.set(demo.epochs);
-        set_batch_size.set(demo.batch_size);
-        set_seed.set(demo.seed);
-        set_data_size.set(DataSize::of_limits(demo.max_train, demo.max_test));
+    let error = move |field: &'static str| {
+        move || {
+            error_of(&errors(), field).map(|m| {
+                view! { <span class="field-error" role="alert" data-testid=format!("field-error-{field}")>{m}</span> }
+            })
+        }
     };
+    let text_field = move |field: &'static str,
+                           label: &'static str,
+                           get: fn(&Form) -> String,
+                           set: fn(&mut Form, String)| {
+        view! {
+            <label>
+                {label} " "
+                <input
+                    data-testid=field
+                    type="text"
+                    inputmode="decimal"
+                    prop:value=move || form.with(get)
+                    on:change=move |ev| form.update(|f| set(f, event_target_value(&ev)))
+                />
+                {error(field)}
+            </label>
+        }
+    };
+    let digits = move || form.with(|f| f.data != DataChoice::Images);
 
     view! {
         <section class="controls" aria-label="Training settings">
             <h2>"Train a model"</h2>
+            <p class="hint">"Presets fill the form for the chosen model and data: the quick demo trains in under a minute in this tab; “as in the source” uses the documents' sizes and recipe (slow in a browser)."</p>
             <div class="form">
-            <label>
-                "Data "
-                <select
-                    data-testid="data"
-                    on:change=move |ev| {
-                        let id = event_target_value(&ev);
-                        if let Some((choice, _, _)) = DataChoice::ALL.iter().find(|(_, i, _)| *i == id) {
-                            set_data.set(*choice);
+                <label>
+                    "Data "
+                    <select
+                        data-testid="data"
+                        on:change=move |ev| {
+                            let id = event_target_value(&ev);
+                            if let Some((choice, _, _)) = DataChoice::ALL.iter().find(|(_, i, _)| *i == id) {
+                                form.update(|f| f.data = *choice);
+                            }
                         }
-                    }
-                >
-                    {DataChoice::ALL
+                    >
+                        {DataChoice::ALL
+                            .into_iter()
+                            .map(|(choice, id, label)| view! { <option value=id selected=move || form.with(|f| f.data == choice)>{label}</option> })
+                            .collect_view()}
+                    </select>
+                    {error("data")}
+                </label>
+                <label class:hidden=move || form.with(|f| f.data != DataChoice::OneClass)>
+                    "Anomalous digit "
+                    <select
+                        data-testid="digit"
+                        on:change=move |ev| {
+                            if let Ok(d) = event_target_value(&ev).parse() {
+                                form.update(|f| f.digit = d);
+                            }
+                        }
+                    >
+                        {(0..=9u8)
+                            .map(|d| view! { <option value=d.to_string() selected=move || form.with(|f| f.digit == d)>{d}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class:hidden=move || !digits()>
+                    "Amount "
+                    <select
+                        data-testid="data-size"
+                        on:change=move |ev| {
+                            if let Some(size) = DataSize::from_id(&event_target_value(&ev)) {
+                                form.update(|f| f.size = size);
+                            }
+                        }
+                    >
+                        {DataSize::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.id() selected=move || form.with(|f| f.size == s)>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class:hidden=move || !digits()>
+                    "Input "
+                    <select
+                        data-testid="input-size"
+                        on:change=move |ev| {
+                            if let Ok(side) = event_target_value(&ev).parse() {
+                                form.update(|f| f.input_size = side);
+                            }
+                        }
+                    >
+                        {DIGIT_SIDES
+                            .into_iter()
+                            .map(|s| view! { <option value=s.to_string() selected=move || form.with(|f| f.input_size == s)>{format!("{s} x {s}")}</option> })
+                            .collect_view()}
+                    </select>
+                    {error("input-size")}
+                </label>
+                <label class:hidden=move || !digits()>
+                    "Channels "
+                    <select
+                        data-testid="channels"
+                        on:change=move |ev| {
+                            if let Ok(c) = event_target_value(&ev).parse() {
+                                form.update(|f| f.channels = c);
+                            }
+                        }
+                    >
+                        <option value="1" selected=move || form.with(|f| f.channels == 1)>"1 (gray)"</option>
+                        <option value="3" selected=move || form.with(|f| f.channels == 3)>"3 (RGB)"</option>
+                    </select>
+                </label>
+            </div>
+            <div class="form">
+                <label>
+                    "Model "
+                    <select
+                        data-testid="model"
+                        on:change=move |ev| {
+                            if let Some(m) = ModelKind::from_id(&event_target_value(&ev)) {
+                                form.update(|f| f.model = m);
+                            }
+                        }
+                    >
+                        {ModelKind::ALL
+                            .into_iter()
+                            .map(|m| view! { <option value=m.id() selected=move || form.with(|f| f.model == m)>{m.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Size "
+                    <select
+                        data-testid="scale"
+                        on:change=move |ev| {
+                            let scale = if event_target_value(&ev) == "reference" { Scale::Reference } else { Scale::Compact };
+                            form.update(|f| f.scale = scale);
+                        }
+                    >
+                        <option value="compact" selected=move || form.with(|f| f.scale == Scale::Compact)>"compact (for a browser tab)"</option>
+                        <option value="reference" selected=move || form.with(|f| f.scale == Scale::Reference)>"as in the source"</option>
+                    </select>
+                </label>
+                {text_field("epochs", "Epochs", |f| f.epochs.clone(), |f, v| f.epochs = v)}
+                {text_field("batch-size", "Batch", |f| f.batch_size.clone(), |f, v| f.batch_size = v)}
+                <label>
+                    "Learning rate "
+                    <input
+                        data-testid="learning-rate"
+                        type="text"
+                        inputmode="decimal"
+                        placeholder=move || form.with(|f| format!("{} (the model's)", f.model.learning_rate()))
+                        prop:value=move || form.with(|f| f.learning_rate.clone())
+                        on:change=move |ev| form.update(|f| f.learning_rate = event_target_value(&ev))
+                    />
+                    {error("learning-rate")}
+                </label>
+                {text_field("seed", "Seed", |f| f.seed.clone(), |f, v| f.seed = v)}
+                {text_field("validation", "Validation share", |f| f.validation.clone(), |f, v| f.validation = v)}
+                <span class:hidden=move || form.with(|f| f.model != ModelKind::Aae)>
+                    {text_field("labelled-anomalies", "Labelled anomalies (share)", |f| f.labelled_anomalies.clone(), |f, v| f.labelled_anomalies = v)}
+                </span>
+            </div>
+            <div class="form">
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="standardise"
+                        prop:checked=move || form.with(|f| f.standardise)
+                        on:change=move |ev| form.update(|f| f.standardise = event_target_checked(&ev))
+                    />
+                    " standardise inputs"
+                </label>
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="pseudo-anomalies"
+                        prop:checked=move || form.with(|f| f.pseudo_anomalies)
+                        on:change=move |ev| form.update(|f| f.pseudo_anomalies = event_target_checked(&ev))
+                    />
+                    " train with pseudo-anomalies (source 000)"
+                </label>
+                <fieldset class="defects" class:hidden=move || form.with(|f| !f.pseudo_anomalies)>
+                    <legend>"defects drawn (none ticked: the data's default)"</legend>
+                    {Defect::ALL
                         .into_iter()
-                        .map(|(choice, id, label)| view! { <option value=id selected=move || data.get() == choice>{label}</option> })
+                        .map(|d| view! {
+                            <label>
+                                <input
+                                    type="checkbox"
+                                    data-testid=format!("defect-{}", d.label().replace(' ', "-"))
+                                    prop:checked=move || form.with(|f| f.defects.contains(&d))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        form.update(|f| {
+                                            f.defects.retain(|k| *k != d);
+                                            if on {
+                                                f.defects.push(d);
+                                            }
+                                        });
+                                    }
+                                />
+                                " " {d.label()}
+                            </label>
+                        })
                         .collect_view()}
-                </select>
-            </label>
-            <label>
-                "Model "
-                <select
-                    data-testid="model"
-                    on:change=move |ev| {
-                        if let Some(m) = ModelKind::from_id(&event_target_value(&ev)) {
-                            set_model.set(m);
-                        }
-                    }
+                </fieldset>
+            </div>
+            <div class="form">
+                <button
+                    data-testid="preset-quick"
+                    title="The chosen model's quick demo: under a minute in this tab, even on a CPU"
+                    on:click=move |_| form.update(|f| *f = f.quick_demo())
+                    disabled=busy
                 >
-                    {ModelKind::ALL
-                        .into_iter()
-                        .map(|m| view! { <option value=m.id() selected=move || model.get() == m>{m.label()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <label class:hidden=move || data.get() != DataChoice::OneClass>
-                "Anomalous digit "
-                <select
-                    data-testid="digit"
-                    on:change=move |ev| {
-                        if let Ok(d) = event_target_value(&ev).parse() {
-                            set_anomaly_digit.set(d);
-                        }
-                    }
+                    "Quick demo settings"
+                </button>
+                <button
+                    data-testid="preset-source"
+                    title="The chosen model as the source documents train it: their sizes and recipe"
+                    on:click=move |_| form.update(|f| *f = f.as_in_source())
+                    disabled=busy
                 >
-                    {(0..=9u8)
-                        .map(|d| view! { <option value=d.to_string() selected=move || anomaly_digit.get() == d>{d}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <label>
-                "Epochs "
-                <input
-                    data-testid="epochs"
-                    type="number"
-                    min="1"
-                    max=MAX_EPOCHS.to_string()
-                    prop:value=move || epochs.get().to_string()
-                    on:change=move |ev| {
-                        if let Ok(e) = event_target_value(&ev).parse::<usize>() {
-                            set_epochs.set(e.clamp(1, MAX_EPOCHS));
-                        }
-                    }
-                />
-            </label>
-            <label>
-                "Batch "
-                <input
-                    data-testid="batch-size"
-                    type="number"
-                    min="1"
-                    max=MAX_BATCH.to_string()
-                    prop:value=move || batch_size.get().to_string()
-                    on:change=move |ev| {
-                        if let Ok(b) = event_target_value(&ev).parse::<usize>() {
-                            set_batch_size.set(b.clamp(1, MAX_BATCH));
-                        }
-                    }
-                />
-            </label>
-            <label>
-                "Seed "
-                <input
-                    data-testid="seed"
-                    type="number"
-                    min="0"
-                    prop:value=move || seed.get().to_string()
-                    on:change=move |ev| {
-                        if let Ok(s) = event_target_value(&ev).parse() {
-                            set_seed.set(s);
-                        }
-                    }
-                />
-            </label>
-            <label class:hidden=move || data.get() == DataChoice::Images>
-                "Amount "
-                <select
-                    data-testid="data-size"
-                    on:change=move |ev| {
-                        if let Some(size) = DataSize::from_id(&event_target_value(&ev)) {
-                            set_data_size.set(size);
-                        }
-                    }
+                    "As in the source"
+                </button>
+                <button data-testid="train" on:click=train disabled=busy>"Train"</button>
+                <button
+                    data-testid="pause"
+                    on:click=move |_| state.send(if paused() { Action::Resume } else { Action::Pause })
+                    disabled=move || !training() || stopping()
                 >
-                    {DataSize::ALL
-                        .into_iter()
-                        .map(|s| view! { <option value=s.id() selected=move || data_size.get() == s>{s.label()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <button
-                data-testid="preset-quick"
-                title="The chosen model's quick demo: under a minute in this tab, even on a CPU"
-                on:click=quick_demo
-                disabled=busy
-            >
-                "Quick demo settings"
-            </button>
-            <button data-testid="train" on:click=train disabled=busy>"Train"</button>
-            <button data-testid="stop" on:click=stop disabled=move || !training() || stopping()>
-                "Stop"
-            </button>
+                    {move || if paused() { "Resume" } else { "Pause" }}
+                </button>
+                <button data-testid="stop" on:click=move |_| state.send(Action::Stop) disabled=move || !training() || stopping()>
+                    "Stop"
+                </button>
             </div>
         </section>
     }

@@ -4,13 +4,18 @@
 mod camera;
 mod charts;
 mod controls;
+mod curves;
 mod files;
+mod gallery;
 mod kept;
+mod latent;
 mod models;
 mod pixels;
+mod progress;
 mod results;
 mod state;
 mod store;
+mod threshold;
 mod uploads;
 
 use leptos::prelude::*;
@@ -78,7 +83,7 @@ pub fn App() -> impl IntoView {
         </p>
         <main>
             <ShippedModels />
-            <charts::TrainingProgress />
+            <progress::TrainingProgress />
             <Results />
             <Controls />
             <TrainingImages />

@@ -2,9 +2,12 @@
 
 use leptos::prelude::*;
 
-use super::charts::ScoreHistogram;
+use super::curves::Curves;
+use super::gallery::GalleryView;
+use super::latent::LatentSpace;
 use super::pixels::{views, Pixels};
 use super::state::LabState;
+use super::threshold::ThresholdControl;
 use crate::protocol::{ModelOrigin, ModelView, Sample};
 
 /// The results of the session's model, once there is one.
@@ -13,11 +16,6 @@ pub fn Results() -> impl IntoView {
     let state = expect_context::<LabState>();
     let model = Memo::new(move |_| state.lab.with(|lab| lab.model.clone()));
     move || model.get().map(|view| view! { <ModelResults view /> })
-}
-
-/// "0.912" or "n/a" for a rate that is undefined.
-fn rate(value: Option<f64>) -> String {
-    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
 /// "GANomaly, shipped checkpoint ganomaly-digit0.kizu, on digit 0 held out".
@@ -41,26 +39,12 @@ fn title(view: &ModelView) -> String {
 #[component]
 fn ModelResults(view: ModelView) -> impl IntoView {
     let state = expect_context::<LabState>();
-    let (chosen, set_chosen) = signal(0usize);
-    let thresholds = StoredValue::new(view.thresholds.clone());
-    let threshold_value = Signal::derive(move || {
-        thresholds.with_value(|t| t.get(chosen.get()).map_or(f32::NAN, |t| t.threshold.value))
+    let threshold = Signal::derive(move || {
+        state
+            .lab
+            .with(|lab| lab.threshold_value())
+            .unwrap_or(f32::NAN)
     });
-    let outcome = move || {
-        state.lab.with(|lab| lab.confusion_at(threshold_value.get())).map(|c| {
-            format!(
-                "flags {} of {} anomalies and {} of {} normal images · precision {} · recall {} · F1 {} · accuracy {}",
-                c.true_positives,
-                c.true_positives + c.false_negatives,
-                c.false_positives,
-                c.false_positives + c.true_negatives,
-                rate(c.precision()),
-                rate(c.recall()),
-                rate(c.f1()),
-                rate(c.accuracy()),
-            )
-        })
-    };
     let auc = view
         .auc
         .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
@@ -70,59 +54,67 @@ fn ModelResults(view: ModelView) -> impl IntoView {
             t.train_images_per_second, t.score_images_per_second
         )
     });
-    let stopped = view.stopped_early.then(|| {
-        format!(
-            "stopped early after {} steps; results use what was learned",
+    let stopped = match &view.diverged {
+        Some(why) => Some(format!(
+            "training diverged and was stopped: {why}. The results below use the last good weights, after step {}.",
             view.steps.unwrap_or(0)
-        )
-    });
+        )),
+        None => view.stopped_early.then(|| {
+            format!(
+                "stopped early after {} steps; results use what was learned",
+                view.steps.unwrap_or(0)
+            )
+        }),
+    };
+    let diverged = view.diverged.is_some();
+    let test_count = view.test_scores.len();
     let score_label = view.score_label.clone();
+    let csv_view = view.clone();
     view! {
         <section class="results" aria-label="Results">
             <h2 data-testid="model-title">{title(&view)}</h2>
-            {stopped.map(|s| view! { <p class="warning" data-testid="stopped-early">{s}</p> })}
+            {stopped.map(|s| view! { <p class="warning" role="alert" data-testid="stopped-early" data-diverged=diverged.to_string()>{s}</p> })}
             <p class="metrics">
                 "ROC AUC " <strong data-testid="auc">{auc}</strong>
-                " · threshold "
-                <select
-                    data-testid="threshold-method"
-                    aria-label="Threshold method"
-                    on:change=move |ev| {
-                        if let Ok(i) = event_target_value(&ev).parse() {
-                            set_chosen.set(i);
-                        }
-                    }
-                >
-                    {view
-                        .thresholds
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| {
-                            let label = format!("{} of training {}", t.method, score_label);
-                            view! { <option value=i.to_string()>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-                " = " <span data-testid="threshold">{move || format!("{:.5}", threshold_value.get())}</span>
+                {format!(" on {test_count} test images, scored by ")}
+                <span data-testid="score-label">{score_label}</span>
+                " · 0.5 is chance, 1.0 ranks every anomaly above every normal image"
             </p>
-            <p data-testid="confusion">{outcome}</p>
             {speed.map(|s| view! { <p class="speed" data-testid="throughput">{s}</p> })}
-            <ScoreHistogram
-                histogram=view.histogram.clone()
-                threshold=threshold_value
-                score_label=view.score_label.clone()
-            />
+            <p>
+                <button data-testid="download-scores" on:click=move |_| download_scores(&csv_view)>
+                    "Download the scores (CSV)"
+                </button>
+                <span class="hint">" every training and test score with its label, to check any number here elsewhere"</span>
+            </p>
+            <h3>"Threshold"</h3>
+            <ThresholdControl view=view.clone() />
+            <h3>"Curves"</h3>
+            <Curves view=view.clone() />
+            <h3>"Latent space"</h3>
+            <LatentSpace view=view.clone() />
             <h3>"Test samples: input, generated, difference, difference over input"</h3>
             <p class="hint">"The heat map is dark where the model regenerates the image faithfully and bright where it cannot: on the same scale for every image of this model."</p>
             <div class="samples">
                 {view
                     .samples
                     .into_iter()
-                    .map(|sample| view! { <SampleCard sample threshold=threshold_value /> })
+                    .map(|sample| view! { <SampleCard sample threshold /> })
                     .collect_view()}
             </div>
+            <GalleryView />
         </section>
     }
+}
+
+/// Hands the user the scores of `view` as a CSV file.
+fn download_scores(view: &ModelView) {
+    let file = crate::protocol::FileBytes {
+        path: crate::scores::file_name(view),
+        bytes: crate::scores::csv(view).into_bytes(),
+    };
+    // A refused download leaves nothing to report: the browser shows its own reason.
+    let _ = super::files::download(&file);
 }
 
 /// One image with its four views, its score and the verdict at `threshold`.
