@@ -618,3 +618,29 @@ fn a_run_with_pseudo_anomalies_judges_every_kind_by_what_it_repaired() {
         assert_eq!(scores.model_score, scores.mse, "{kind}");
     }
 }
+
+#[test]
+fn a_runs_hyperparameters_reach_the_models_configuration_and_unknown_ones_are_refused() {
+    use kizu_model::run::RunError;
+    use kizu_model::settings::RunSettings;
+    use kizu_model::zoo::{ModelKind, Scale};
+    let mut settings = RunSettings {
+        model: ModelKind::Ganomaly,
+        scale: Scale::Compact,
+        ..RunSettings::default()
+    };
+    settings.hyperparameters.insert("latent".into(), 8.0);
+    let config = settings.model_config().unwrap();
+    assert_eq!(config.hyperparameter("latent"), Some(8.0));
+    assert_eq!(
+        config.hyperparameter("features"),
+        Some(16.0),
+        "the others keep their defaults"
+    );
+    settings.hyperparameters.insert("layers".into(), 2.0);
+    let refused = settings.model_config();
+    assert!(
+        matches!(&refused, Err(RunError::Setting(m)) if m.contains("GANomaly has no hyperparameter “layers”")),
+        "{refused:?}"
+    );
+}

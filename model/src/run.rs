@@ -35,11 +35,16 @@ impl RunSettings {
     /// A model trained with pseudo-anomalies learns to repair them, so it is judged by what
     /// it repaired, the MSE between the input and its reconstruction (on the overlay
     /// protocol the latent's nearest neighbour scores 0.64, MSE 0.97: docs/BENCHMARKS.md).
-    pub fn model_config(&self) -> Result<ModelConfig, InputShapeError> {
-        let config = self
+    pub fn model_config(&self) -> Result<ModelConfig, RunError> {
+        let mut config = self
             .model
             .config(self.scale)
             .for_input(self.input_size, self.channels)?;
+        for (id, &value) in &self.hyperparameters {
+            config = config
+                .with_hyperparameter(id, value)
+                .map_err(RunError::Setting)?;
+        }
         Ok(if self.pseudo_anomalies {
             config.with_score(Some(ScoreKind::Mse))
         } else {
@@ -173,6 +178,15 @@ pub trait RunObserver {
     fn yield_now(&self) -> impl Future<Output = ()> {
         async {}
     }
+    /// Whether to be shown the model as it is after this step ([`RunObserver::preview`]).
+    fn wants_preview(&self, _report: &StepReport) -> bool {
+        false
+    }
+    /// The model as it is now, fed as it trains: its reconstructions show what it has
+    /// learned so far (its scores are not fitted yet).
+    fn preview(&self, _model: &Normalised<'_, AnyDetector>) -> impl Future<Output = ()> {
+        async {}
+    }
 }
 
 /// A trained model with what it was trained with.
@@ -253,6 +267,13 @@ pub async fn train(
         };
         observer.step(&step);
         observer.yield_now().await;
+        if observer.wants_preview(&step) {
+            if let Some(model) = trainer.clone().into_model() {
+                observer
+                    .preview(&Normalised::new(&model, &training.normalisation))
+                    .await;
+            }
+        }
         if let Some(divergence) = watch.check(step.progress.step, &step.losses) {
             if matches!(divergence, Divergence::NotFinite { .. }) {
                 trainer = two_back.take().unwrap_or(one_back);

@@ -1,6 +1,8 @@
 //! What defines a run, as plain data: the page, the worker, the CLI, checkpoints and share
 //! links all carry [`RunSettings`]. Pure: it builds without Burn.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::Defect;
@@ -113,6 +115,9 @@ pub struct RunSettings {
     /// Share of the normal training images held out to choose the epoch: the run keeps the
     /// epoch whose model reconstructs them best. 0: train on all, keep the last epoch.
     pub validation: f64,
+    /// The model's own hyperparameters set for this run, by id
+    /// ([`ModelKind::hyperparameters`]); the others keep their defaults.
+    pub hyperparameters: BTreeMap<String, f64>,
 }
 
 impl Default for RunSettings {
@@ -135,6 +140,7 @@ impl Default for RunSettings {
             max_train: None,
             max_test: None,
             validation: 0.0,
+            hyperparameters: BTreeMap::new(),
         }
     }
 }

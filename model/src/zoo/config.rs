@@ -92,6 +92,71 @@ impl ModelKind {
 }
 
 impl ModelConfig {
+    /// The value of the hyperparameter `id` ([`ModelKind::hyperparameters`]) in this
+    /// configuration, if the model has it.
+    pub fn hyperparameter(&self, id: &str) -> Option<f64> {
+        let whole = |v: usize| Some(v as f64);
+        // The f32 as written ("0.9"), not its binary expansion (0.899999976...).
+        let real = |v: f32| Some(v.to_string().parse().unwrap_or(f64::from(v)));
+        match (self, id) {
+            (Self::FcAutoencoder(c), "latent") => whole(c.latent),
+            (Self::FcAutoencoder(c), "kl-weight") if c.variational => real(c.kl_weight),
+            (Self::ConvAutoencoder(c), "latent") => whole(c.latent),
+            (Self::ConvAutoencoder(c), "kl-weight") if c.variational => real(c.kl_weight),
+            (Self::Ganomaly(c), "latent") => whole(c.latent),
+            (Self::Ganomaly(c), "features") => whole(c.features),
+            (Self::SkipGanomaly(c), "features") => whole(c.features),
+            (Self::SkipGanomaly(c), "score-weight") => real(c.score_weight),
+            (Self::Aae(c), "latent") => whole(c.latent),
+            (Self::Aae(c), "features") => whole(c.features),
+            (Self::Aae(c), "discriminator-hidden") => whole(c.discriminator_hidden),
+            (Self::AnoGan(c), "latent") => whole(c.ganomaly.latent),
+            (Self::AnoGan(c), "features") => whole(c.ganomaly.features),
+            (Self::AnoGan(c), "search-steps") => whole(c.steps),
+            (Self::AnoGan(c), "feature-weight") => real(c.feature_weight),
+            (Self::LstmAutoencoder(c), "hidden") => whole(c.hidden),
+            (Self::LstmAutoencoder(c), "latent") => whole(c.latent),
+            (Self::LstmAutoencoder(c), "layers") => whole(c.layers),
+            _ => None,
+        }
+    }
+
+    /// The same configuration with the hyperparameter `id` set to `value`; refused (with
+    /// the reason) when the model has no such hyperparameter or the value is out of range.
+    pub fn with_hyperparameter(mut self, id: &str, value: f64) -> Result<Self, String> {
+        let kind = self.model_kind();
+        let parameter = kind
+            .hyperparameters()
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| format!("{kind} has no hyperparameter “{id}”"))?;
+        let value = parameter.check(value)?;
+        // Checked above: whole where it must be, inside a range that fits usize and f32.
+        let (n, x) = (value as usize, value as f32);
+        match (&mut self, id) {
+            (Self::FcAutoencoder(c), "latent") => c.latent = n,
+            (Self::FcAutoencoder(c), "kl-weight") => c.kl_weight = x,
+            (Self::ConvAutoencoder(c), "latent") => c.latent = n,
+            (Self::ConvAutoencoder(c), "kl-weight") => c.kl_weight = x,
+            (Self::Ganomaly(c), "latent") => c.latent = n,
+            (Self::Ganomaly(c), "features") => c.features = n,
+            (Self::SkipGanomaly(c), "features") => c.features = n,
+            (Self::SkipGanomaly(c), "score-weight") => c.score_weight = x,
+            (Self::Aae(c), "latent") => c.latent = n,
+            (Self::Aae(c), "features") => c.features = n,
+            (Self::Aae(c), "discriminator-hidden") => c.discriminator_hidden = n,
+            (Self::AnoGan(c), "latent") => c.ganomaly.latent = n,
+            (Self::AnoGan(c), "features") => c.ganomaly.features = n,
+            (Self::AnoGan(c), "search-steps") => c.steps = n,
+            (Self::AnoGan(c), "feature-weight") => c.feature_weight = x,
+            (Self::LstmAutoencoder(c), "hidden") => c.hidden = n,
+            (Self::LstmAutoencoder(c), "latent") => c.latent = n,
+            (Self::LstmAutoencoder(c), "layers") => c.layers = n,
+            _ => return Err(format!("{kind} has no hyperparameter “{id}”")),
+        }
+        Ok(self)
+    }
+
     /// The model kind's name, as it appears in the file.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -299,4 +364,44 @@ pub(crate) enum LoadError {
         /// Dimension of the latent.
         latent: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_hyperparameters_default_is_its_configurations_and_it_can_be_set() {
+        for kind in ModelKind::ALL {
+            for scale in [Scale::Compact, Scale::Reference] {
+                let config = kind.config(scale);
+                for h in kind.hyperparameters() {
+                    assert_eq!(
+                        config.hyperparameter(h.id),
+                        Some(h.default_at(scale)),
+                        "{kind} {}",
+                        h.id
+                    );
+                    let set = config.clone().with_hyperparameter(h.id, h.max).unwrap();
+                    assert_eq!(set.hyperparameter(h.id), Some(h.max), "{kind} {}", h.id);
+                    assert_eq!(set.model_kind(), kind);
+                    let err = config
+                        .clone()
+                        .with_hyperparameter(h.id, h.max + 1.0)
+                        .unwrap_err();
+                    assert!(err.contains("must be from"), "{err}");
+                }
+            }
+        }
+        let conv = ModelKind::ConvAutoencoder.config(Scale::Compact);
+        assert!(conv
+            .clone()
+            .with_hyperparameter("latent", 2.5)
+            .unwrap_err()
+            .contains("whole"));
+        assert!(conv
+            .with_hyperparameter("kl-weight", 1.0)
+            .unwrap_err()
+            .contains("no hyperparameter"));
+    }
 }

@@ -145,6 +145,129 @@ impl ModelKind {
             Self::LstmAutoencoder => 1e-2,
         }
     }
+
+    /// The model's own hyperparameters a run may set, with their defaults at each scale
+    /// (a test checks them against [`ModelKind::config`]).
+    pub fn hyperparameters(self) -> &'static [Hyperparameter] {
+        use Hyperparameter as H;
+        const LATENT_64: H = H::whole("latent", "latent size", 2, 512, (64, 64));
+        const KL: H = H::real("kl-weight", "KL weight (beta)", 0.0, 10.0, 1.0);
+        const GAN_LATENT: H = H::whole("latent", "latent size", 2, 512, (100, 100));
+        const GAN_FEATURES: H = H::whole("features", "feature maps", 4, 128, (16, 64));
+        const AE: &[H] = &[LATENT_64];
+        const VAE: &[H] = &[LATENT_64, KL];
+        const GANOMALY: &[H] = &[GAN_LATENT, GAN_FEATURES];
+        const SKIP: &[H] = &[
+            H::whole("features", "feature maps", 4, 128, (8, 64)),
+            H::real(
+                "score-weight",
+                "score weight of the reconstruction",
+                0.0,
+                1.0,
+                0.9,
+            ),
+        ];
+        const AAE: &[H] = &[
+            H::whole("latent", "latent size", 2, 128, (16, 16)),
+            H::whole("features", "feature maps", 4, 128, (16, 32)),
+            H::whole(
+                "discriminator-hidden",
+                "discriminator width",
+                8,
+                512,
+                (64, 64),
+            ),
+        ];
+        const ANOGAN: &[H] = &[
+            GAN_LATENT,
+            GAN_FEATURES,
+            H::whole("search-steps", "latent search steps", 1, 200, (20, 20)),
+            H::real("feature-weight", "feature weight (lambda)", 0.0, 1.0, 0.1),
+        ];
+        const LSTM: &[H] = &[
+            H::whole("hidden", "LSTM width", 8, 512, (64, 64)),
+            H::whole("latent", "latent size", 2, 256, (32, 32)),
+            H::whole("layers", "LSTM layers", 1, 4, (2, 2)),
+        ];
+        match self {
+            Self::FcAutoencoder | Self::ConvAutoencoder => AE,
+            Self::FcVae | Self::ConvVae => VAE,
+            Self::Ganomaly => GANOMALY,
+            Self::SkipGanomaly => SKIP,
+            Self::Aae => AAE,
+            Self::AnoGan => ANOGAN,
+            Self::LstmAutoencoder => LSTM,
+        }
+    }
+}
+
+/// One of a model's own hyperparameters: its id, name, allowed range and defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hyperparameter {
+    /// Its id in settings, forms and links ("latent").
+    pub id: &'static str,
+    /// Its name for people ("latent size").
+    pub label: &'static str,
+    /// Smallest allowed.
+    pub min: f64,
+    /// Largest allowed.
+    pub max: f64,
+    /// Whether only whole numbers are allowed.
+    pub whole: bool,
+    /// The default at the compact and at the reference scale (the sources' own).
+    pub defaults: (f64, f64),
+}
+
+impl Hyperparameter {
+    const fn whole(
+        id: &'static str,
+        label: &'static str,
+        min: usize,
+        max: usize,
+        defaults: (usize, usize),
+    ) -> Self {
+        Self {
+            id,
+            label,
+            min: min as f64,
+            max: max as f64,
+            whole: true,
+            defaults: (defaults.0 as f64, defaults.1 as f64),
+        }
+    }
+
+    const fn real(id: &'static str, label: &'static str, min: f64, max: f64, default: f64) -> Self {
+        Self {
+            id,
+            label,
+            min,
+            max,
+            whole: false,
+            defaults: (default, default),
+        }
+    }
+
+    /// Its default at `scale`.
+    pub fn default_at(&self, scale: Scale) -> f64 {
+        match scale {
+            Scale::Compact => self.defaults.0,
+            Scale::Reference => self.defaults.1,
+        }
+    }
+
+    /// `value` if it is allowed, else why not.
+    pub fn check(&self, value: f64) -> Result<f64, String> {
+        if !value.is_finite() || value < self.min || value > self.max {
+            Err(format!(
+                "{} must be from {} to {}",
+                self.label, self.min, self.max
+            ))
+        } else if self.whole && value.fract() != 0.0 {
+            Err(format!("{} must be a whole number", self.label))
+        } else {
+            Ok(value)
+        }
+    }
 }
 
 /// The largest image side any model is built for.

@@ -143,6 +143,11 @@ struct RunArgs {
     /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
     #[arg(long, default_value_t = 0.0)]
     labelled_anomalies: f64,
+    /// One of the model's own hyperparameters, as id=value (repeatable): e.g. latent=32,
+    /// features=64, kl-weight=0.5; a model refuses ids it does not have, and values out of
+    /// their range, saying which.
+    #[arg(long = "set", value_name = "ID=VALUE", value_parser = hyperparameter)]
+    hyperparameters: Vec<(String, f64)>,
     /// Train and test on your own images instead of the digits: a folder laid out as
     /// `train/good`, `test/good`, `test/<defect>` (MVTec AD) or `good/` plus defect
     /// folders; loose images are good ones. Unreadable files are reported and skipped.
@@ -164,6 +169,18 @@ struct RunArgs {
 }
 
 type AnyError = Box<dyn std::error::Error>;
+
+/// An `id=value` hyperparameter from the command line.
+fn hyperparameter(text: &str) -> Result<(String, f64), String> {
+    let (id, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("“{text}” is not id=value"))?;
+    let value = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("“{value}” is not a number"))?;
+    Ok((id.trim().to_owned(), value))
+}
 
 /// A share in [0, 1).
 fn share_below_one(text: &str) -> Result<f64, String> {

@@ -49,6 +49,7 @@ impl RunArgs {
             max_train: (self.max_train > 0).then_some(self.max_train),
             max_test: None,
             validation: self.validation,
+            hyperparameters: self.hyperparameters.iter().cloned().collect(),
         }
     }
 }
