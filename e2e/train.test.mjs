@@ -54,6 +54,13 @@ test('the form refuses out-of-range values beside their fields and presets fill 
     await app.page.getByTestId('preset-quick').click();
     assert.equal(await app.page.getByTestId('scale').inputValue(), 'compact');
     assert.equal(await app.epochs.inputValue(), '1');
+    // GANomaly's own settings, with the defaults of the compact size as placeholders.
+    assert.equal(await app.page.getByTestId('hp-latent').getAttribute('placeholder'), '100');
+    assert.equal(await app.page.getByTestId('hp-features').getAttribute('placeholder'), '16');
+    await setField(app, 'hp-latent', '1000');
+    assert.match(await app.page.getByTestId('field-error-hp-latent').textContent(), /latent size must be from 2 to 512/);
+    await setField(app, 'hp-latent', '32');
+    assert.equal(await app.page.getByTestId('field-error-hp-latent').count(), 0);
     // The AAE alone has labelled anomalies.
     assert.equal(await app.page.getByTestId('labelled-anomalies').isVisible(), false);
     await app.page.getByTestId('model').selectOption('aae');
@@ -66,6 +73,7 @@ test('a paused run resumes to one loss history and the result of a run never pau
   await withApp(async (app) => {
     await app.startRun({ digit: 5, epochs: 2, size: 'standard' });
     await app.page.waitForFunction(() => /training: epoch 1, step \d+/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: TIMEOUT });
+    assert.match(await app.status.textContent(), /step \d+\/\d+, \d+ ms\/step, about \d+ s left/, 'time per step and time left');
     await app.page.getByTestId('pause').click();
     await app.page.waitForFunction(() => /^paused after step \d+\/\d+/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: TIMEOUT });
     const [, at, total] = (await app.status.textContent()).match(/step (\d+)\/(\d+)/).map(Number);
@@ -74,6 +82,9 @@ test('a paused run resumes to one loss history and the result of a run never pau
     await app.page.waitForTimeout(800);
     assert.equal(await steps(), at, 'nothing trains while paused');
     assert.equal(await app.page.getByTestId('pause').textContent(), 'Resume');
+    // What the model generates so far: two normal test digits and two anomalies.
+    assert.equal(await app.page.getByTestId('preview-sample').count(), 4);
+    assert.ok(await app.distinctColours(app.page.getByTestId('preview-generated').first()) > 1, 'a preview is drawn');
     await app.screenshot('train-paused');
     await app.page.getByTestId('pause').click();
     assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));

@@ -2,6 +2,8 @@
 //! fill it, and the check that turns it into [`RunSettings`] or names each field that is
 //! out of range (a refused form is never sent). Tested natively.
 
+use std::collections::BTreeMap;
+
 use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 
@@ -82,6 +84,8 @@ pub struct Form {
     pub labelled_anomalies: String,
     /// Share held out to choose the epoch, as typed.
     pub validation: String,
+    /// The model's own hyperparameters as typed, by id; empty or missing: the default.
+    pub hyperparameters: BTreeMap<String, String>,
 }
 
 /// A field the form refuses, and why.
@@ -121,6 +125,11 @@ impl Form {
             defects: settings.defects.clone(),
             labelled_anomalies: settings.labelled_anomalies.to_string(),
             validation: settings.validation.to_string(),
+            hyperparameters: settings
+                .hyperparameters
+                .iter()
+                .map(|(id, v)| (id.clone(), v.to_string()))
+                .collect(),
         }
     }
 
@@ -221,6 +230,24 @@ impl Form {
                 format!("the digits can be {DIGIT_SIDES:?} pixels wide"),
             );
         }
+        // Only the chosen model's own; the fields of another model it had are ignored.
+        let mut hyperparameters = BTreeMap::new();
+        for h in self.model.hyperparameters() {
+            let text = self.hyperparameters.get(h.id).map_or("", |t| t.trim());
+            if text.is_empty() {
+                continue;
+            }
+            let checked = text
+                .parse::<f64>()
+                .map_err(|_| format!("{} must be a number, not “{text}”", h.label))
+                .and_then(|v| h.check(v));
+            match checked {
+                Ok(v) => {
+                    hyperparameters.insert(h.id.to_owned(), v);
+                }
+                Err(m) => refuse(hyperparameter_field(h.id), m),
+            }
+        }
         if !matches!(self.channels, 1 | 3) {
             refuse("channels", "channels must be 1 (gray) or 3 (RGB)".into());
         }
@@ -261,7 +288,25 @@ impl Form {
             max_train,
             max_test,
             validation,
+            hyperparameters,
         })
+    }
+}
+
+/// The form field (and `data-testid`) of the hyperparameter `id`.
+pub fn hyperparameter_field(id: &str) -> &'static str {
+    // A table, as field names are 'static (a test checks it covers every model's ids).
+    match id {
+        "latent" => "hp-latent",
+        "features" => "hp-features",
+        "kl-weight" => "hp-kl-weight",
+        "score-weight" => "hp-score-weight",
+        "discriminator-hidden" => "hp-discriminator-hidden",
+        "search-steps" => "hp-search-steps",
+        "feature-weight" => "hp-feature-weight",
+        "hidden" => "hp-hidden",
+        "layers" => "hp-layers",
+        _ => "hp-unknown",
     }
 }
 
@@ -377,6 +422,35 @@ mod tests {
         let mut form = demo();
         form.learning_rate = " ".into();
         assert_eq!(form.settings(None).unwrap().learning_rate, None);
+    }
+
+    #[test]
+    fn a_models_hyperparameters_are_checked_against_its_ranges_and_others_ignored() {
+        let mut form = demo();
+        form.model = ModelKind::Ganomaly;
+        form.hyperparameters.insert("latent".into(), "32".into());
+        form.hyperparameters.insert("features".into(), " ".into());
+        // The conv AE's field left over from before: not GANomaly's, ignored.
+        form.hyperparameters.insert("layers".into(), "9".into());
+        let s = form.settings(None).unwrap();
+        assert_eq!(
+            s.hyperparameters.into_iter().collect::<Vec<_>>(),
+            [("latent".to_owned(), 32.0)]
+        );
+        form.hyperparameters.insert("latent".into(), "1000".into());
+        form.hyperparameters
+            .insert("features".into(), "wide".into());
+        let errors = form.settings(None).unwrap_err();
+        assert_eq!(errors[0].field, "hp-latent");
+        assert_eq!(errors[0].message, "latent size must be from 2 to 512");
+        assert_eq!(errors[1].field, "hp-features");
+        assert!(errors[1].message.contains("not “wide”"));
+        // Every model's every id has its own field.
+        for kind in ModelKind::ALL {
+            for h in kind.hyperparameters() {
+                assert_eq!(hyperparameter_field(h.id), format!("hp-{}", h.id));
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::gallery::Gallery;
 use crate::library::{KeptId, KeptModel, StoreError};
 use crate::protocol::{
     Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelOrigin,
-    ModelView, Reply, ScoreReport, StepReport, UploadReport,
+    ModelView, Reply, Sample, ScoreReport, StepReport, UploadReport,
 };
 use crate::steer::Steered;
 
@@ -105,6 +105,8 @@ pub struct Lab {
     pub losses: LossHistory,
     /// The latest training step.
     pub last_step: Option<StepReport>,
+    /// A few test images as the model in training generated them last.
+    pub preview: Vec<Sample>,
     /// The session's model and its evaluation.
     pub model: Option<ModelView>,
     /// The images loaded to train on.
@@ -157,6 +159,7 @@ impl Lab {
             catalog: Catalog::default(),
             losses: LossHistory::default(),
             last_step: None,
+            preview: Vec::new(),
             model: None,
             upload: None,
             scored: None,
@@ -211,6 +214,7 @@ impl Lab {
                 if self.training {
                     self.losses = LossHistory::default();
                     self.last_step = None;
+                    self.preview = Vec::new();
                     self.stopping = false;
                 }
             }
@@ -281,6 +285,7 @@ impl Lab {
                 }
             }
             Event::Backend(info) => self.backend = Some(info),
+            Event::Preview(samples) => self.preview = samples,
             Event::Phase(text) => {
                 if ends {
                     self.phase = Phase::Busy(text);
@@ -482,9 +487,15 @@ mod tests {
             step: n,
             total_steps: 2,
             losses: vec![("G".into(), 1.0 / n as f32), ("D".into(), 0.5)],
+            elapsed_ms: 40.0 * n as f64,
         };
         lab.apply(reply(command.id, Event::Steps(vec![step(1), step(2)])));
         assert_eq!(lab.losses.steps(), 2);
+        // 40 ms a step, 2 of 2 done: nothing left.
+        assert_eq!(
+            lab.last_step.as_ref().and_then(StepReport::pace),
+            Some((40.0, 0.0))
+        );
         assert_eq!(lab.losses.series[1].0, "D");
         lab.apply(reply(command.id, Event::Model(Box::new(view()))));
         assert!(!lab.is_busy());

@@ -230,6 +230,8 @@ pub enum Event {
     ImagesLoaded(UploadReport),
     /// Images scored with the current model: the command is done.
     Scored(ScoreReport),
+    /// A few test images as the model being trained generates them now.
+    Preview(Vec<Sample>),
     /// Test images drawn for the gallery: the command is done.
     Gallery(GalleryImages),
     /// The model and images are gone: the command is done.
@@ -345,6 +347,21 @@ pub struct StepReport {
     pub total_steps: usize,
     /// Named loss terms of this step, the main one first.
     pub losses: Vec<(String, f32)>,
+    /// Milliseconds spent training so far (time paused excluded).
+    pub elapsed_ms: f64,
+}
+
+impl StepReport {
+    /// Mean milliseconds per step so far, and the estimated milliseconds left at that pace.
+    pub fn pace(&self) -> Option<(f64, f64)> {
+        (self.step > 0 && self.elapsed_ms > 0.0).then(|| {
+            let per_step = self.elapsed_ms / self.step as f64;
+            (
+                per_step,
+                per_step * self.total_steps.saturating_sub(self.step) as f64,
+            )
+        })
+    }
 }
 
 /// One image with what the model made of it, as 8-bit planes ready to draw.

@@ -10,7 +10,7 @@ use burn::tensor::{read_sync, Device};
 use kizu_app::backend::decide;
 use kizu_app::protocol::{
     Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, Fit, ModelKind,
-    ModelOrigin, ModelView, Refusal, Reply, RunSettings, SessionError,
+    ModelOrigin, ModelView, Refusal, Reply, RunSettings, Sample, SessionError,
 };
 use kizu_app::session::{handle, Control, Host, Session, SAMPLES_PER_CLASS};
 use kizu_model::zoo::Scale;
@@ -172,6 +172,25 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
         .sum();
     // 1,000 training images in batches of 32.
     assert_eq!(steps, 32);
+    // What the model generates is previewed from the first step on: two normal images and
+    // two anomalies, scored by MSE while the model's own score is not fitted yet.
+    let previews: Vec<Vec<Sample>> = host
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Preview(samples) => Some(samples),
+            _ => None,
+        })
+        .collect();
+    assert!(!previews.is_empty(), "no preview while training");
+    let first = &previews[0];
+    assert_eq!(
+        first.iter().map(|s| s.is_anomaly).collect::<Vec<_>>(),
+        [Some(false), Some(false), Some(true), Some(true)]
+    );
+    assert!(first
+        .iter()
+        .all(|s| s.score.is_finite() && s.generated.len() == 28 * 28));
     assert_eq!(view.steps, Some(32));
     assert_eq!(view.origin, ModelOrigin::Trained);
     assert!(!view.stopped_early);

@@ -21,8 +21,10 @@ use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::readback::to_host;
 use kizu_model::run::{self, RunData, RunObserver, RunSettings};
+use kizu_model::score::ScoreKind;
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
+use kizu_model::viz::DEFAULT_DIFFERENCE_SCALE;
 use kizu_model::zoo::AnyDetector;
 
 use self::views::{draw, model_view, samples, TestImages};
@@ -50,6 +52,10 @@ const OPENED_TEST_IMAGES: usize = 500;
 const OPENED_TRAIN_IMAGES: usize = 500;
 /// Shortest time between two progress reports: the page redraws on each one.
 const REPORT_INTERVAL_MS: f64 = 100.0;
+/// Time between two previews of what the model generates while it trains.
+const PREVIEW_INTERVAL_MS: f64 = 2_000.0;
+/// Test images of each class previewed while training.
+const PREVIEW_PER_CLASS: usize = 2;
 /// Folders below the app's URL.
 const DATA_DIR: &str = "data";
 const CHECKPOINT_DIR: &str = "checkpoints";
@@ -307,7 +313,14 @@ impl Session {
             id,
             event: Event::Phase("training".into()),
         });
-        let observer = Progress::new(id, host, control);
+        let test = TestImages::of(data.split.as_ref());
+        let preview = Preview {
+            indices: test.first(PREVIEW_PER_CLASS),
+            test: &test,
+            device: device.clone(),
+            last: Cell::new(f64::NEG_INFINITY),
+        };
+        let observer = Progress::new(id, host, control, Some(preview));
         let started = host.now_ms();
         let trained = run::train(&settings, &data, &device, &observer)
             .await
@@ -333,7 +346,6 @@ impl Session {
         let detector = trained.model;
         let normalisation = meta.normalisation().clone();
         let model = Normalised::new(&detector, &normalisation);
-        let test = TestImages::of(data.split.as_ref());
         let samples = samples(&model, &test, meta.score, meta.difference_scale(), &device).await?;
         let scored = data.split.train().len() + data.split.test().len();
         let mut view = model_view(
@@ -739,9 +751,20 @@ async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
     })
 }
 
+/// A few test images redrawn with the model as it trains.
+struct Preview<'a> {
+    test: &'a TestImages,
+    indices: Vec<usize>,
+    device: Device,
+    /// When the last preview was drawn.
+    last: Cell<f64>,
+}
+
 /// Reports a run's steps to the page, at most every [`REPORT_INTERVAL_MS`], and honours
 /// Stop, Pause and Resume.
 struct Progress<'a, H> {
+    /// What to preview while training, if anything.
+    preview: Option<Preview<'a>>,
     id: CommandId,
     host: &'a H,
     control: &'a Control,
@@ -750,17 +773,21 @@ struct Progress<'a, H> {
     images: Cell<usize>,
     /// Time spent paused (not training).
     paused_ms: Cell<f64>,
+    /// When the run started.
+    started: f64,
 }
 
 impl<'a, H: Host> Progress<'a, H> {
-    fn new(id: CommandId, host: &'a H, control: &'a Control) -> Self {
+    fn new(id: CommandId, host: &'a H, control: &'a Control, preview: Option<Preview<'a>>) -> Self {
         control.stop.set(false);
         control.paused.set(false);
         Self {
+            preview,
             id,
             host,
             control,
             paused_ms: Cell::new(0.0),
+            started: host.now_ms(),
             pending: RefCell::default(),
             last_report: Cell::new(host.now_ms()),
             images: Cell::new(0),
@@ -792,6 +819,7 @@ impl<H: Host> RunObserver for Progress<'_, H> {
                 .iter()
                 .map(|&(name, value)| (name.to_owned(), value))
                 .collect(),
+            elapsed_ms: self.host.now_ms() - self.started - self.paused_ms.get(),
         });
         if self.host.now_ms() - self.last_report.get() >= REPORT_INTERVAL_MS || last_step {
             self.flush();
@@ -800,6 +828,36 @@ impl<H: Host> RunObserver for Progress<'_, H> {
 
     fn should_stop(&self) -> bool {
         self.control.stop.get()
+    }
+
+    fn wants_preview(&self, report: &kizu_model::train::StepReport) -> bool {
+        self.preview.as_ref().is_some_and(|p| {
+            report.progress.step == 1 || self.host.now_ms() - p.last.get() >= PREVIEW_INTERVAL_MS
+        })
+    }
+
+    async fn preview(&self, model: &Normalised<'_, AnyDetector>) {
+        let Some(preview) = &self.preview else { return };
+        preview.last.set(self.host.now_ms());
+        // Judged by MSE: the model's own score is fitted only when training ends.
+        let drawn = preview
+            .test
+            .draw(
+                model,
+                &preview.indices,
+                ScoreKind::Mse,
+                DEFAULT_DIFFERENCE_SCALE,
+                &preview.device,
+            )
+            .await;
+        // A preview that cannot be drawn is skipped: training goes on.
+        if let Ok(samples) = drawn {
+            self.flush();
+            self.host.emit(Reply {
+                id: self.id,
+                event: Event::Preview(samples),
+            });
+        }
     }
 
     async fn yield_now(&self) {

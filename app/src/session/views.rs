@@ -79,13 +79,8 @@ pub(super) async fn samples(
     scale: f32,
     device: &Device,
 ) -> Result<Vec<Sample>, Failure> {
-    let pick = |anomalous: bool| {
-        (0..test.images.len())
-            .filter(move |&i| test.is_anomaly[i] == anomalous)
-            .take(SAMPLES_PER_CLASS)
-    };
-    let indices: Vec<usize> = pick(false).chain(pick(true)).collect();
-    test.draw(model, &indices, score, scale, device).await
+    test.draw(model, &test.first(SAMPLES_PER_CLASS), score, scale, device)
+        .await
 }
 
 /// A model's test images, kept to draw any of them again (the gallery).
@@ -99,6 +94,16 @@ pub(super) struct TestImages {
 }
 
 impl TestImages {
+    /// The positions of the first `per_class` normal and then anomalous images.
+    pub fn first(&self, per_class: usize) -> Vec<usize> {
+        let pick = |anomalous: bool| {
+            (0..self.images.len())
+                .filter(move |&i| self.is_anomaly[i] == anomalous)
+                .take(per_class)
+        };
+        pick(false).chain(pick(true)).collect()
+    }
+
     /// The test images of `split`.
     pub fn of(split: &dyn Protocol) -> Self {
         Self {

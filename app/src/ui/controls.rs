@@ -7,7 +7,7 @@ use kizu_model::zoo::Scale;
 use leptos::prelude::*;
 
 use super::state::LabState;
-use crate::form::{DataChoice, FieldError, Form, DIGIT_SIDES};
+use crate::form::{hyperparameter_field, DataChoice, FieldError, Form, DIGIT_SIDES};
 use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
 
 /// The model the form starts with.
@@ -210,6 +210,36 @@ pub fn Controls() -> impl IntoView {
                     {text_field("labelled-anomalies", "Labelled anomalies (share)", |f| f.labelled_anomalies.clone(), |f, v| f.labelled_anomalies = v)}
                 </span>
             </div>
+            <fieldset class="form hyperparameters">
+                <legend>{move || form.with(|f| format!("{}'s own settings (empty: the default shown)", f.model.label()))}</legend>
+                {move || {
+                    let (model, scale) = form.with(|f| (f.model, f.scale));
+                    model
+                        .hyperparameters()
+                        .iter()
+                        .map(|h| {
+                            let (id, field) = (h.id, hyperparameter_field(h.id));
+                            view! {
+                                <label>
+                                    {h.label} " "
+                                    <input
+                                        data-testid=field
+                                        type="text"
+                                        inputmode="decimal"
+                                        placeholder=h.default_at(scale).to_string()
+                                        title=format!("{} to {}", h.min, h.max)
+                                        prop:value=move || form.with(|f| f.hyperparameters.get(id).cloned().unwrap_or_default())
+                                        on:change=move |ev| form.update(|f| {
+                                            f.hyperparameters.insert(id.to_owned(), event_target_value(&ev));
+                                        })
+                                    />
+                                    {error(field)}
+                                </label>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </fieldset>
             <div class="form">
                 <label>
                     <input

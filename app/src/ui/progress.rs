@@ -5,6 +5,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::charts::draw_losses;
+use super::pixels::{views, Pixels};
 use super::state::LabState;
 use crate::lab::Phase;
 
@@ -44,8 +45,11 @@ pub fn TrainingProgress() -> impl IntoView {
                         .take(2)
                         .map(|(name, value)| format!("{name} loss {value:.5}"))
                         .collect();
+                    let pace = s.pace().map_or_else(String::new, |(per_step, left)| {
+                        format!(", {per_step:.0} ms/step, about {:.0} s left", left / 1000.0)
+                    });
                     format!(
-                        "training: epoch {}, step {}/{}, {}",
+                        "training: epoch {}, step {}/{}{pace}, {}",
                         s.epoch + 1,
                         s.step,
                         s.total_steps,
@@ -77,6 +81,7 @@ pub fn TrainingProgress() -> impl IntoView {
                         " log scale"
                     </label>
                 </p>
+                <TrainingPreview />
                 <canvas
                     node_ref=canvas
                     class="chart"
@@ -87,5 +92,38 @@ pub fn TrainingProgress() -> impl IntoView {
                 ></canvas>
             </div>
         </section>
+    }
+}
+
+/// A few test images as the model in training generates them, redrawn every few seconds.
+#[component]
+fn TrainingPreview() -> impl IntoView {
+    let state = expect_context::<LabState>();
+    let preview = move || state.lab.with(|lab| lab.preview.clone());
+    view! {
+        <div class:hidden=move || preview().is_empty() data-testid="training-preview">
+            <p class="hint">"What the model generates now (redrawn every 2 s; score: MSE, as the model's own score is fitted when training ends): input, generated, difference, difference over input."</p>
+            <div class="samples preview">
+                {move || preview()
+                    .into_iter()
+                    .map(|sample| {
+                        let side = sample.side as u32;
+                        let caption = format!("{} · MSE {:.5}", sample.label, sample.score);
+                        let [input, generated, heat, over] = views(&sample);
+                        view! {
+                            <figure class="sample" data-testid="preview-sample">
+                                <div class="quad">
+                                    <Pixels testid="preview-input" rgba=input side title="input" />
+                                    <Pixels testid="preview-generated" rgba=generated side title="generated" />
+                                    <Pixels testid="preview-difference" rgba=heat side title="difference" />
+                                    <Pixels testid="preview-overlay" rgba=over side title="difference over the input" />
+                                </div>
+                                <figcaption>{caption}</figcaption>
+                            </figure>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
     }
 }
