@@ -57,6 +57,7 @@ test('the form refuses out-of-range values beside their fields and presets fill 
     // GANomaly's own settings, with the defaults of the compact size as placeholders.
     assert.equal(await app.page.getByTestId('hp-latent').getAttribute('placeholder'), '100');
     assert.equal(await app.page.getByTestId('hp-features').getAttribute('placeholder'), '16');
+    assert.equal(await app.page.getByTestId('hp-w-con').getAttribute('placeholder'), '50', 'the source\'s contextual weight');
     await setField(app, 'hp-latent', '1000');
     assert.match(await app.page.getByTestId('field-error-hp-latent').textContent(), /latent size must be from 2 to 512/);
     await setField(app, 'hp-latent', '32');

@@ -644,3 +644,52 @@ fn a_runs_hyperparameters_reach_the_models_configuration_and_unknown_ones_are_re
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_runs_loss_weights_reach_the_trainer() {
+    use std::cell::RefCell;
+
+    use kizu_model::run::{self, RunData, RunObserver};
+    use kizu_model::settings::{DataProtocol, RunSettings};
+    use kizu_model::train::StepReport;
+    use kizu_model::zoo::{ModelKind, Scale};
+
+    /// Keeps the first step's losses.
+    struct First(RefCell<Vec<(&'static str, f32)>>);
+    impl RunObserver for First {
+        fn step(&self, report: &StepReport) {
+            if self.0.borrow().is_empty() {
+                *self.0.borrow_mut() = report.losses.clone();
+            }
+        }
+        fn should_stop(&self) -> bool {
+            !self.0.borrow().is_empty()
+        }
+    }
+    let mut settings = RunSettings {
+        model: ModelKind::Ganomaly,
+        scale: Scale::Compact,
+        protocol: DataProtocol::OneClass { digit: 2 },
+        batch_size: 16,
+        max_train: Some(64),
+        max_test: Some(32),
+        ..RunSettings::default()
+    };
+    for (id, w) in [("w-adv", 2.0), ("w-con", 3.0), ("w-enc", 5.0)] {
+        settings.hyperparameters.insert(id.into(), w);
+    }
+    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
+    let first = First(RefCell::default());
+    read_sync(run::train(&settings, &data, &device(), &first)).unwrap();
+    let losses = first.0.into_inner();
+    let term = |name| losses.iter().find(|(n, _)| *n == name).unwrap().1;
+    let weighted = 2.0 * term("adversarial") + 3.0 * term("contextual") + 5.0 * term("encoder");
+    assert!(
+        (term("generator") - weighted).abs() <= 1e-4 * weighted.abs().max(1.0),
+        "generator {} vs weighted terms {weighted}: {losses:?}",
+        term("generator")
+    );
+    // Out of its range, a weight is refused before training.
+    settings.hyperparameters.insert("w-con".into(), -1.0);
+    assert!(settings.model_config().is_err());
+}

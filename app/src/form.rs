@@ -306,6 +306,11 @@ pub fn hyperparameter_field(id: &str) -> &'static str {
         "feature-weight" => "hp-feature-weight",
         "hidden" => "hp-hidden",
         "layers" => "hp-layers",
+        "w-adv" => "hp-w-adv",
+        "w-con" => "hp-w-con",
+        "w-enc" => "hp-w-enc",
+        "w-lat" => "hp-w-lat",
+        "w-rim" => "hp-w-rim",
         _ => "hp-unknown",
     }
 }

@@ -41,9 +41,17 @@ impl RunSettings {
             .config(self.scale)
             .for_input(self.input_size, self.channels)?;
         for (id, &value) in &self.hyperparameters {
-            config = config
-                .with_hyperparameter(id, value)
-                .map_err(RunError::Setting)?;
+            match self.model.hyperparameters().iter().find(|h| h.id == id) {
+                // Checked here, set on the training by `train`.
+                Some(h) if h.loss_weight => {
+                    h.check(value).map_err(RunError::Setting)?;
+                }
+                _ => {
+                    config = config
+                        .with_hyperparameter(id, value)
+                        .map_err(RunError::Setting)?;
+                }
+            }
         }
         Ok(if self.pseudo_anomalies {
             config.with_score(Some(ScoreKind::Mse))
@@ -246,7 +254,8 @@ pub async fn train(
             settings
                 .pseudo_anomalies
                 .then(|| PseudoAnomalies::of_kinds(&settings.defect_kinds())),
-        );
+        )
+        .with_loss_weights(settings.loss_weights());
     let (fit_images, held_out) = data
         .split
         .train()

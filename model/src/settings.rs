@@ -207,6 +207,19 @@ impl RunSettings {
         }
     }
 
+    /// The loss weights the run sets (those of its hyperparameters that weigh a loss term);
+    /// `None` when it sets none.
+    pub fn loss_weights(&self) -> Option<BTreeMap<String, f32>> {
+        let weights: BTreeMap<String, f32> = self
+            .model
+            .hyperparameters()
+            .iter()
+            .filter(|h| h.loss_weight)
+            .filter_map(|h| Some((h.id.to_owned(), *self.hyperparameters.get(h.id)? as f32)))
+            .collect();
+        (!weights.is_empty()).then_some(weights)
+    }
+
     /// The learning rate the run uses: the one set, or the model's own default.
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate

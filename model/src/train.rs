@@ -38,6 +38,17 @@ pub struct TrainingConfig {
     /// the caller, e.g. [`Normalisation::fit_standardise`]); targets stay in [0, 1].
     #[config(default = "Normalisation::UnitRange")]
     pub normalisation: Normalisation,
+    /// Loss weights set for this run by id ("w-con"), the trainer's own defaults for the
+    /// others ([`crate::zoo::ModelKind::hyperparameters`] lists them). `None`: all defaults.
+    #[config(default = "None")]
+    pub loss_weights: Option<std::collections::BTreeMap<String, f32>>,
+}
+
+impl TrainingConfig {
+    /// The loss weight `id` set for this run, if any.
+    pub fn loss_weight(&self, id: &str) -> Option<f32> {
+        self.loss_weights.as_ref()?.get(id).copied()
+    }
 }
 
 /// Training images as batches of (input, target) tensors: the target is the clean image,

@@ -130,6 +130,12 @@ impl ModelConfig {
             .iter()
             .find(|h| h.id == id)
             .ok_or_else(|| format!("{kind} has no hyperparameter “{id}”"))?;
+        if parameter.loss_weight {
+            return Err(format!(
+                "{} is a loss weight: the training takes it, not the model",
+                parameter.label
+            ));
+        }
         let value = parameter.check(value)?;
         // Checked above: whole where it must be, inside a range that fits usize and f32.
         let (n, x) = (value as usize, value as f32);
@@ -376,6 +382,17 @@ mod tests {
             for scale in [Scale::Compact, Scale::Reference] {
                 let config = kind.config(scale);
                 for h in kind.hyperparameters() {
+                    if h.loss_weight {
+                        let training = crate::train::TrainingConfig::new();
+                        let w = crate::zoo::loss_weight(kind, h.id, &training);
+                        assert_eq!(
+                            w.map(f64::from),
+                            Some(h.default_at(scale)),
+                            "{kind} {}",
+                            h.id
+                        );
+                        continue;
+                    }
                     assert_eq!(
                         config.hyperparameter(h.id),
                         Some(h.default_at(scale)),

@@ -22,7 +22,7 @@ pub(crate) use self::config::{Fitted, LoadError};
 pub use self::{
     config::ModelConfig,
     detector::{AnyDetector, ZooModel},
-    trainer::AnyTrainer,
+    trainer::{loss_weight, AnyTrainer},
 };
 
 /// The models of the source documents.
@@ -154,9 +154,12 @@ impl ModelKind {
         const KL: H = H::real("kl-weight", "KL weight (beta)", 0.0, 10.0, 1.0);
         const GAN_LATENT: H = H::whole("latent", "latent size", 2, 512, (100, 100));
         const GAN_FEATURES: H = H::whole("features", "feature maps", 4, 128, (16, 64));
+        const W_ADV: H = H::weight("w-adv", "adversarial loss weight", 1.0);
+        const W_CON: H = H::weight("w-con", "contextual (L1) loss weight", 50.0);
+        const W_ENC: H = H::weight("w-enc", "encoder (latent) loss weight", 1.0);
         const AE: &[H] = &[LATENT_64];
         const VAE: &[H] = &[LATENT_64, KL];
-        const GANOMALY: &[H] = &[GAN_LATENT, GAN_FEATURES];
+        const GANOMALY: &[H] = &[GAN_LATENT, GAN_FEATURES, W_ADV, W_CON, W_ENC];
         const SKIP: &[H] = &[
             H::whole("features", "feature maps", 4, 128, (8, 64)),
             H::real(
@@ -183,6 +186,9 @@ impl ModelKind {
             GAN_FEATURES,
             H::whole("search-steps", "latent search steps", 1, 200, (20, 20)),
             H::real("feature-weight", "feature weight (lambda)", 0.0, 1.0, 0.1),
+            W_ADV,
+            W_CON,
+            W_ENC,
         ];
         const LSTM: &[H] = &[
             H::whole("hidden", "LSTM width", 8, 512, (64, 64)),
@@ -216,6 +222,8 @@ pub struct Hyperparameter {
     pub whole: bool,
     /// The default at the compact and at the reference scale (the sources' own).
     pub defaults: (f64, f64),
+    /// Whether it weighs a loss term (set on the trainer) rather than shaping the model.
+    pub loss_weight: bool,
 }
 
 impl Hyperparameter {
@@ -233,6 +241,7 @@ impl Hyperparameter {
             max: max as f64,
             whole: true,
             defaults: (defaults.0 as f64, defaults.1 as f64),
+            loss_weight: false,
         }
     }
 
@@ -244,6 +253,14 @@ impl Hyperparameter {
             max,
             whole: false,
             defaults: (default, default),
+            loss_weight: false,
+        }
+    }
+
+    const fn weight(id: &'static str, label: &'static str, default: f64) -> Self {
+        Self {
+            loss_weight: true,
+            ..Self::real(id, label, 0.0, 1000.0, default)
         }
     }
 

@@ -2,7 +2,7 @@
 
 use burn::tensor::Device;
 
-use super::{AnyDetector, ModelConfig};
+use super::{AnyDetector, ModelConfig, ModelKind};
 use crate::aae::{AaeTrainer, AaeTrainingConfig};
 use crate::anogan::AnoGanTrainer;
 use crate::conv_ae::ConvAeTrainer;
@@ -54,25 +54,94 @@ impl AnyTrainer {
                 Self::FcAutoencoder(FcTrainer::new(c, training, images, device))
             }
             ModelConfig::Ganomaly(c) => {
-                let gan = GanomalyTrainingConfig::new(training.clone());
+                let gan = ganomaly_training(training);
                 Self::Ganomaly(GanomalyTrainer::new(c, &gan, images, device))
             }
             ModelConfig::SkipGanomaly(c) => {
-                let gan = SkipGanomalyTrainingConfig::new(training.clone());
+                let gan = skip_ganomaly_training(training);
                 Self::SkipGanomaly(SkipGanomalyTrainer::new(c, &gan, images, device))
             }
             ModelConfig::Aae(c) => {
-                let aae = AaeTrainingConfig::new(training.clone());
+                let aae = aae_training(training);
                 Self::Aae(AaeTrainer::new(c, &aae, images, labelled_anomalies, device))
             }
             ModelConfig::AnoGan(c) => {
-                let gan = GanomalyTrainingConfig::new(training.clone());
+                let gan = ganomaly_training(training);
                 Self::AnoGan(AnoGanTrainer::new(c, &gan, images, device))
             }
             ModelConfig::LstmAutoencoder(c) => {
                 Self::LstmAutoencoder(LstmAeTrainer::new(c, training, images, device))
             }
         }
+    }
+}
+
+/// GANomaly's training with the run's loss weights (its defaults for the others).
+fn ganomaly_training(training: &TrainingConfig) -> GanomalyTrainingConfig {
+    let c = GanomalyTrainingConfig::new(training.clone());
+    let w = |id, default| training.loss_weight(id).unwrap_or(default);
+    GanomalyTrainingConfig {
+        w_adv: w("w-adv", c.w_adv),
+        w_con: w("w-con", c.w_con),
+        w_enc: w("w-enc", c.w_enc),
+        ..c
+    }
+}
+
+/// Skip-GANomaly's training with the run's loss weights.
+fn skip_ganomaly_training(training: &TrainingConfig) -> SkipGanomalyTrainingConfig {
+    let c = SkipGanomalyTrainingConfig::new(training.clone());
+    let w = |id, default| training.loss_weight(id).unwrap_or(default);
+    SkipGanomalyTrainingConfig {
+        w_adv: w("w-adv", c.w_adv),
+        w_con: w("w-con", c.w_con),
+        w_lat: w("w-lat", c.w_lat),
+        ..c
+    }
+}
+
+/// The AAE's training with the run's loss weights.
+fn aae_training(training: &TrainingConfig) -> AaeTrainingConfig {
+    let c = AaeTrainingConfig::new(training.clone());
+    let w = |id, default| training.loss_weight(id).unwrap_or(default);
+    AaeTrainingConfig {
+        w_adv: w("w-adv", c.w_adv),
+        w_rim: w("w-rim", c.w_rim),
+        ..c
+    }
+}
+
+/// The loss weight `id` a `kind` trains with under `training` (the trainer's default
+/// unless the run sets it), if the kind has that weight.
+pub fn loss_weight(kind: ModelKind, id: &str, training: &TrainingConfig) -> Option<f32> {
+    match kind {
+        ModelKind::Ganomaly | ModelKind::AnoGan => {
+            let c = ganomaly_training(training);
+            match id {
+                "w-adv" => Some(c.w_adv),
+                "w-con" => Some(c.w_con),
+                "w-enc" => Some(c.w_enc),
+                _ => None,
+            }
+        }
+        ModelKind::SkipGanomaly => {
+            let c = skip_ganomaly_training(training);
+            match id {
+                "w-adv" => Some(c.w_adv),
+                "w-con" => Some(c.w_con),
+                "w-lat" => Some(c.w_lat),
+                _ => None,
+            }
+        }
+        ModelKind::Aae => {
+            let c = aae_training(training);
+            match id {
+                "w-adv" => Some(c.w_adv),
+                "w-rim" => Some(c.w_rim),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
