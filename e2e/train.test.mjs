@@ -70,6 +70,19 @@ test('the form refuses out-of-range values beside their fields and presets fill 
   });
 });
 
+test('seen vs unseen trains on every digit and shows training against held-out error', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app) => {
+    await app.startRun({ data: 'unseen', epochs: 1, model: 'fc-ae' });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.match(await app.page.getByTestId('model-title').textContent(), /seen vs unseen/);
+    const names = await app.page.getByTestId('sample').locator('figcaption').allTextContents();
+    assert.ok(names.some((n) => /\(seen\)/.test(n)) && names.some((n) => /\(unseen\)/.test(n)), names.join(' | '));
+    // A validation share would hold seen images out: refused beside its field.
+    await setField(app, 'validation', '0.1');
+    assert.match(await app.page.getByTestId('field-error-validation').textContent(), /hold none out/);
+  });
+});
+
 test('a paused run resumes to one loss history and the result of a run never paused', { timeout: TIMEOUT }, async () => {
   await withApp(async (app) => {
     await app.startRun({ digit: 5, epochs: 2, size: 'standard' });

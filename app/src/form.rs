@@ -28,13 +28,15 @@ pub enum DataChoice {
     OneClass,
     /// Digits, overlaid ones are the anomalies.
     Overlay,
+    /// Digits: training images against held-out ones.
+    Unseen,
     /// The user's images.
     Images,
 }
 
 impl DataChoice {
     /// Each choice with its form id and label.
-    pub const ALL: [(Self, &'static str, &'static str); 3] = [
+    pub const ALL: [(Self, &'static str, &'static str); 4] = [
         (
             Self::OneClass,
             "one-class",
@@ -44,6 +46,11 @@ impl DataChoice {
             Self::Overlay,
             "overlay",
             "Digits: overlaid digits are the anomaly",
+        ),
+        (
+            Self::Unseen,
+            "unseen",
+            "Digits: seen vs unseen (training vs held-out error)",
         ),
         (Self::Images, "images", "Your images (loaded below)"),
     ];
@@ -103,6 +110,7 @@ impl Form {
         let (data, digit) = match settings.protocol {
             DataProtocol::OneClass { digit } => (DataChoice::OneClass, digit),
             DataProtocol::Overlay => (DataChoice::Overlay, 0),
+            DataProtocol::Unseen => (DataChoice::Unseen, 0),
             DataProtocol::Images => (DataChoice::Images, 0),
         };
         Self {
@@ -138,6 +146,7 @@ impl Form {
         match self.data {
             DataChoice::OneClass => DataProtocol::OneClass { digit: self.digit },
             DataChoice::Overlay => DataProtocol::Overlay,
+            DataChoice::Unseen => DataProtocol::Unseen,
             DataChoice::Images => DataProtocol::Images,
         }
     }
@@ -214,6 +223,12 @@ impl Form {
             "validation share",
             &mut refuse,
         );
+        if self.data == DataChoice::Unseen && validation > 0.0 {
+            refuse(
+                "validation",
+                "seen vs unseen tests on the training images: hold none out (0)".into(),
+            );
+        }
         let labelled_anomalies = if self.model == ModelKind::Aae {
             share(
                 &self.labelled_anomalies,
@@ -456,6 +471,16 @@ mod tests {
                 assert_eq!(hyperparameter_field(h.id), format!("hp-{}", h.id));
             }
         }
+    }
+
+    #[test]
+    fn seen_vs_unseen_holds_no_validation_share_out() {
+        let mut form = demo();
+        form.data = DataChoice::Unseen;
+        assert_eq!(form.settings(None).unwrap().protocol, DataProtocol::Unseen);
+        form.validation = "0.1".into();
+        assert_eq!(form.settings(None).unwrap_err()[0].field, "validation");
+        assert_eq!(form.as_in_source().settings(None).unwrap().validation, 0.0);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn file_name(view: &ModelView) -> String {
     let data = match &view.protocol {
         crate::protocol::DataProtocol::OneClass { digit } => format!("digit{digit}"),
         crate::protocol::DataProtocol::Overlay => "overlay".into(),
+        crate::protocol::DataProtocol::Unseen => "unseen".into(),
         crate::protocol::DataProtocol::Images => "images".into(),
     };
     format!("{}-{data}-scores.csv", view.model.id())

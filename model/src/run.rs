@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointMeta, TrainingRecord};
 use crate::data::{
-    DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol, PseudoAnomalies,
+    DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol,
+    PseudoAnomalies, UnseenSplit,
 };
 use crate::detector::{score_images, Detector, Normalised};
 use crate::divergence::{Divergence, DivergenceWatch};
@@ -116,23 +117,33 @@ impl RunData {
             settings.max_test.unwrap_or(usize::MAX),
         );
         let no_labelled = || Images::new(Vec::new(), 0, settings.channels, side, side);
-        let digit =
-            match settings.protocol {
-                DataProtocol::OneClass { digit } => digit,
-                DataProtocol::Overlay => {
-                    let split =
-                        OverlaySplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
-                    return Ok(Self {
-                        split: Box::new(split),
-                        labelled: no_labelled()?,
-                        image_size: side,
-                    });
-                }
-                DataProtocol::Images => return Err(RunError::Setting(
-                    "the bundled digits make a one-class or overlay run, not one on your images"
+        let digit = match settings.protocol {
+            DataProtocol::OneClass { digit } => digit,
+            DataProtocol::Overlay => {
+                let split =
+                    OverlaySplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
+                return Ok(Self {
+                    split: Box::new(split),
+                    labelled: no_labelled()?,
+                    image_size: side,
+                });
+            }
+            DataProtocol::Unseen => {
+                let split = UnseenSplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
+                return Ok(Self {
+                    split: Box::new(split),
+                    labelled: no_labelled()?,
+                    image_size: side,
+                });
+            }
+            DataProtocol::Images => {
+                return Err(RunError::Setting(
+                    "the bundled digits make a one-class, overlay or seen-vs-unseen run, not one \
+                     on your images"
                         .into(),
-                )),
-            };
+                ))
+            }
+        };
         let mut split = OneClassSplit::new(&mnist, digit, settings.seed)?;
         let wanted = (split.train.len().min(max_train) as f64 * settings.labelled_anomalies).round()
             as usize;
@@ -233,6 +244,13 @@ pub async fn train(
     device: &Device,
     observer: &impl RunObserver,
 ) -> Result<Trained, RunError> {
+    if settings.protocol == DataProtocol::Unseen && settings.validation > 0.0 {
+        return Err(RunError::Setting(
+            "seen vs unseen tests on the training images themselves: hold none out for \
+             validation (a validation share of 0)"
+                .into(),
+        ));
+    }
     if settings.epochs == 0 || settings.batch_size == 0 {
         return Err(RunError::Setting(
             "epochs and batch size must be at least 1".into(),

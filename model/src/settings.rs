@@ -21,6 +21,9 @@ pub enum DataProtocol {
     },
     /// Bundled MNIST; anomalies are digits with a second digit overlaid (source 000).
     Overlay,
+    /// Bundled MNIST, every digit normal: training images ("seen") against held-out ones
+    /// ("unseen", counted as anomalies), the sources 001 and 003's comparison.
+    Unseen,
     /// The user's own images: good ones train, a held-out share and the defects test.
     Images,
 }
@@ -71,6 +74,7 @@ impl DataProtocol {
         match self {
             Self::OneClass { digit } => format!("digit {digit} held out"),
             Self::Overlay => "overlay".into(),
+            Self::Unseen => "seen vs unseen".into(),
             Self::Images => "your images".into(),
         }
     }
@@ -185,13 +189,19 @@ impl RunSettings {
     /// whole split, and a validation share choosing the epoch.
     pub fn as_in_source(model: ModelKind, protocol: DataProtocol) -> Self {
         let pseudo_anomalies = protocol == DataProtocol::Overlay;
+        // Seen vs unseen tests on training images: none may be held out.
+        let validation = if protocol == DataProtocol::Unseen {
+            0.0
+        } else {
+            RECIPE_VALIDATION
+        };
         Self {
             model,
             scale: Scale::Reference,
             protocol,
             epochs: model.recipe_epochs(pseudo_anomalies),
             pseudo_anomalies,
-            validation: RECIPE_VALIDATION,
+            validation,
             ..Self::default()
         }
     }

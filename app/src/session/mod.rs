@@ -737,6 +737,7 @@ fn checkpoint_file_name(meta: &CheckpointMeta) -> String {
     let protocol = match meta.protocol() {
         DataProtocol::OneClass { digit } => format!("digit{digit}"),
         DataProtocol::Overlay => "overlay".into(),
+        DataProtocol::Unseen => "unseen".into(),
         DataProtocol::Images => "images".into(),
     };
     format!("{}-{protocol}.kizu", meta.model.model_kind().id())

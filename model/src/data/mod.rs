@@ -29,7 +29,7 @@ pub use layout::{
 pub use mnist::{
     Mnist, BUNDLED_IMAGES_FILE, BUNDLED_IMAGES_SHA256, BUNDLED_LABELS_FILE, BUNDLED_LABELS_SHA256,
 };
-pub use protocol::{OneClassSplit, OverlaySplit, Protocol, TEST_FRACTION};
+pub use protocol::{OneClassSplit, OverlaySplit, Protocol, UnseenSplit, TEST_FRACTION};
 pub use transform::{Normalisation, LUMA_WEIGHTS, MIN_STD};
 
 /// The bundled MNIST subset, read from the repository's `public/data/` (unit tests only).

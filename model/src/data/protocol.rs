@@ -72,6 +72,71 @@ impl OneClassSplit {
     }
 }
 
+/// Seen vs unseen (sources 001 and 003): every digit is normal; the test set holds
+/// training images the model learns from ("seen", counted normal) and as many held-out
+/// images it never sees ("unseen", counted as anomalies), shuffled together. The score
+/// histogram is then the sources' figure of training against unseen error, and the AUC says
+/// how far apart they are (0.5: the model generalises to new digits perfectly).
+///
+/// All images are shuffled with the seed; 80 % train, 20 % held out. The seen test images
+/// are the first training images, so keeping fewer training images keeps them seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnseenSplit {
+    /// Training images.
+    pub train: Images,
+    /// Labels (digits) of the training images.
+    pub train_digits: Vec<u8>,
+    /// Test images: seen (training) and unseen (held-out) ones, shuffled together.
+    pub test: Images,
+    /// Digit of each test image.
+    pub test_digits: Vec<u8>,
+    /// Whether each test image is unseen (the "anomaly" of this protocol).
+    pub test_is_anomaly: Vec<bool>,
+    /// For a seen test image, its position among the training images.
+    pub test_train_position: Vec<Option<usize>>,
+}
+
+impl UnseenSplit {
+    /// Splits `set` with `seed`: as many seen test images as unseen ones.
+    pub fn new(set: &Mnist, seed: u64) -> Result<Self, DataError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (train_idx, unseen) = hold_out((0..set.len()).collect(), &mut rng);
+        let seen = unseen.len().min(train_idx.len());
+        // (index into the set, position among the training images if seen)
+        let mut test: Vec<(usize, Option<usize>)> = (0..seen)
+            .map(|p| (train_idx[p], Some(p)))
+            .chain(unseen.into_iter().map(|i| (i, None)))
+            .collect();
+        test.shuffle(&mut rng);
+        let test_idx: Vec<usize> = test.iter().map(|&(i, _)| i).collect();
+        let digits = |idx: &[usize]| idx.iter().map(|&i| set.labels[i]).collect::<Vec<_>>();
+        Ok(Self {
+            train: set.images.select(&train_idx),
+            train_digits: digits(&train_idx),
+            test: set.images.select(&test_idx),
+            test_digits: digits(&test_idx),
+            test_is_anomaly: test.iter().map(|(_, p)| p.is_none()).collect(),
+            test_train_position: test.into_iter().map(|(_, p)| p).collect(),
+        })
+    }
+
+    /// Keeps at most `max_train` training and `max_test` test images; a seen test image
+    /// whose training image is no longer kept is dropped (it would no longer be seen).
+    pub fn truncated(mut self, max_train: usize, max_test: usize) -> Self {
+        keep_first(&mut self.train, max_train);
+        self.train_digits.truncate(max_train);
+        let kept: Vec<usize> = (0..self.test.len())
+            .filter(|&i| self.test_train_position[i].is_none_or(|p| p < max_train))
+            .take(max_test)
+            .collect();
+        self.test = self.test.select(&kept);
+        self.test_digits = pick(&kept, &self.test_digits);
+        self.test_is_anomaly = pick(&kept, &self.test_is_anomaly);
+        self.test_train_position = pick(&kept, &self.test_train_position);
+        self
+    }
+}
+
 /// The overlay protocol (seed 000's evaluation): every digit is normal, and an anomaly
 /// is a normal digit with a second one laid over it at about 50 % brightness.
 ///
@@ -177,6 +242,26 @@ impl Protocol for OneClassSplit {
     }
 }
 
+impl Protocol for UnseenSplit {
+    fn train(&self) -> &Images {
+        &self.train
+    }
+    fn test(&self) -> &Images {
+        &self.test
+    }
+    fn test_is_anomaly(&self) -> &[bool] {
+        &self.test_is_anomaly
+    }
+    fn test_label(&self, index: usize) -> String {
+        let seen = if self.test_is_anomaly[index] {
+            "unseen"
+        } else {
+            "seen"
+        };
+        format!("digit {} ({seen})", self.test_digits[index])
+    }
+}
+
 impl Protocol for OverlaySplit {
     fn train(&self) -> &Images {
         &self.train
@@ -209,6 +294,11 @@ fn keep_first(images: &mut Images, max: usize) {
     }
 }
 
+/// `values` at `positions`.
+fn pick<T: Copy>(positions: &[usize], values: &[T]) -> Vec<T> {
+    positions.iter().map(|&i| values[i]).collect()
+}
+
 /// A position other than `i`, drawn uniformly among those of a different digit (an
 /// overlaid copy of the same digit can be all but invisible); any other position if
 /// every image shows the same digit.
@@ -234,6 +324,41 @@ mod tests {
             counts[usize::from(d)] += 1;
         }
         counts
+    }
+
+    #[test]
+    fn unseen_split_tests_on_as_many_training_images_as_held_out_ones() {
+        let set = bundled_for_tests();
+        let split = UnseenSplit::new(&set, 42).unwrap();
+        assert_eq!(split.train.len(), 8000);
+        assert_eq!(split.test.len(), 4000);
+        assert_eq!(split.test_is_anomaly.iter().filter(|&&a| a).count(), 2000);
+        // A seen test image is exactly its training image; an unseen one is in no position.
+        for i in 0..split.test.len() {
+            match split.test_train_position[i] {
+                Some(p) => {
+                    assert!(!split.test_is_anomaly[i]);
+                    assert_eq!(split.test.image(i), split.train.image(p));
+                    assert_eq!(split.test_digits[i], split.train_digits[p]);
+                }
+                None => assert!(split.test_is_anomaly[i]),
+            }
+        }
+        assert_eq!(
+            split.test_label(0).split(' ').count(),
+            3,
+            "{}",
+            split.test_label(0)
+        );
+        // Fewer training images: every seen test image is still one that trains.
+        let small = split.truncated(300, 200);
+        assert_eq!((small.train.len(), small.test.len()), (300, 200));
+        assert!(small.test_train_position.iter().flatten().all(|&p| p < 300));
+        let seen = small.test_is_anomaly.iter().filter(|&&a| !a).count();
+        assert!(
+            seen > 0 && seen < 200,
+            "both kinds kept: {seen} seen of 200"
+        );
     }
 
     #[test]

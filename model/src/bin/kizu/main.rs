@@ -138,8 +138,9 @@ struct RunArgs {
     standardise: bool,
     /// Share of the normal training images held out to choose the epoch: the run keeps the
     /// epoch whose model reconstructs them best (0: train on all, keep the last epoch).
-    #[arg(long, default_value_t = kizu_model::settings::RECIPE_VALIDATION, value_parser = share_below_one)]
-    validation: f64,
+    /// [default: 0.1; 0 on the seen-vs-unseen protocol, which tests on training images]
+    #[arg(long, value_parser = share_below_one)]
+    validation: Option<f64>,
     /// Share of the training set given as labelled anomalies (the AAE; seed 002 used 0.005).
     #[arg(long, default_value_t = 0.0)]
     labelled_anomalies: f64,
@@ -224,6 +225,9 @@ enum ProtocolArg {
     /// Every digit is normal; anomalies are test digits with a second digit overlaid at
     /// 50 % brightness (seed 000's pseudo-anomalies).
     Overlay,
+    /// Every digit is normal: training images ("seen") against held-out ones ("unseen",
+    /// counted as anomalies), sources 001 and 003's comparison.
+    Unseen,
 }
 
 /// How `kizu train` stores its checkpoint.
@@ -311,7 +315,7 @@ fn catalog_command(dir: &Path) -> Result<(), AnyError> {
 fn eval_command(run: &RunArgs, digits: &[u8]) -> Result<(), AnyError> {
     let (device, _) = run.backend.device()?;
     // The overlay protocol and a folder of images have no held-out digit: one run.
-    let digits = if run.protocol == ProtocolArg::Overlay || run.images.is_some() {
+    let digits = if run.protocol != ProtocolArg::OneClass || run.images.is_some() {
         &digits[..1.min(digits.len())]
     } else {
         digits

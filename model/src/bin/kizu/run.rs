@@ -34,6 +34,7 @@ impl RunArgs {
                 (Some(_), _) => DataProtocol::Images,
                 (None, ProtocolArg::OneClass) => DataProtocol::OneClass { digit },
                 (None, ProtocolArg::Overlay) => DataProtocol::Overlay,
+                (None, ProtocolArg::Unseen) => DataProtocol::Unseen,
             },
             epochs: self.epochs(),
             batch_size: self.batch_size,
@@ -48,7 +49,12 @@ impl RunArgs {
             labelled_anomalies: self.labelled_anomalies,
             max_train: (self.max_train > 0).then_some(self.max_train),
             max_test: None,
-            validation: self.validation,
+            validation: self
+                .validation
+                .unwrap_or(match (&self.images, self.protocol) {
+                    (None, ProtocolArg::Unseen) => 0.0,
+                    _ => kizu_model::settings::RECIPE_VALIDATION,
+                }),
             hyperparameters: self.hyperparameters.iter().cloned().collect(),
         }
     }
