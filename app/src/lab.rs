@@ -431,45 +431,18 @@ impl Lab {
 #[cfg(test)]
 mod tests {
     use kizu_model::catalog::CatalogEntry;
-    use kizu_model::metrics::Histogram;
-    use kizu_model::threshold::{Threshold, ThresholdMethod};
     use kizu_model::zoo::ModelKind;
 
     use super::*;
-    use crate::protocol::{
-        GalleryImages, Refusal, RunSettings, Sample, SessionError, ThresholdView,
-    };
+    use crate::protocol::{GalleryImages, Refusal, RunSettings, Sample, SessionError};
 
     fn view() -> ModelView {
-        ModelView {
-            origin: ModelOrigin::Trained,
-            model: ModelKind::ConvAutoencoder,
-            settings: None,
-            protocol: DataProtocol::OneClass { digit: 0 },
-            input: (28, 1),
-            score_label: "MSE".into(),
-            thresholds: vec![ThresholdView {
-                method: "max of normal".into(),
-                threshold: Threshold {
-                    value: 0.5,
-                    method: ThresholdMethod::MaxNormal,
-                },
-                confusion: None,
-            }],
-            auc: Some(1.0),
-            test_scores: vec![0.1, 0.2, 0.7, 0.9],
-            test_is_anomaly: vec![false, false, true, true],
-            test_names: Vec::new(),
-            train_scores: Vec::new(),
-            latent: None,
-            evaluated_on: None,
-            histogram: Histogram::new(&[], &[], 4, &[]),
-            samples: Vec::new(),
-            steps: Some(3),
-            stopped_early: false,
-            diverged: None,
-            throughput: None,
-        }
+        let mut view =
+            crate::steer::tests::view(&[], &[0.1, 0.2, 0.7, 0.9], &[false, false, true, true]);
+        view.thresholds[0].threshold.value = 0.5;
+        view.auc = Some(1.0);
+        view.steps = Some(3);
+        view
     }
 
     fn reply(id: CommandId, event: Event) -> Reply {

@@ -121,7 +121,6 @@ pub enum StoreError {
 
 #[cfg(test)]
 mod tests {
-    use kizu_model::metrics::Histogram;
 
     use super::*;
     use crate::protocol::RunSettings;
@@ -139,18 +138,7 @@ mod tests {
             score_label: "latent distance".into(),
             thresholds: Vec::new(),
             auc: Some(0.8125),
-            test_scores: Vec::new(),
-            test_is_anomaly: Vec::new(),
-            test_names: Vec::new(),
-            train_scores: Vec::new(),
-            latent: None,
-            evaluated_on: None,
-            histogram: Histogram::new(&[], &[], 4, &[]),
-            samples: Vec::new(),
-            steps: None,
-            stopped_early: false,
-            diverged: None,
-            throughput: None,
+            ..crate::steer::tests::view(&[], &[], &[])
         }
     }
 

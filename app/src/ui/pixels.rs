@@ -23,6 +23,22 @@ pub fn views(sample: &Sample) -> [Vec<u8>; 4] {
     [input, generated, heat, over]
 }
 
+/// A sample's four views side by side: input, generated, difference, difference over the
+/// input; `testids` name the four canvases.
+#[component]
+pub fn Quad(sample: Sample, testids: [&'static str; 4]) -> impl IntoView {
+    let side = sample.side as u32;
+    let [input, generated, heat, over] = views(&sample);
+    view! {
+        <div class="quad">
+            <Pixels testid=testids[0] rgba=input side title="input" />
+            <Pixels testid=testids[1] rgba=generated side title="generated" />
+            <Pixels testid=testids[2] rgba=heat side title="difference" />
+            <Pixels testid=testids[3] rgba=over side title="difference over the input" />
+        </div>
+    }
+}
+
 /// A square RGBA image drawn pixel for pixel (CSS scales it up, pixelated).
 #[component]
 pub fn Pixels(

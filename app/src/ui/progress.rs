@@ -5,7 +5,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::charts::draw_losses;
-use super::pixels::{views, Pixels};
+use super::pixels::Quad;
 use super::state::LabState;
 use crate::lab::Phase;
 
@@ -107,17 +107,11 @@ fn TrainingPreview() -> impl IntoView {
                 {move || preview()
                     .into_iter()
                     .map(|sample| {
-                        let side = sample.side as u32;
                         let caption = format!("{} · MSE {:.5}", sample.label, sample.score);
-                        let [input, generated, heat, over] = views(&sample);
+                        let testids = ["preview-input", "preview-generated", "preview-difference", "preview-overlay"];
                         view! {
                             <figure class="sample" data-testid="preview-sample">
-                                <div class="quad">
-                                    <Pixels testid="preview-input" rgba=input side title="input" />
-                                    <Pixels testid="preview-generated" rgba=generated side title="generated" />
-                                    <Pixels testid="preview-difference" rgba=heat side title="difference" />
-                                    <Pixels testid="preview-overlay" rgba=over side title="difference over the input" />
-                                </div>
+                                <Quad sample testids />
                                 <figcaption>{caption}</figcaption>
                             </figure>
                         }

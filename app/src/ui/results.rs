@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::curves::Curves;
 use super::gallery::GalleryView;
 use super::latent::LatentSpace;
-use super::pixels::{views, Pixels};
+use super::pixels::Quad;
 use super::state::LabState;
 use super::threshold::ThresholdControl;
 use crate::protocol::{ModelOrigin, ModelView, Sample};
@@ -142,16 +142,15 @@ pub fn SampleCard(sample: Sample, threshold: Signal<f32>) -> impl IntoView {
         let label = label.clone();
         move || format!("{label}{kind} · score {score:.5} · {}", verdict())
     };
-    let side = sample.side as u32;
-    let [input, generated, heat, over] = views(&sample);
+    let testids = [
+        "sample-input",
+        "sample-generated",
+        "sample-difference",
+        "sample-overlay",
+    ];
     view! {
         <figure class=class data-testid="sample" data-verdict=verdict data-label=label.clone() data-score=score.to_string()>
-            <div class="quad">
-                <Pixels testid="sample-input" rgba=input side title="input" />
-                <Pixels testid="sample-generated" rgba=generated side title="generated" />
-                <Pixels testid="sample-difference" rgba=heat side title="difference" />
-                <Pixels testid="sample-overlay" rgba=over side title="difference over the input" />
-            </div>
+            <Quad sample testids />
             <figcaption>{caption}</figcaption>
         </figure>
     }
