@@ -5,6 +5,7 @@
 //! it with a plain [`Host`]. It only orchestrates: the run, models, scores and metrics come
 //! from `kizu-model`.
 
+mod progress;
 mod views;
 
 use std::cell::{Cell, RefCell};
@@ -20,19 +21,17 @@ use kizu_model::data::{
 use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::readback::to_host;
-use kizu_model::run::{self, RunData, RunObserver, RunSettings};
-use kizu_model::score::ScoreKind;
+use kizu_model::run::{self, RunData, RunSettings};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
-use kizu_model::viz::DEFAULT_DIFFERENCE_SCALE;
 use kizu_model::zoo::AnyDetector;
 
+use self::progress::{Preview, Progress};
 use self::views::{draw, model_view, samples, TestImages};
 pub use crate::control::Control;
 use crate::protocol::{
     Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, GalleryImages, ModelOrigin,
-    ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, StepReport, Throughput,
-    UploadReport,
+    ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, Throughput, UploadReport,
 };
 
 /// Test images of each class shown with a model.
@@ -50,10 +49,6 @@ const THRESHOLD_METHODS: [ThresholdMethod; 2] = [
 /// its own): enough for a histogram, few enough to be on screen in a second or two.
 const OPENED_TEST_IMAGES: usize = 500;
 const OPENED_TRAIN_IMAGES: usize = 500;
-/// Shortest time between two progress reports: the page redraws on each one.
-const REPORT_INTERVAL_MS: f64 = 100.0;
-/// Time between two previews of what the model generates while it trains.
-const PREVIEW_INTERVAL_MS: f64 = 2_000.0;
 /// Test images of each class previewed while training.
 const PREVIEW_PER_CLASS: usize = 2;
 /// Folders below the app's URL.
@@ -750,140 +745,4 @@ async fn fetch<H: Host>(host: &H, url: &str) -> Result<Vec<u8>, Failure> {
             reason,
         })
     })
-}
-
-/// A few test images redrawn with the model as it trains.
-struct Preview<'a> {
-    test: &'a TestImages,
-    indices: Vec<usize>,
-    device: Device,
-    /// When the last preview was drawn.
-    last: Cell<f64>,
-}
-
-/// Reports a run's steps to the page, at most every [`REPORT_INTERVAL_MS`], and honours
-/// Stop, Pause and Resume.
-struct Progress<'a, H> {
-    /// What to preview while training, if anything.
-    preview: Option<Preview<'a>>,
-    id: CommandId,
-    host: &'a H,
-    control: &'a Control,
-    pending: RefCell<Vec<StepReport>>,
-    last_report: Cell<f64>,
-    images: Cell<usize>,
-    /// Time spent paused (not training).
-    paused_ms: Cell<f64>,
-    /// When the run started.
-    started: f64,
-}
-
-impl<'a, H: Host> Progress<'a, H> {
-    fn new(id: CommandId, host: &'a H, control: &'a Control, preview: Option<Preview<'a>>) -> Self {
-        control.stop.set(false);
-        control.paused.set(false);
-        Self {
-            preview,
-            id,
-            host,
-            control,
-            paused_ms: Cell::new(0.0),
-            started: host.now_ms(),
-            pending: RefCell::default(),
-            last_report: Cell::new(host.now_ms()),
-            images: Cell::new(0),
-        }
-    }
-
-    fn flush(&self) {
-        let pending = self.pending.take();
-        if !pending.is_empty() {
-            self.host.emit(Reply {
-                id: self.id,
-                event: Event::Steps(pending),
-            });
-        }
-        self.last_report.set(self.host.now_ms());
-    }
-}
-
-impl<H: Host> RunObserver for Progress<'_, H> {
-    fn step(&self, step: &kizu_model::train::StepReport) {
-        self.images.set(self.images.get() + step.images);
-        let last_step = step.progress.step == step.progress.total_steps;
-        self.pending.borrow_mut().push(StepReport {
-            epoch: step.progress.epoch,
-            step: step.progress.step,
-            total_steps: step.progress.total_steps,
-            losses: step
-                .losses
-                .iter()
-                .map(|&(name, value)| (name.to_owned(), value))
-                .collect(),
-            elapsed_ms: self.host.now_ms() - self.started - self.paused_ms.get(),
-        });
-        if self.host.now_ms() - self.last_report.get() >= REPORT_INTERVAL_MS || last_step {
-            self.flush();
-        }
-    }
-
-    fn should_stop(&self) -> bool {
-        self.control.stop.get()
-    }
-
-    fn wants_preview(&self, report: &kizu_model::train::StepReport) -> bool {
-        self.preview.as_ref().is_some_and(|p| {
-            report.progress.step == 1 || self.host.now_ms() - p.last.get() >= PREVIEW_INTERVAL_MS
-        })
-    }
-
-    async fn preview(&self, model: &Normalised<'_, AnyDetector>) {
-        let Some(preview) = &self.preview else { return };
-        preview.last.set(self.host.now_ms());
-        // Judged by MSE: the model's own score is fitted only when training ends.
-        let drawn = preview
-            .test
-            .draw(
-                model,
-                &preview.indices,
-                ScoreKind::Mse,
-                DEFAULT_DIFFERENCE_SCALE,
-                &preview.device,
-            )
-            .await;
-        // A preview that cannot be drawn is skipped: training goes on.
-        if let Ok(samples) = drawn {
-            self.flush();
-            self.host.emit(Reply {
-                id: self.id,
-                event: Event::Preview(samples),
-            });
-        }
-    }
-
-    async fn yield_now(&self) {
-        self.host.pause().await;
-        let waiting = || self.control.paused.get() && !self.control.stop.get();
-        if !waiting() {
-            return;
-        }
-        // Paused between two steps: the run waits where it is, so resuming continues the
-        // same run (one loss history, the same batches and result).
-        self.flush();
-        let emit = |text: &str| {
-            self.host.emit(Reply {
-                id: self.id,
-                event: Event::Phase(text.into()),
-            });
-        };
-        emit("paused");
-        let since = self.host.now_ms();
-        while waiting() {
-            self.host.idle().await;
-        }
-        self.paused_ms
-            .set(self.paused_ms.get() + self.host.now_ms() - since);
-        emit("training");
-        self.last_report.set(self.host.now_ms());
-    }
 }
