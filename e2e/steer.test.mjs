@@ -203,6 +203,13 @@ test('every number of the evaluation follows from the scores; the threshold move
       }
     }
     assert.match(hovered, /^test image \d+: digit \d · (normal|anomaly) · score [0-9.e-]+ · (flagged|passed)$/);
+    // The keys walk the same points, most anomalous first.
+    await scatter.focus();
+    await app.page.keyboard.press('Home');
+    const byScore = [...scores.test].sort((a, b) => b.score - a.score || a.index - b.index);
+    assert.match(await app.page.getByTestId('latent-hover').textContent(), new RegExp(`^test image ${byScore[0].index}: `));
+    await app.page.keyboard.press('ArrowRight');
+    assert.match(await app.page.getByTestId('latent-hover').textContent(), new RegExp(`^test image ${byScore[1].index}: `));
 
     // The gallery: the most anomalous first, as the scores say; filters; a detail view.
     await app.page.getByTestId('threshold-method').selectOption('f1-max');

@@ -77,6 +77,17 @@ pub fn order(
     kept
 }
 
+/// The image `delta` places from `current` in `order` (the first one when there is no
+/// current one), kept inside it: how the keys walk through images.
+pub fn step_in(order: &[usize], current: Option<usize>, delta: isize) -> Option<usize> {
+    let last = order.len().checked_sub(1)?;
+    let at = match current.and_then(|c| order.iter().position(|&i| i == c)) {
+        Some(at) => at.saturating_add_signed(delta).min(last),
+        None => 0,
+    };
+    Some(order[at])
+}
+
 impl Gallery {
     /// The positions on the page shown, of `ordered` ones.
     pub fn page_of<'a>(&self, ordered: &'a [usize]) -> &'a [usize] {
@@ -181,6 +192,18 @@ mod tests {
             [1, 0]
         );
         assert!(order(&unlabelled, 0.5, LabelFilter::Normal, VerdictFilter::All).is_empty());
+    }
+
+    #[test]
+    fn keys_walk_through_images_in_order_and_stop_at_the_ends() {
+        let order = [3, 1, 2];
+        assert_eq!(step_in(&order, None, 1), Some(3), "the first one to start");
+        assert_eq!(step_in(&order, Some(3), 1), Some(1));
+        assert_eq!(step_in(&order, Some(2), 1), Some(2));
+        assert_eq!(step_in(&order, Some(1), -5), Some(3));
+        assert_eq!(step_in(&order, Some(1), isize::MAX), Some(2), "End");
+        assert_eq!(step_in(&order, Some(2), isize::MIN), Some(3), "Home");
+        assert_eq!(step_in(&[], None, 1), None);
     }
 
     #[test]

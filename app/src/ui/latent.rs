@@ -1,12 +1,13 @@
 //! The latent space: every test image's latent code on the two axes of most variance
 //! (PCA, in the model crate), coloured and shaped by label; hover names the image.
 
-use leptos::ev::PointerEvent;
+use leptos::ev::{KeyboardEvent, PointerEvent};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::charts::draw_latent;
 use super::state::LabState;
+use crate::gallery::{self, LabelFilter, VerdictFilter};
 use crate::plot::Frame;
 use crate::protocol::ModelView;
 
@@ -78,7 +79,7 @@ pub fn LatentSpace(view: ModelView) -> impl IntoView {
     let dim = latent.with_value(|l| l.dim);
     view! {
         <div class="latent-section">
-            <p class="hint">{format!("Each test image's {dim}-number latent code, flattened onto its two directions of most variance (PCA): normal images blue dots, anomalies orange triangles. Where anomalies land apart from the normal cloud, the latent alone tells them apart. Hover a point to name it; click it to open it in the gallery.")}</p>
+            <p class="hint">{format!("Each test image's {dim}-number latent code, flattened onto its two directions of most variance (PCA): normal images blue dots, anomalies orange triangles. Where anomalies land apart from the normal cloud, the latent alone tells them apart. Hover a point to name it (or focus the chart and use the arrow keys, most anomalous first); click it (or press Enter) to open it in the gallery.")}</p>
             <canvas
                 node_ref=canvas
                 class="chart square"
@@ -87,6 +88,28 @@ pub fn LatentSpace(view: ModelView) -> impl IntoView {
                 height="460"
                 on:pointermove=move |ev: PointerEvent| set_hovered.set(pick(ev.offset_x(), ev.offset_y()))
                 on:pointerleave=move |_| set_hovered.set(None)
+                tabindex="0"
+                aria-label="Latent space: arrow keys walk through the test images, most anomalous first; Enter opens one in the gallery"
+                on:keydown=move |ev: KeyboardEvent| {
+                    let delta = match ev.key().as_str() {
+                        "ArrowRight" | "ArrowDown" => 1,
+                        "ArrowLeft" | "ArrowUp" => -1,
+                        "PageDown" => 10,
+                        "PageUp" => -10,
+                        "Home" => isize::MIN,
+                        "End" => isize::MAX,
+                        "Enter" => {
+                            if let Some(index) = hovered.get_untracked() {
+                                state.lab.update(|lab| lab.gallery.open(Some(index)));
+                            }
+                            return;
+                        }
+                        _ => return,
+                    };
+                    ev.prevent_default();
+                    let order = view.with_value(|v| gallery::order(v, f32::INFINITY, LabelFilter::All, VerdictFilter::All));
+                    set_hovered.set(gallery::step_in(&order, hovered.get_untracked(), delta));
+                }
                 on:click=move |ev| {
                     if let Some(index) = pick(ev.offset_x(), ev.offset_y()) {
                         state.lab.update(|lab| lab.gallery.open(Some(index)));
