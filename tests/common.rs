@@ -31,3 +31,10 @@ pub fn bundled_mnist() -> Mnist {
 pub fn device() -> Device {
     Device::flex()
 }
+
+/// A run observer that shows nothing and never stops the run.
+pub struct Quiet;
+
+impl kizu_model::run::RunObserver for Quiet {
+    fn step(&self, _: &kizu_model::train::StepReport) {}
+}

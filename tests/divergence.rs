@@ -5,18 +5,11 @@
 use burn::tensor::read_sync;
 
 use kizu_model::divergence::Divergence;
-use kizu_model::run::{self, evaluate_run, RunData, RunObserver};
+use kizu_model::run::{self, evaluate_run, RunData};
 use kizu_model::settings::{DataProtocol, RunSettings};
 use kizu_model::threshold::ThresholdMethod;
-use kizu_model::train::StepReport;
 use kizu_model::zoo::{ModelKind, Scale};
-use kizu_tests::{bundled_mnist, device};
-
-struct Quiet;
-
-impl RunObserver for Quiet {
-    fn step(&self, _: &StepReport) {}
-}
+use kizu_tests::{bundled_mnist, device, Quiet};
 
 fn settings(learning_rate: f64) -> RunSettings {
     RunSettings {

@@ -13,13 +13,7 @@ use kizu_model::settings::{DataProtocol, RunSettings};
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::StepReport;
 use kizu_model::zoo::{ModelKind, Scale};
-use kizu_tests::{bundled_mnist, device};
-
-struct Quiet;
-
-impl RunObserver for Quiet {
-    fn step(&self, _: &StepReport) {}
-}
+use kizu_tests::{bundled_mnist, device, Quiet};
 
 /// ROC AUCs of `model` at its recipe (compact scale), trained `epochs` on at most 2,000
 /// digits with `digit` held out and tested on 800, by its own score and by each of `others`;

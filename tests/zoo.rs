@@ -696,16 +696,12 @@ fn a_runs_loss_weights_reach_the_trainer() {
 
 #[test]
 fn seen_vs_unseen_trains_on_every_digit_and_tests_training_against_held_out_images() {
-    use kizu_model::run::{self, evaluate_run, RunData, RunError, RunObserver};
+    use kizu_model::run::{self, evaluate_run, RunData, RunError};
     use kizu_model::settings::{DataProtocol, RunSettings};
     use kizu_model::threshold::ThresholdMethod;
-    use kizu_model::train::StepReport;
     use kizu_model::zoo::{ModelKind, Scale};
+    use kizu_tests::Quiet;
 
-    struct Quiet;
-    impl RunObserver for Quiet {
-        fn step(&self, _: &StepReport) {}
-    }
     let mut settings = RunSettings {
         model: ModelKind::FcAutoencoder,
         scale: Scale::Compact,

@@ -32,6 +32,28 @@ pub enum VerdictFilter {
     Passed,
 }
 
+impl LabelFilter {
+    /// The filter of a menu id ("normal", "anomalous"; anything else: every image).
+    pub fn from_id(id: &str) -> Self {
+        match id {
+            "normal" => Self::Normal,
+            "anomalous" => Self::Anomalous,
+            _ => Self::All,
+        }
+    }
+}
+
+impl VerdictFilter {
+    /// The filter of a menu id ("flagged", "passed"; anything else: every image).
+    pub fn from_id(id: &str) -> Self {
+        match id {
+            "flagged" => Self::Flagged,
+            "passed" => Self::Passed,
+            _ => Self::All,
+        }
+    }
+}
+
 /// What the gallery shows and has.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Gallery {
@@ -141,11 +163,12 @@ impl Gallery {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::steer::tests::view;
 
-    fn sample(score: f32) -> Sample {
+    /// A 1x1 test sample with `score`.
+    pub(crate) fn sample(score: f32) -> Sample {
         Sample {
             label: format!("image {score}"),
             is_anomaly: None,

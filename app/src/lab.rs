@@ -409,14 +409,14 @@ impl Lab {
         }
     }
 
-    /// The request for the gallery page's (and the opened image's) images not drawn yet;
-    /// none while the worker is busy or a request is out.
-    pub fn gallery_request(&self) -> Option<Action> {
+    /// The request for the gallery page's (and the opened image's) images not drawn yet,
+    /// of the images in `order` ([`Lab::gallery_order`], which the page keeps); none while
+    /// the worker is busy or a request is out.
+    pub fn gallery_request(&self, order: &[usize]) -> Option<Action> {
         if self.is_busy() || self.gallery.pending || self.gallery.stalled {
             return None;
         }
-        let order = self.gallery_order();
-        let missing = self.gallery.missing(self.gallery.page_of(&order));
+        let missing = self.gallery.missing(self.gallery.page_of(order));
         (!missing.is_empty()).then_some(Action::Gallery { indices: missing })
     }
 
@@ -434,7 +434,7 @@ mod tests {
     use kizu_model::zoo::ModelKind;
 
     use super::*;
-    use crate::protocol::{GalleryImages, Refusal, RunSettings, Sample, SessionError};
+    use crate::protocol::{GalleryImages, Refusal, RunSettings, SessionError};
 
     fn view() -> ModelView {
         let mut view =
@@ -711,9 +711,13 @@ mod tests {
     fn the_gallery_asks_quietly_for_the_images_it_lacks() {
         let mut lab = Lab::new(false);
         let run = lab.command(Action::Train(RunSettings::default()));
-        assert_eq!(lab.gallery_request(), None, "not while training");
+        assert_eq!(
+            lab.gallery_request(&lab.gallery_order()),
+            None,
+            "not while training"
+        );
         lab.apply(reply(run.id, Event::Model(Box::new(view()))));
-        let Some(Action::Gallery { indices }) = lab.gallery_request() else {
+        let Some(Action::Gallery { indices }) = lab.gallery_request(&lab.gallery_order()) else {
             panic!("the first page is asked for");
         };
         assert_eq!(indices, [0, 1, 2, 3]);
@@ -723,33 +727,37 @@ mod tests {
             indices: indices.clone(),
         });
         assert_eq!(lab.phase, phase, "drawing does not change the phase");
-        assert_eq!(lab.gallery_request(), None, "one request at a time");
+        assert_eq!(
+            lab.gallery_request(&lab.gallery_order()),
+            None,
+            "one request at a time"
+        );
         // The worker says which backend draws: the request is still out.
         let cpu = crate::backend::decide(crate::protocol::BackendChoice::Cpu, None);
         lab.apply(reply(draw.id, Event::Backend(cpu)));
         assert!(lab.is_busy() && lab.gallery.pending);
-        assert_eq!(lab.gallery_request(), None, "still one request at a time");
-        let sample = |score| Sample {
-            label: "digit".into(),
-            is_anomaly: Some(false),
-            score,
-            side: 1,
-            channels: 1,
-            input: vec![0],
-            generated: vec![0],
-            difference: vec![0],
-        };
+        assert_eq!(
+            lab.gallery_request(&lab.gallery_order()),
+            None,
+            "still one request at a time"
+        );
         lab.apply(reply(
             draw.id,
             Event::Gallery(GalleryImages {
                 indices,
-                samples: [0.1, 0.2, 0.7, 0.9].map(sample).to_vec(),
+                samples: [0.1, 0.2, 0.7, 0.9]
+                    .map(crate::gallery::tests::sample)
+                    .to_vec(),
             }),
         ));
         assert!(!lab.is_busy());
         assert_eq!(lab.phase, phase);
         assert_eq!(lab.gallery.images.len(), 4);
-        assert_eq!(lab.gallery_request(), None, "everything is drawn");
+        assert_eq!(
+            lab.gallery_request(&lab.gallery_order()),
+            None,
+            "everything is drawn"
+        );
         // Filtered to the flagged normal images at 0.15: only the one at 0.2.
         lab.steer(Steered::manual(0.15));
         lab.gallery.filter(
@@ -775,8 +783,8 @@ mod tests {
         );
         lab.gallery.images.clear();
         lab.gallery.stalled = true;
-        assert_eq!(lab.gallery_request(), None);
+        assert_eq!(lab.gallery_request(&lab.gallery_order()), None);
         lab.gallery.open(Some(2));
-        assert!(lab.gallery_request().is_some());
+        assert!(lab.gallery_request(&lab.gallery_order()).is_some());
     }
 }

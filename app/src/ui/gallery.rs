@@ -13,13 +13,15 @@ use crate::protocol::Sample;
 #[component]
 pub fn GalleryView() -> impl IntoView {
     let state = expect_context::<LabState>();
+    // Sorted once per change of the lab, for the page and the request alike.
+    let order = Memo::new(move |_| state.lab.with(|lab| lab.gallery_order()));
     // Ask the worker for the images the page (or the opened one) lacks, when it is free.
     Effect::new(move |_| {
-        if let Some(action) = state.lab.with(|lab| lab.gallery_request()) {
+        let request = order.with(|order| state.lab.with(|lab| lab.gallery_request(order)));
+        if let Some(action) = request {
             state.send(action);
         }
     });
-    let order = Memo::new(move |_| state.lab.with(|lab| lab.gallery_order()));
     let page = move || state.lab.with(|lab| lab.gallery.page);
     let pages = move || Gallery::pages(order.with(Vec::len));
     let shown = move || {
@@ -39,26 +41,16 @@ pub fn GalleryView() -> impl IntoView {
             lab.gallery.go_to(page);
         });
     };
-    let set_labels = move |value: String| {
-        let labels = match value.as_str() {
-            "normal" => LabelFilter::Normal,
-            "anomalous" => LabelFilter::Anomalous,
-            _ => LabelFilter::All,
-        };
+    let set_labels = move |id: String| {
         state.lab.update(|lab| {
             let verdicts = lab.gallery.verdicts;
-            lab.gallery.filter(labels, verdicts);
+            lab.gallery.filter(LabelFilter::from_id(&id), verdicts);
         });
     };
-    let set_verdicts = move |value: String| {
-        let verdicts = match value.as_str() {
-            "flagged" => VerdictFilter::Flagged,
-            "passed" => VerdictFilter::Passed,
-            _ => VerdictFilter::All,
-        };
+    let set_verdicts = move |id: String| {
         state.lab.update(|lab| {
             let labels = lab.gallery.labels;
-            lab.gallery.filter(labels, verdicts);
+            lab.gallery.filter(labels, VerdictFilter::from_id(&id));
         });
     };
     let detail = move || {
