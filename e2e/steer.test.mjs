@@ -178,6 +178,20 @@ test('every number of the evaluation follows from the scores; the threshold move
     for (const curve of ['roc-curve', 'pr-curve']) {
       assert.ok(await app.distinctColours(app.page.getByTestId(curve)) > 3, `${curve} drawn`);
     }
+    // Focused, a curve walks the threshold one distinct test score at a time.
+    const distinct = [...new Set(scores.test.map((r) => r.score))].sort((a, b) => a - b);
+    await app.page.getByTestId('pr-curve').focus();
+    await app.page.keyboard.press('End');
+    close(await threshold(app), distinct[distinct.length - 1], 'End on the PR curve: the highest score');
+    assert.deepEqual(await shownConfusion(app), confusion(scores.test, await threshold(app)));
+    const flaggedNow = async () => { const c = await shownConfusion(app); return c.tp + c.fp; };
+    assert.equal(await flaggedNow(), 0, 'nothing scores above the highest score');
+    await app.page.getByTestId('roc-curve').focus();
+    await app.page.keyboard.press('ArrowLeft');
+    close(await threshold(app), distinct[distinct.length - 2], 'one step down the ROC curve');
+    assert.equal(await flaggedNow(), scores.test.filter((r) => r.score === distinct[distinct.length - 1]).length);
+    await app.page.keyboard.press('Home');
+    assert.equal((await shownConfusion(app)).tn, 0, 'Home on a curve flags every test image');
 
     // The latent scatter shows both labels, in their colours and shapes.
     const scatter = app.page.getByTestId('latent-scatter');

@@ -88,12 +88,71 @@ impl Steered {
         }
     }
 
+    /// The threshold a link or the picker names by ids: a method's id and parameter text
+    /// (fitted on `view`), or `manual` and the value.
+    pub fn from_ids(view: &ModelView, (id, parameter): &(String, String)) -> Result<Self, String> {
+        match named(id, parameter)? {
+            Named::Method(m) => Self::fitted(view, m),
+            Named::Manual(value) => Ok(Self::manual(value)),
+        }
+    }
+
+    /// Its ids as a link carries them; `None` for the model's own (a link's default).
+    pub fn ids(&self) -> Option<(String, String)> {
+        match self.choice {
+            Choice::Own => None,
+            Choice::Manual => Some(("manual".into(), self.value.to_string())),
+            Choice::Method(m) => {
+                let (id, parameter) = method_ids(m);
+                Some((id.into(), parameter))
+            }
+        }
+    }
+
     /// Moved by `steps` key presses of `view`'s histogram range / [`KEY_STEPS`], kept
     /// inside the range.
     pub fn nudged(&self, view: &ModelView, steps: i32) -> Self {
         let (min, max) = (view.histogram.min, view.histogram.max);
         let step = (max - min) / KEY_STEPS;
         Self::manual((self.value + step * steps as f32).clamp(min, max))
+    }
+
+    /// Moved `steps` distinct test scores up (positive) or down: each step flags the
+    /// images of one score fewer or more, so it walks the ROC and PR curves point by
+    /// point, from everything flagged (just below the lowest score) to nothing (the
+    /// highest).
+    pub fn along_scores(&self, view: &ModelView, steps: i32) -> Self {
+        let mut scores: Vec<f32> = view
+            .test_scores
+            .iter()
+            .copied()
+            .filter(|s| s.is_finite())
+            .collect();
+        scores.sort_by(f32::total_cmp);
+        scores.dedup();
+        let Some(&lowest) = scores.first() else {
+            return self.clone();
+        };
+        let stops: Vec<f32> = std::iter::once(lowest.next_down()).chain(scores).collect();
+        // The last stop at or below the threshold flags the same images as it does.
+        let at = stops.partition_point(|&s| s <= self.value) as i64 - 1;
+        let to = (at + i64::from(steps)).clamp(0, stops.len() as i64 - 1);
+        Self::manual(stops[to as usize])
+    }
+}
+
+/// Key presses a key stands for on a threshold slider: the arrows one, Page Up/Down ten,
+/// Home/End as many as it takes to reach an end; `None` for any other key.
+pub fn key_steps(key: &str) -> Option<i32> {
+    const TO_THE_END: i32 = i32::MAX / 2;
+    match key {
+        "ArrowLeft" | "ArrowDown" => Some(-1),
+        "ArrowRight" | "ArrowUp" => Some(1),
+        "PageDown" => Some(-10),
+        "PageUp" => Some(10),
+        "Home" => Some(-TO_THE_END),
+        "End" => Some(TO_THE_END),
+        _ => None,
     }
 }
 
@@ -185,6 +244,41 @@ pub fn method(id: &str, value: &str) -> Result<ThresholdMethod, String> {
     })
 }
 
+/// What a threshold's ids name before any scores are seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Named {
+    /// A method to fit.
+    Method(ThresholdMethod),
+    /// A value set by hand.
+    Manual(f32),
+}
+
+/// The threshold `id` and `parameter` name (`manual` and a value, or a method), or why
+/// they name none.
+pub fn named(id: &str, parameter: &str) -> Result<Named, String> {
+    if id == "manual" {
+        return match parameter.trim().parse::<f32>() {
+            Ok(v) if v.is_finite() => Ok(Named::Manual(v)),
+            _ => Err(format!(
+                "a threshold set by hand needs a number, not “{parameter}”"
+            )),
+        };
+    }
+    method(id, parameter).map(Named::Method)
+}
+
+/// A method's form id and its parameter as the form shows it (the inverse of [`method`]).
+pub fn method_ids(method: ThresholdMethod) -> (&'static str, String) {
+    match method {
+        ThresholdMethod::MaxNormal => ("max-normal", String::new()),
+        ThresholdMethod::Percentile(p) => ("percentile", p.to_string()),
+        ThresholdMethod::MeanStd(k) => ("mean-std", k.to_string()),
+        ThresholdMethod::TargetFalsePositiveRate(r) => ("target-fpr", (r * 100.0).to_string()),
+        ThresholdMethod::F1Max => ("f1-max", String::new()),
+        ThresholdMethod::YoudenJ => ("youden-j", String::new()),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use kizu_model::metrics::{Confusion, Histogram};
@@ -262,6 +356,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn every_method_reads_back_from_its_ids() {
+        for (id, parameter) in [
+            ("max-normal", ""),
+            ("percentile", "90"),
+            ("mean-std", "2.5"),
+            ("target-fpr", "5"),
+            ("f1-max", ""),
+            ("youden-j", ""),
+        ] {
+            let m = method(id, parameter).unwrap();
+            let (back, text) = method_ids(m);
+            assert_eq!((back, method(back, &text).unwrap()), (id, m));
+        }
+        let v = view(&[0.1, 0.2], &[0.1, 0.9], &[false, true]);
+        let ids = ("percentile".to_owned(), "50".to_owned());
+        let fitted = Steered::from_ids(&v, &ids).unwrap();
+        assert_eq!(fitted.ids(), Some(ids));
+        let by_hand = Steered::from_ids(&v, &("manual".into(), "0.4".into())).unwrap();
+        assert_eq!((by_hand.value, by_hand.choice), (0.4, Choice::Manual));
+        assert!(Steered::from_ids(&v, &("manual".into(), "NaN".into())).is_err());
+        assert_eq!(Steered::own(&v).unwrap().ids(), None);
+    }
+
+    #[test]
     fn out_of_range_parameters_are_refused_with_the_field_named() {
         assert!(method("percentile", "101")
             .unwrap_err()
@@ -291,5 +409,36 @@ pub(crate) mod tests {
         assert_eq!(up.choice, Choice::Manual);
         assert_eq!(up.nudged(&v, -1000).value, 0.0);
         assert_eq!(up.nudged(&v, 1000).value, 1.0);
+        let end = key_steps("End").unwrap();
+        assert_eq!(up.nudged(&v, end).value, 1.0);
+        assert_eq!(up.nudged(&v, -end).value, 0.0);
+        assert_eq!(key_steps("PageDown"), Some(-10));
+        assert_eq!(key_steps("a"), None);
+    }
+
+    #[test]
+    fn along_the_scores_each_step_flags_one_score_more_or_fewer() {
+        let test = [0.2, 0.5, 0.5, 0.9];
+        let v = view(&[0.1], &test, &[false, false, true, true]);
+        let flagged = |s: &Steered| test.iter().filter(|&&t| t > s.value).count();
+        let start = Steered::manual(0.3);
+        assert_eq!(flagged(&start), 3);
+        let up = start.along_scores(&v, 1);
+        assert_eq!(
+            (up.value, flagged(&up)),
+            (0.5, 1),
+            "both 0.5s pass together"
+        );
+        assert_eq!(up.choice, Choice::Manual);
+        let down = start.along_scores(&v, -1);
+        assert!(down.value < 0.2 && flagged(&down) == 4, "{down:?}");
+        assert_eq!(
+            start.along_scores(&v, -1000),
+            down,
+            "stops below the lowest"
+        );
+        let top = start.along_scores(&v, key_steps("End").unwrap());
+        assert_eq!((top.value, flagged(&top)), (0.9, 0));
+        assert_eq!(top.along_scores(&v, -2).value, 0.2);
     }
 }

@@ -1,12 +1,14 @@
 //! ROC and precision-recall curves of the test scores, with the current threshold marked.
 
 use kizu_model::metrics::{average_precision, curve};
+use leptos::ev::KeyboardEvent;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::charts::{draw_curve, CurveKind};
 use super::state::LabState;
 use crate::protocol::ModelView;
+use crate::steer;
 
 /// Both curves side by side, with the AUC and average precision they summarise.
 #[component]
@@ -52,16 +54,39 @@ pub fn Curves(view: ModelView) -> impl IntoView {
             }
         });
     });
+    // Focused, either curve walks the threshold along its points, one test score a step.
+    let on_key = move |ev: KeyboardEvent| {
+        let Some(steps) = steer::key_steps(&ev.key()) else {
+            return;
+        };
+        ev.prevent_default();
+        state.lab.update(|lab| {
+            if let (Some(t), Some(v)) = (lab.threshold.clone(), lab.model.as_ref()) {
+                let moved = t.along_scores(v, steps);
+                lab.steer(moved);
+            }
+        });
+    };
+    let threshold = move || {
+        state
+            .lab
+            .with(|lab| lab.threshold_value())
+            .map_or_else(String::new, |t| t.to_string())
+    };
     view! {
         <div class="curves-section">
-            <p class="hint">"Every threshold at once: ROC plots the share of anomalies caught against the share of normal images flagged (the dashed diagonal is chance; the area under it is the AUC); precision-recall plots how many flags are right against how many anomalies are caught (dashed: the share of anomalies). The dot is the threshold above."</p>
+            <p class="hint">"Every threshold at once: ROC plots the share of anomalies caught against the share of normal images flagged (the dashed diagonal is chance; the area under it is the AUC); precision-recall plots how many flags are right against how many anomalies are caught (dashed: the share of anomalies). The dot is the threshold above; focus a curve and the arrow keys walk it one test score at a time."</p>
             <p class="metrics">
                 "ROC AUC " <strong data-testid="roc-auc">{auc}</strong>
                 " · average precision " <strong data-testid="average-precision">{ap}</strong>
             </p>
             <div class="curves">
-                <canvas node_ref=roc class="chart square" data-testid="roc-curve" width="420" height="400"></canvas>
-                <canvas node_ref=pr class="chart square" data-testid="pr-curve" width="420" height="400"></canvas>
+                <canvas node_ref=roc class="chart square" data-testid="roc-curve" width="420" height="400"
+                    tabindex="0" role="slider" aria-label="Threshold along the ROC curve: the arrow keys move it one test score at a time"
+                    aria-valuenow=threshold on:keydown=on_key></canvas>
+                <canvas node_ref=pr class="chart square" data-testid="pr-curve" width="420" height="400"
+                    tabindex="0" role="slider" aria-label="Threshold along the precision-recall curve: the arrow keys move it one test score at a time"
+                    aria-valuenow=threshold on:keydown=on_key></canvas>
             </div>
         </div>
     }

@@ -206,14 +206,8 @@ fn DraggableHistogram(view: StoredValue<ModelView>) -> impl IntoView {
         }
     };
     let on_key = move |ev: KeyboardEvent| {
-        let steps = match ev.key().as_str() {
-            "ArrowLeft" | "ArrowDown" => -1,
-            "ArrowRight" | "ArrowUp" => 1,
-            "PageDown" => -10,
-            "PageUp" => 10,
-            "Home" => -(steer::KEY_STEPS as i32),
-            "End" => steer::KEY_STEPS as i32,
-            _ => return,
+        let Some(steps) = steer::key_steps(&ev.key()) else {
+            return;
         };
         ev.prevent_default();
         state.lab.update(|lab| {
