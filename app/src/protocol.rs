@@ -510,6 +510,20 @@ pub struct Refused {
     pub reason: String,
 }
 
+impl Refused {
+    /// Refused files grouped by reason, in the order the reasons first appear.
+    pub fn grouped(refused: &[Refused]) -> Vec<(&str, Vec<&str>)> {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for r in refused {
+            match groups.iter_mut().find(|(reason, _)| *reason == r.reason) {
+                Some((_, files)) => files.push(&r.file),
+                None => groups.push((&r.reason, vec![&r.file])),
+            }
+        }
+        groups
+    }
+}
+
 /// What came of a set of images loaded to train on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadReport {
@@ -536,4 +550,27 @@ pub struct ScoreReport {
     pub threshold: Threshold,
     /// Files refused, each with its reason.
     pub refused: Vec<Refused>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_files_group_by_reason_in_order() {
+        let r = |file: &str, reason: &str| Refused {
+            file: file.into(),
+            reason: reason.into(),
+        };
+        let list = [
+            r("a", "empty"),
+            r("b", "too many"),
+            r("c", "too many"),
+            r("d", "empty"),
+        ];
+        assert_eq!(
+            Refused::grouped(&list),
+            vec![("empty", vec!["a", "d"]), ("too many", vec!["b", "c"])]
+        );
+    }
 }

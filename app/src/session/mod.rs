@@ -602,11 +602,12 @@ impl Session {
         let mut names = Vec::new();
         let mut refused = Vec::new();
         let limits = DecodeLimits::default();
+        let limit = limits.files_for(&target);
         for (n, file) in files.iter().enumerate() {
-            if n >= limits.max_files {
+            if n >= limit {
                 let error = DecodeError::TooMany {
                     file: file.path.clone(),
-                    limit: limits.max_files,
+                    limit,
                 };
                 refused.push(self::refused(&file.path, error));
                 continue;

@@ -8,7 +8,7 @@ use super::camera::Camera;
 use super::files;
 use super::results::SampleCard;
 use super::state::LabState;
-use crate::protocol::{Action, FileBytes, Fit};
+use crate::protocol::{Action, FileBytes, Fit, Refused};
 
 /// Side uploaded images are brought to unless the user picks another.
 pub const DEFAULT_SIDE: usize = 64;
@@ -119,14 +119,33 @@ pub fn TrainingImages() -> impl IntoView {
     }
 }
 
-/// Files that could not be used, each with its reason.
+/// Files refused for one reason: each on its line when few share it, else one line
+/// with the count and the first names (8,500 files over a limit are not 8,500 lines).
+fn refused_line(reason: &str, files: &[&str]) -> impl IntoView {
+    const EACH: usize = 3;
+    if files.len() <= EACH {
+        return files
+            .iter()
+            .map(|file| view! { <li data-testid="refused-file">{format!("{file}: {reason}")}</li> })
+            .collect_view()
+            .into_any();
+    }
+    let named = files[..EACH].join(", ");
+    let more = files.len() - EACH;
+    view! {
+        <li data-testid="refused-group">{format!("{} files: {reason} ({named} and {more} more)", files.len())}</li>
+    }
+    .into_any()
+}
+
+/// Files that could not be used, with their reasons.
 #[component]
-fn RefusedList(refused: Vec<crate::protocol::Refused>) -> impl IntoView {
+fn RefusedList(refused: Vec<Refused>) -> impl IntoView {
     (!refused.is_empty()).then(|| {
         view! {
             <div class="refused" data-testid="refused">
                 <p class="warning">{match refused.len() { 1 => "1 file could not be used:".to_owned(), n => format!("{n} files could not be used:") }}</p>
-                <ul>{refused.into_iter().map(|r| view! { <li data-testid="refused-file">{format!("{}: {}", r.file, r.reason)}</li> }).collect_view()}</ul>
+                <ul>{Refused::grouped(&refused).into_iter().map(|(reason, files)| refused_line(reason, &files)).collect_view()}</ul>
             </div>
         }
     })

@@ -22,21 +22,35 @@ pub struct DecodeLimits {
     pub max_file_bytes: usize,
     /// Largest image decoded, in pixels (width x height, as the header declares).
     pub max_pixels: u64,
-    /// Most image files of one batch decoded; those after are refused.
+    /// Most image files of one batch decoded, whatever their size; those after are refused.
     pub max_files: usize,
+    /// Most bytes the decoded batch may take (f32 values at the target's shape): with
+    /// bigger targets fewer files fit ([`DecodeLimits::files_for`]).
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for DecodeLimits {
     /// 20 MiB per file (a high-quality 24-megapixel JPEG is about 10 MB); 40 megapixels
     /// (a 7,700 x 5,200 camera frame; decoding it takes at most 320 MB, 16-bit RGBA);
-    /// 2,000 files (an MVTec AD category has at most about 500; at 3 x 128 x 128 the
-    /// decoded set then takes 390 MB).
+    /// 400 MiB decoded: 2,133 files at 3 x 128 x 128 (an MVTec AD category has at most
+    /// about 500), and the cap of 20,000 files at 1 x 32 x 32.
     fn default() -> Self {
         Self {
             max_file_bytes: 20 * 1024 * 1024,
             max_pixels: 40_000_000,
-            max_files: 2_000,
+            max_files: 20_000,
+            max_decoded_bytes: 400 * 1024 * 1024,
         }
+    }
+}
+
+impl DecodeLimits {
+    /// Most image files one batch decodes to `target`: the file cap, or fewer where their
+    /// decoded values would pass [`Self::max_decoded_bytes`].
+    pub fn files_for(&self, target: &Target) -> usize {
+        let per_image = (target.side * target.side * target.channels.max(1) * 4).max(1) as u64;
+        let fit = usize::try_from(self.max_decoded_bytes / per_image).unwrap_or(usize::MAX);
+        self.max_files.min(fit)
     }
 }
 
@@ -116,7 +130,7 @@ pub enum DecodeError {
         /// What the decoder said.
         reason: String,
     },
-    /// The batch already holds [`DecodeLimits::max_files`] image files.
+    /// The batch already holds [`DecodeLimits::files_for`] its target image files.
     #[error("{file}: not read, the batch already holds its limit of {limit} image files")]
     TooMany {
         /// The file.
@@ -306,10 +320,11 @@ impl BatchDecoder {
                 return;
             }
         };
-        if self.attempted >= self.limits.max_files {
+        let limit = self.limits.files_for(&self.target);
+        if self.attempted >= limit {
             self.refused.push(Refusal::Unreadable(DecodeError::TooMany {
                 file: path.to_owned(),
-                limit: self.limits.max_files,
+                limit,
             }));
             return;
         }
@@ -348,7 +363,7 @@ impl BatchDecoder {
 
 /// Decodes a folder's files, given as (relative path, bytes): each is placed by the
 /// selection's [`Layout`], decoded to `target`, or refused with its reason; image files
-/// past [`DecodeLimits::max_files`] are refused as [`DecodeError::TooMany`].
+/// past [`DecodeLimits::files_for`] the target are refused as [`DecodeError::TooMany`].
 ///
 /// Fails only as [`BatchDecoder::finish`] does.
 pub fn decode_batch<P: AsRef<str>, B: AsRef<[u8]>>(
@@ -856,6 +871,20 @@ mod tests {
             &batch.refused[..],
             [Refusal::Unreadable(DecodeError::TooMany { file, limit: 3 })] if file == "good/3.png"
         ));
+        // Bigger images, fewer files: the decoded batch stays within its bytes.
+        let limits = DecodeLimits::default();
+        let big = Target {
+            side: 128,
+            channels: 3,
+            fit: Fit::Resize,
+        };
+        assert_eq!(limits.files_for(&big), 2_133);
+        let small = Target {
+            side: 32,
+            channels: 1,
+            fit: Fit::Resize,
+        };
+        assert_eq!(limits.files_for(&small), 20_000);
         // An empty batch is an empty set of the target's shape.
         let none = decode_batch(Vec::<(String, Vec<u8>)>::new(), &limits, &GRAY).unwrap();
         assert!(none.set.is_empty() && none.refused.is_empty());
