@@ -35,6 +35,12 @@ export class AppPage {
   constructor(page) {
     this.page = page;
     this.errors = [];
+    /** The worker scripts the page fetched, in order (`worker.js`, `worker-webgpu.js`). */
+    this.workers = [];
+    page.on('request', (r) => {
+      const name = new URL(r.url()).pathname.split('/').pop();
+      if (/^worker[-\w]*\.js$/.test(name)) this.workers.push(name);
+    });
     page.on('pageerror', (e) => this.errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') this.errors.push(m.text()); });
     const id = (name) => page.getByTestId(name);

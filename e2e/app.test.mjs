@@ -98,6 +98,7 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
     await app.startRun({ digit: 7, epochs: 1 });
     await assertCompleteResults(app, 'webgpu-run');
     assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
+    assert.deepEqual(app.workers, ['worker-webgpu.js'], 'only the WebGPU worker is fetched');
     // The neighbour score's distances run on the GPU too.
     assert.match(await app.page.getByTestId('score-label').textContent(), /nearest training latent/);
     assert.match(await app.badge.textContent(), /adapter: .*swiftshader/i);
@@ -127,7 +128,29 @@ test('auto on a software adapter picks the CPU, and Stop keeps what was learned'
     assert.ok(await app.page.getByTestId('stopped-early').isVisible(), 'says it stopped early');
     assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
     assert.match(await app.badge.textContent(), /software fallback/);
+    assert.deepEqual(app.workers, ['worker.js'], 'a software adapter gets the CPU worker, not the WebGPU one');
     assert.equal(await app.samples.count(), 8);
     await app.screenshot('stopped-run');
+  });
+});
+
+test('the CPU switch reloads the page on the CPU worker, and back', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: true, query: '?backend=webgpu' }, async (app) => {
+    assert.deepEqual(app.workers, ['worker-webgpu.js']);
+    const cpu = app.page.getByTestId('force-cpu');
+    assert.equal(await cpu.isChecked(), false);
+    await Promise.all([app.page.waitForURL(/backend=cpu/), cpu.check()]);
+    await app.train.waitFor();
+    await app.waitForIdle();
+    assert.equal(new URL(app.page.url()).searchParams.get('backend'), 'cpu');
+    assert.equal(await app.page.getByTestId('force-cpu').isChecked(), true);
+    assert.deepEqual(app.workers.slice(1), ['worker.js'], 'the reloaded page starts the CPU worker');
+    await app.startRun({ digit: 2, epochs: 1 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.match(await app.badge.textContent(), /forced by \?backend=cpu/);
+    await Promise.all([app.page.waitForURL((u) => !u.searchParams.has('backend')), app.page.getByTestId('force-cpu').uncheck()]);
+    await app.train.waitFor();
+    assert.equal(new URL(app.page.url()).searchParams.has('backend'), false);
+    assert.ok(new URL(app.page.url()).searchParams.has('blank'), 'the rest of the address stays');
   });
 });

@@ -58,9 +58,11 @@ for model in $models; do
 done
 
 build_app
-log ".wasm sizes (raw, gzip -9)"
+log ".wasm sizes (raw, gzip -9, brotli quality 11 by Node's zlib)"
 for f in dist/*.wasm; do
-  printf '%-45s %10d bytes raw %10d bytes gzipped\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
+  br=$(node -e 'const z = require("zlib"); const b = require("fs").readFileSync(process.argv[1]);
+    process.stdout.write(String(z.brotliCompressSync(b, { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length))' "$f")
+  printf '%-45s %10d bytes raw %10d bytes gzipped %10s bytes brotli\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)" "$br"
 done
 
 ensure_chromium

@@ -15,7 +15,10 @@ cargo test --workspace --features kizu-model/cli
 
 build_app
 log "lints (wasm)"
+# The page (no training), the CPU worker and the WebGPU worker: three builds of one crate.
+cargo clippy -p kizu-app --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo clippy -p kizu-app --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p kizu-app --target wasm32-unknown-unknown --features webgpu -- -D warnings
 
 ensure_chromium
 ensure_e2e_packages

@@ -48,18 +48,19 @@ pub fn decide(choice: BackendChoice, adapter: Option<&AdapterProbe>) -> BackendI
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "training"))]
-pub use browser::{device_for, probe_adapter};
+#[cfg(target_arch = "wasm32")]
+pub use browser::probe_adapter;
 
 #[cfg(all(target_arch = "wasm32", feature = "training"))]
+pub use training::device_for;
+
+#[cfg(target_arch = "wasm32")]
 mod browser {
-    use burn::tensor::Device;
     use js_sys::{Function, Promise, Reflect};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
     use super::AdapterProbe;
-    use crate::protocol::{BackendInfo, BackendKind};
 
     fn get(target: &JsValue, key: &str) -> Option<JsValue> {
         Reflect::get(target, &JsValue::from_str(key))
@@ -102,16 +103,30 @@ mod browser {
             .unwrap_or(false);
         Some(AdapterProbe { name, is_fallback })
     }
+}
 
-    /// The Burn device for a decision; WebGPU start-up failures fall back to the CPU.
+#[cfg(all(target_arch = "wasm32", feature = "training"))]
+mod training {
+    use burn::tensor::Device;
+
+    use crate::protocol::{BackendInfo, BackendKind};
+
+    /// The Burn device for a decision; WebGPU start-up failures fall back to the CPU, as
+    /// does a worker built without WebGPU (the page starts that one only for the CPU).
     pub async fn device_for(mut info: BackendInfo) -> (Device, BackendInfo) {
         if info.kind == BackendKind::WebGpu {
+            #[cfg(feature = "webgpu")]
             match Device::wgpu_options().init_async().await {
                 Ok(device) => return (device, info),
                 Err(e) => {
                     info.kind = BackendKind::Cpu;
                     info.reason = format!("WebGPU failed to start ({e}); using the CPU");
                 }
+            }
+            #[cfg(not(feature = "webgpu"))]
+            {
+                info.kind = BackendKind::Cpu;
+                info.reason = "this worker was built for the CPU only; using the CPU".into();
             }
         }
         (Device::flex(), info)

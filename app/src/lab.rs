@@ -92,6 +92,25 @@ impl LossHistory {
     }
 }
 
+/// What the page opens once the catalogue of shipped checkpoints arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opening {
+    /// The best shipped model for digit 0.
+    Best,
+    /// Nothing (`?blank`).
+    Nothing,
+    /// The shipped checkpoint a link names, if the catalogue has it (else the best).
+    Shipped(String),
+}
+
+/// A threshold a link asks for, waiting for the model it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LinkThreshold {
+    ids: (String, String),
+    /// The shipped checkpoint it is for; `None`: the next run trained here.
+    on: Option<String>,
+}
+
 /// The page's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lab {
@@ -140,8 +159,13 @@ pub struct Lab {
     /// The command running and what it is.
     running: Option<CommandId>,
     next_id: CommandId,
-    /// Whether to open the best shipped model once the catalogue arrives.
-    open_best: bool,
+    /// What became of a link's checkpoint, once the catalogue says (beside the link's
+    /// own notes, unlike a notice, which the next command clears).
+    pub link_note: Option<String>,
+    /// What to open once the catalogue arrives.
+    opening: Opening,
+    /// A link's threshold, for the model it names.
+    link_threshold: Option<LinkThreshold>,
 }
 
 impl Default for Lab {
@@ -153,6 +177,15 @@ impl Default for Lab {
 impl Lab {
     /// A fresh page; `open_best`: open the best shipped model when the catalogue comes.
     pub fn new(open_best: bool) -> Self {
+        Self::opening(if open_best {
+            Opening::Best
+        } else {
+            Opening::Nothing
+        })
+    }
+
+    /// A fresh page that opens `opening` when the catalogue comes.
+    pub fn opening(opening: Opening) -> Self {
         Self {
             phase: Phase::Idle,
             backend: None,
@@ -177,8 +210,16 @@ impl Lab {
             keeping: None,
             running: None,
             next_id: 1,
-            open_best,
+            link_note: None,
+            opening,
+            link_threshold: None,
         }
+    }
+
+    /// Applies the threshold `ids` (from a link) to the shipped checkpoint `on` when it
+    /// opens, or with `None` to the next model trained here.
+    pub fn threshold_from_link(&mut self, ids: (String, String), on: Option<String>) {
+        self.link_threshold = Some(LinkThreshold { ids, on });
     }
 
     /// Whether a command is running (training, opening, scoring).
@@ -280,8 +321,23 @@ impl Lab {
                     .catalog
                     .best_for(&DataProtocol::OneClass { digit: 0 })
                     .map(|e| e.file.clone());
-                if self.open_best && self.model.is_none() && !self.is_busy() {
-                    return best.map(|file| Next::Send(Action::OpenShipped { file }));
+                let file = match std::mem::replace(&mut self.opening, Opening::Nothing) {
+                    Opening::Nothing => None,
+                    Opening::Best => best,
+                    Opening::Shipped(name) => {
+                        if self.catalog.entries.iter().any(|e| e.file == name) {
+                            Some(name)
+                        } else {
+                            self.link_note = Some(format!(
+                                "the link names the checkpoint “{name}”, which this page does not ship: opened the best one instead"
+                            ));
+                            self.link_threshold = None;
+                            best
+                        }
+                    }
+                };
+                if self.model.is_none() && !self.is_busy() {
+                    return file.map(|file| Next::Send(Action::OpenShipped { file }));
                 }
             }
             Event::Backend(info) => self.backend = Some(info),
@@ -302,6 +358,7 @@ impl Lab {
             Event::Model(view) => {
                 let keep = view.origin.is_kept_on_open();
                 self.threshold = Steered::own(&view);
+                self.apply_link_threshold(&view);
                 self.gallery = Gallery::default();
                 self.model = Some(*view);
                 // Scores of another model would read as this one's.
@@ -353,6 +410,28 @@ impl Lab {
         None
     }
 
+    /// The link's threshold, if `view` is the model it is for; a threshold that cannot be
+    /// fitted is a notice, and the model's own stays.
+    fn apply_link_threshold(&mut self, view: &ModelView) {
+        let Some(wanted) = &self.link_threshold else {
+            return;
+        };
+        let applies = match (&wanted.on, &view.origin) {
+            (None, ModelOrigin::Trained) => true,
+            (Some(file), ModelOrigin::Shipped(opened)) => file == opened,
+            _ => false,
+        };
+        if !applies {
+            return;
+        }
+        let ids = wanted.ids.clone();
+        self.link_threshold = None;
+        match Steered::from_ids(view, &ids) {
+            Ok(threshold) => self.threshold = Some(threshold),
+            Err(e) => self.notice = Some(format!("the link's threshold was not applied: {e}")),
+        }
+    }
+
     /// Folds in what the browser's storage did.
     pub fn apply_store(&mut self, event: StoreEvent) {
         match event {
@@ -387,6 +466,11 @@ impl Lab {
                 self.storage_notice = Some(format!("{doing} failed: {error}"));
             }
         }
+    }
+
+    /// The shape and fit the user's images were loaded at, if they were.
+    pub fn upload_shape(&self) -> Option<((usize, usize), crate::protocol::Fit)> {
+        self.upload.as_ref().map(|u| (u.input, u.fit))
     }
 
     /// Sets the threshold the page applies (a method's, or moved by hand).
@@ -541,6 +625,69 @@ mod tests {
             Lab::new(false).apply(reply(1, Event::Catalog(catalog))),
             None
         );
+    }
+
+    #[test]
+    fn a_link_opens_its_shipped_checkpoint_and_refuses_one_not_shipped() {
+        let entry = |file: &str| CatalogEntry {
+            file: file.into(),
+            model: ModelKind::Ganomaly,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            auc: Some(0.7),
+            bytes: 10,
+        };
+        let catalog = Catalog {
+            entries: vec![entry("a.kizu"), entry("b.kizu")],
+        };
+        let open = |name: &str| {
+            let mut lab = Lab::opening(Opening::Shipped(name.into()));
+            let next = lab.apply(reply(1, Event::Catalog(catalog.clone())));
+            (next, lab.link_note)
+        };
+        assert_eq!(
+            open("a.kizu"),
+            (
+                Some(Next::Send(Action::OpenShipped {
+                    file: "a.kizu".into()
+                })),
+                None
+            )
+        );
+        // Unknown: the best (the later of two equals) opens instead.
+        let (next, note) = open("c.kizu");
+        assert_eq!(
+            next,
+            Some(Next::Send(Action::OpenShipped {
+                file: "b.kizu".into()
+            }))
+        );
+        assert!(note
+            .unwrap()
+            .contains("“c.kizu”, which this page does not ship"));
+    }
+
+    #[test]
+    fn a_links_threshold_waits_for_the_run_it_belongs_to() {
+        let mut lab = Lab::new(false);
+        lab.threshold_from_link(("percentile".into(), "50".into()), None);
+        let c = lab.command(Action::OpenShipped {
+            file: "a.kizu".into(),
+        });
+        let mut shipped = view();
+        shipped.origin = ModelOrigin::Shipped("a.kizu".into());
+        lab.apply(reply(c.id, Event::Model(Box::new(shipped))));
+        assert_eq!(
+            lab.threshold.as_ref().map(|t| t.choice),
+            Some(crate::steer::Choice::Own)
+        );
+        let c = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(c.id, Event::Model(Box::new(view()))));
+        let t = lab.threshold.clone().unwrap();
+        assert_eq!(t.ids(), Some(("percentile".into(), "50".into())));
+        // Once: the next run keeps its own.
+        let c = lab.command(Action::Train(RunSettings::default()));
+        lab.apply(reply(c.id, Event::Model(Box::new(view()))));
+        assert_eq!(lab.threshold.unwrap().choice, crate::steer::Choice::Own);
     }
 
     #[test]

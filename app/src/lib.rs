@@ -11,6 +11,7 @@ pub mod form;
 pub mod gallery;
 pub mod lab;
 pub mod library;
+pub mod link;
 pub mod plot;
 pub mod protocol;
 pub mod scores;

@@ -8,6 +8,21 @@ use gloo_worker::{HandlerId, Worker, WorkerScope};
 
 use crate::protocol::{Action, Command, Event, Refusal, Reply};
 
+/// Runs this module as the lab's worker (the entry point of both worker binaries).
+pub fn main() {
+    use gloo_worker::Registrable;
+    console_error_panic_hook::set_once();
+    LabWorker::registrar().register();
+}
+
+/// The worker script the page starts for a backend: the WebGPU one only where it trains.
+pub fn script_for(kind: crate::protocol::BackendKind) -> &'static str {
+    match kind {
+        crate::protocol::BackendKind::WebGpu => "./worker-webgpu.js",
+        crate::protocol::BackendKind::Cpu => "./worker.js",
+    }
+}
+
 /// The lab's worker: one command at a time, Stop at any time.
 pub struct LabWorker {
     /// What is running, if anything.

@@ -1,13 +1,9 @@
-//! Entry point of the training Web Worker (built by Trunk with `data-type="worker"`).
+//! Entry point of the CPU training Web Worker, `worker.js` (Trunk's `data-type="worker"`):
+//! the one the page starts unless it finds a hardware WebGPU adapter.
 
-#[cfg(target_arch = "wasm32")]
 fn main() {
-    use gloo_worker::Registrable;
-    console_error_panic_hook::set_once();
-    kizu_app::worker::LabWorker::registrar().register();
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn main() {
+    #[cfg(target_arch = "wasm32")]
+    kizu_app::worker::main();
+    #[cfg(not(target_arch = "wasm32"))]
     eprintln!("the worker runs only in a browser; build the app with `trunk build`");
 }

@@ -6,12 +6,21 @@ use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 use leptos::prelude::*;
 
+use super::share::ShareLink;
 use super::state::LabState;
 use crate::form::{hyperparameter_field, DataChoice, FieldError, Form, DIGIT_SIDES};
 use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
 
 /// The model the form starts with.
 const DEFAULT_MODEL: ModelKind = ModelKind::ConvAutoencoder;
+
+/// The form as a page opens without a link: the quick demo of the default model.
+pub fn opening_form() -> Form {
+    Form::from_settings(&RunSettings::quick_demo(
+        DEFAULT_MODEL,
+        DataProtocol::OneClass { digit: 0 },
+    ))
+}
 
 /// The reason `field` is refused, if it is.
 fn error_of(errors: &[FieldError], field: &str) -> Option<String> {
@@ -25,16 +34,8 @@ fn error_of(errors: &[FieldError], field: &str) -> Option<String> {
 #[component]
 pub fn Controls() -> impl IntoView {
     let state = expect_context::<LabState>();
-    // The form opens on the quick demo of the default model.
-    let form = RwSignal::new(Form::from_settings(&RunSettings::quick_demo(
-        DEFAULT_MODEL,
-        DataProtocol::OneClass { digit: 0 },
-    )));
-    let images = move || {
-        state
-            .lab
-            .with(|lab| lab.upload.as_ref().map(|u| (u.input, u.fit)))
-    };
+    let form = expect_context::<RwSignal<Form>>();
+    let images = move || state.lab.with(|lab| lab.upload_shape());
     let checked = Memo::new(move |_| form.with(|f| f.settings(images())));
     let errors = move || checked.with(|c| c.as_ref().err().cloned().unwrap_or_default());
     let busy = move || state.lab.with(|lab| lab.is_busy());
@@ -314,6 +315,7 @@ pub fn Controls() -> impl IntoView {
                     "Stop"
                 </button>
             </div>
+            <ShareLink />
         </section>
     }
 }

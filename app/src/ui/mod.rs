@@ -8,17 +8,22 @@ mod curves;
 mod files;
 mod gallery;
 mod kept;
+mod kiosk;
 mod latent;
 mod models;
+mod offline;
 mod pixels;
 mod progress;
 mod results;
+mod share;
 mod state;
 mod store;
 mod threshold;
 mod uploads;
 
 use leptos::prelude::*;
+
+use crate::lab::Opening;
 
 pub use state::LabState;
 
@@ -63,19 +68,52 @@ fn base_url() -> String {
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let state = LabState::start(!blank_from_url());
-    provide_context(state);
+    let query = share::query_pairs();
+    let link = crate::link::read(&query, &controls::opening_form());
+    let opening = match (&link.checkpoint, blank_from_url()) {
+        (Some(file), _) => Opening::Shipped(file.clone()),
+        (None, true) => Opening::Nothing,
+        (None, false) => Opening::Best,
+    };
     let (backend, url_warning) = backend_from_url();
+    let state = LabState::start(opening, backend);
+    provide_context(state);
+    if let Some(ids) = link.threshold.clone() {
+        state
+            .lab
+            .update(|lab| lab.threshold_from_link(ids, link.checkpoint.clone()));
+    }
+    let from_link = link.form.is_some();
+    provide_context(RwSignal::new(
+        link.form.unwrap_or_else(controls::opening_form),
+    ));
     state.send(crate::protocol::Action::Hello {
         base_url: base_url(),
         backend,
     });
-    view! {
+    let kiosk = query.iter().any(|(key, _)| key == "kiosk");
+    let header = view! {
         <header>
             <h1>"Kizu " <span class="tagline">"anomaly detection lab"</span></h1>
             <BackendBadge />
+            // A kiosk shows no settings.
+            {(!kiosk).then(|| view! { <state::CpuSwitch /> })}
         </header>
+        <offline::OfflineSupport />
         {url_warning.map(|w| view! { <p class="warning" role="status">{w}</p> })}
+    };
+    if kiosk {
+        // One model and one question; the link's notes still say what was ignored.
+        return view! {
+            {header}
+            <share::LinkNotes from_link=false notes=link.notes />
+            <kiosk::Kiosk />
+        }
+        .into_any();
+    }
+    view! {
+        {header}
+        <share::LinkNotes from_link notes=link.notes />
         <p class="intro" data-testid="intro">
             "A detector learns what normal images look like; it then regenerates every image as a normal one. "
             "Below: its score for each test image (histogram: normal blue, anomalous orange, threshold line), "
@@ -92,4 +130,5 @@ pub fn App() -> impl IntoView {
             <KeptModels />
         </main>
     }
+    .into_any()
 }

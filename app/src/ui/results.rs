@@ -19,7 +19,8 @@ pub fn Results() -> impl IntoView {
 }
 
 /// "GANomaly, shipped checkpoint ganomaly-digit0.kizu, on digit 0 held out".
-fn title(view: &ModelView) -> String {
+/// "Conv autoencoder · pretrained (file) · digit 0 held out · 28x28x1 input".
+pub fn title(view: &ModelView) -> String {
     let origin = match &view.origin {
         ModelOrigin::Trained => "trained here".to_owned(),
         ModelOrigin::Shipped(file) => format!("pretrained ({file})"),

@@ -85,8 +85,14 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
             .unwrap_or_default()
     });
     let score_label = view.with_value(|v| v.score_label.clone());
-    let (method_id, set_method_id) = signal("own".to_owned());
-    let (parameter_text, set_parameter_text) = signal(String::new());
+    // Opens on the threshold in use (a link's method, say), else the model's own.
+    let (id, parameter) = state
+        .lab
+        .with_untracked(|lab| lab.threshold.as_ref().and_then(Steered::ids))
+        .filter(|(id, _)| id != "manual")
+        .unwrap_or_else(|| ("own".to_owned(), String::new()));
+    let (method_id, set_method_id) = signal(id);
+    let (parameter_text, set_parameter_text) = signal(parameter);
     let (error, set_error) = signal(None::<String>);
     // A threshold moved by hand shows as "set by hand" in the picker.
     let manual = move || {

@@ -16,7 +16,7 @@ pub const DEFAULT_SIDE: usize = 64;
 const SIDES: [usize; 3] = [28, 32, 64];
 
 /// Calls `send` with the files of a drop (folders walked).
-fn on_drop(send: impl Fn(Vec<FileBytes>) + Copy + 'static) -> impl Fn(web_sys::DragEvent) {
+pub fn on_drop(send: impl Fn(Vec<FileBytes>) + Copy + 'static) -> impl Fn(web_sys::DragEvent) {
     move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         let Some(transfer) = ev.data_transfer() else {
@@ -33,7 +33,7 @@ fn on_drop(send: impl Fn(Vec<FileBytes>) + Copy + 'static) -> impl Fn(web_sys::D
 }
 
 /// Calls `send` with the files chosen in `picker`, then clears it.
-fn on_pick(
+pub fn on_pick(
     picker: NodeRef<Input>,
     send: impl Fn(Vec<FileBytes>) + Copy + 'static,
 ) -> impl Fn(web_sys::Event) + Copy {

@@ -1,0 +1,96 @@
+//! The offline service worker (`sw.js`, written at build time by
+//! `scripts/service-worker.sh`): registered on every visit, so the next one works with the
+//! network off. A new version installs beside the running one and waits; a banner offers
+//! to reload into it, so a page never runs with another version's worker.
+
+use js_sys::{Array, Function, Promise, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+    let f: Function = get(target, method)?.dyn_into().ok()?;
+    f.apply(target, &args.iter().collect::<Array>()).ok()
+}
+
+fn on(target: &JsValue, event: &str, handler: impl FnMut() + 'static) {
+    let handler = Closure::<dyn FnMut()>::new(handler);
+    call(
+        target,
+        "addEventListener",
+        &[JsValue::from_str(event), handler.as_ref().clone()],
+    );
+    // Listens for the page's lifetime.
+    handler.forget();
+}
+
+/// The browser's service worker container, where it has one (secure origins only).
+fn container() -> Option<JsValue> {
+    get(&window().navigator().into(), "serviceWorker")
+}
+
+/// Registers the service worker; shows "reload" when a new version is waiting.
+#[component]
+pub fn OfflineSupport() -> impl IntoView {
+    let registration = StoredValue::new_local(None::<JsValue>);
+    let (update_waiting, set_update_waiting) = signal(false);
+    leptos::task::spawn_local(async move {
+        let Some(container) = container() else {
+            return;
+        };
+        let Some(promise) = call(&container, "register", &[JsValue::from_str("./sw.js")]) else {
+            return;
+        };
+        let Ok(reg) = JsFuture::from(Promise::from(promise)).await else {
+            return;
+        };
+        // Waiting, with this page served by the version before it: an update, not a first visit.
+        let check = {
+            let (reg, container) = (reg.clone(), container.clone());
+            move || {
+                if get(&reg, "waiting").is_some() && get(&container, "controller").is_some() {
+                    set_update_waiting.set(true);
+                }
+            }
+        };
+        check();
+        let found = reg.clone();
+        on(&reg, "updatefound", move || {
+            if let Some(installing) = get(&found, "installing") {
+                on(&installing, "statechange", check.clone());
+            }
+        });
+        registration.set_value(Some(reg));
+    });
+    let reload = move |_| {
+        let (Some(container), Some(waiting)) = (
+            container(),
+            registration.with_value(|r| r.as_ref().and_then(|r| get(r, "waiting"))),
+        ) else {
+            return;
+        };
+        on(&container, "controllerchange", || {
+            let _ = window().location().reload();
+        });
+        call(
+            &waiting,
+            "postMessage",
+            &[JsValue::from_str("kizu-activate")],
+        );
+    };
+    view! {
+        <Show when=move || update_waiting.get()>
+            <p class="warning" role="status" data-testid="update-ready">
+                "A new version of Kizu is ready. "
+                <button on:click=reload>"Reload"</button>
+            </p>
+        </Show>
+    }
+}

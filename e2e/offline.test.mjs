@@ -1,0 +1,93 @@
+// End-to-end: the offline kiosk's first need. After one visit, with the network cut
+// (Playwright's context.setOffline), the page reloads, trains on the bundled digits and
+// opens a shipped checkpoint, all from the service worker's cache.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve } from './server.mjs';
+import { launch, AppPage } from './app.page.mjs';
+
+const TIMEOUT = 300_000;
+let server;
+
+before(async () => { server = await serve(process.env.DIST ?? '../dist'); });
+after(async () => { await server?.close(); });
+
+test('after one visit the app reloads, trains and opens a checkpoint with the network off', { timeout: TIMEOUT }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const app = new AppPage(await browser.context.newPage());
+    await app.open(server.url);
+    // Installed (every file but the WebGPU worker cached) and serving this page.
+    await app.page.evaluate(() => navigator.serviceWorker.ready);
+    await app.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const cached = await app.page.evaluate(async () => {
+      const keys = await caches.keys();
+      const cache = await caches.open(keys.find((k) => k.startsWith('kizu-')));
+      return (await cache.keys()).map((r) => new URL(r.url).pathname);
+    });
+    assert.ok(cached.some((p) => p.endsWith('.kizu')), 'checkpoints cached');
+    assert.ok(cached.some((p) => p.includes('/data/')), 'the bundled digits cached');
+    assert.ok(!cached.some((p) => p.includes('worker-webgpu')), 'the WebGPU worker is not fetched ahead');
+
+    await browser.context.setOffline(true);
+    // A file the build does not have goes to the network, which is gone.
+    assert.equal(await app.page.evaluate(() => fetch('./not-in-the-build.txt').then(() => 'online', () => 'offline')), 'offline');
+    await app.page.reload();
+    await app.train.waitFor();
+    await app.waitForIdle();
+    await app.startRun({ digit: 6, epochs: 1 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.ok(Number(await app.auc.textContent()) > 0.5);
+    await app.page.getByTestId('shipped').selectOption('ganomaly-overlay.kizu');
+    await app.page.getByTestId('open-shipped').click();
+    await app.page.waitForFunction(() => /ganomaly-overlay/.test(document.querySelector('[data-testid="model-title"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.equal(await app.page.getByTestId('update-ready').count(), 0, 'one version: nothing to update');
+    await app.screenshot('offline');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('kiosk mode: one model, no settings, a big verdict and heat map for each image, offline too', { timeout: TIMEOUT }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const app = new AppPage(await browser.context.newPage());
+    await app.page.goto(`${server.url}?kiosk&checkpoint=conv-ae-digit0.kizu`);
+    const model = app.page.getByTestId('kiosk-model');
+    await app.page.waitForFunction(() => /conv-ae-digit0\.kizu/.test(document.querySelector('[data-testid="kiosk-model"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.match(await model.textContent(), /Conv autoencoder.*digit 0 held out/);
+    for (const hidden of ['train', 'histogram', 'shipped', 'copy-link', 'force-cpu']) {
+      assert.equal(await app.page.getByTestId(hidden).count(), 0, `${hidden} is not in kiosk mode`);
+    }
+    const check = async (file) => {
+      await app.page.getByTestId('kiosk-file').setInputFiles([file]);
+      await app.page.waitForFunction((name) => (document.querySelector('[data-testid="kiosk-verdict"] .verdict-detail')?.textContent ?? '').startsWith(name), file.name, { timeout: TIMEOUT });
+      const verdict = app.page.getByTestId('kiosk-verdict');
+      const score = Number(await verdict.getAttribute('data-score'));
+      const threshold = Number(await verdict.getAttribute('data-threshold'));
+      const flagged = (await verdict.getAttribute('data-flagged')) === 'true';
+      assert.equal(flagged, score > threshold, `${file.name}: ${score} against ${threshold}`);
+      assert.match(await verdict.locator('.verdict-word').textContent(), flagged ? /FLAG/ : /PASS/);
+      assert.ok(await app.distinctColours(app.page.getByTestId('kiosk-heat')) > 2, 'the heat map over the image is drawn');
+      return score;
+    };
+    const [plain, stripe] = await app.pngs([
+      { name: 'plain.png', size: 28, shade: 230 },
+      { name: 'stripe.png', size: 28, shade: 230, defect: true },
+    ]);
+    const first = await check(plain);
+    const second = await check(stripe);
+    assert.notEqual(first, second, 'each image gets its own verdict');
+    await app.screenshot('kiosk');
+
+    // Offline after this visit: the kiosk reloads, opens its model and checks images.
+    await app.page.evaluate(() => navigator.serviceWorker.ready);
+    await app.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await browser.context.setOffline(true);
+    await app.page.reload();
+    await app.page.waitForFunction(() => /conv-ae-digit0\.kizu/.test(document.querySelector('[data-testid="kiosk-model"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.equal(await check(plain), first, 'offline, the same verdict');
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,47 @@
+// Kizu's service worker: after the first visit the app, the bundled digits and the shipped
+// checkpoints load with the network off. `scripts/service-worker.sh` (a Trunk post_build
+// hook) writes VERSION and FILES above this text: every file of the build, and a version
+// that changes with any of them, so each build has a cache of its own and a page is never
+// served with another version's worker.
+/* global VERSION, FILES */
+const CACHE = `kizu-${VERSION}`;
+// The WebGPU worker is most of the download and only some visitors need it: it is cached
+// when a page first fetches it, not ahead.
+const LAZY = /^worker-webgpu/;
+const PRECACHE = ['./', ...FILES.filter((f) => !LAZY.test(f))];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)));
+});
+
+self.addEventListener('activate', (event) => {
+  // The previous version's files go once this version serves.
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('kizu-') && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+// The page asks a waiting version to take over when the user chooses to reload.
+self.addEventListener('message', (event) => {
+  if (event.data === 'kizu-activate') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  const path = url.pathname.slice(new URL(self.registration.scope).pathname.length);
+  const navigation = request.mode === 'navigate';
+  if (!navigation && !FILES.includes(path)) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    // A page's address carries links' settings: any query opens the same page.
+    const hit = await cache.match(navigation ? './' : request, { ignoreSearch: navigation });
+    if (hit) return hit;
+    const response = await fetch(request);
+    if (response.ok && LAZY.test(path)) await cache.put(request, response.clone());
+    return response;
+  })());
+});
