@@ -1,14 +1,14 @@
 //! ROC and precision-recall curves of the test scores, with the current threshold marked.
 
 use kizu_model::metrics::{average_precision, curve};
-use leptos::ev::KeyboardEvent;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::charts::{draw_curve, CurveKind};
 use super::state::LabState;
+use super::threshold::threshold_keys;
 use crate::protocol::ModelView;
-use crate::steer;
+use crate::steer::Steered;
 
 /// Both curves side by side, with the AUC and average precision they summarise.
 #[component]
@@ -55,18 +55,7 @@ pub fn Curves(view: ModelView) -> impl IntoView {
         });
     });
     // Focused, either curve walks the threshold along its points, one test score a step.
-    let on_key = move |ev: KeyboardEvent| {
-        let Some(steps) = steer::key_steps(&ev.key()) else {
-            return;
-        };
-        ev.prevent_default();
-        state.lab.update(|lab| {
-            if let (Some(t), Some(v)) = (lab.threshold.clone(), lab.model.as_ref()) {
-                let moved = t.along_scores(v, steps);
-                lab.steer(moved);
-            }
-        });
-    };
+    let on_key = threshold_keys(state, Steered::along_scores);
     let threshold = move || {
         state
             .lab

@@ -171,6 +171,26 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
     }
 }
 
+/// A threshold slider's key handler: the keys of [`steer::key_steps`] move the threshold
+/// by `step` (across the histogram's range, or along the test scores).
+pub(super) fn threshold_keys(
+    state: LabState,
+    step: fn(&Steered, &ModelView, i32) -> Steered,
+) -> impl Fn(KeyboardEvent) + Copy {
+    move |ev: KeyboardEvent| {
+        let Some(steps) = steer::key_steps(&ev.key()) else {
+            return;
+        };
+        ev.prevent_default();
+        state.lab.update(|lab| {
+            if let (Some(t), Some(v)) = (lab.threshold.as_ref(), lab.model.as_ref()) {
+                let moved = step(t, v, steps);
+                lab.steer(moved);
+            }
+        });
+    }
+}
+
 /// The score histogram with a threshold line that follows the pointer and the keys.
 #[component]
 fn DraggableHistogram(view: StoredValue<ModelView>) -> impl IntoView {
@@ -211,18 +231,7 @@ fn DraggableHistogram(view: StoredValue<ModelView>) -> impl IntoView {
             move_to(&ev);
         }
     };
-    let on_key = move |ev: KeyboardEvent| {
-        let Some(steps) = steer::key_steps(&ev.key()) else {
-            return;
-        };
-        ev.prevent_default();
-        state.lab.update(|lab| {
-            if let (Some(t), Some(v)) = (lab.threshold.clone(), lab.model.as_ref()) {
-                let moved = t.nudged(v, steps);
-                lab.steer(moved);
-            }
-        });
-    };
+    let on_key = threshold_keys(state, Steered::nudged);
     let (min, max) = view.with_value(|v| (v.histogram.min, v.histogram.max));
     view! {
         <canvas
