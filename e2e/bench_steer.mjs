@@ -1,6 +1,7 @@
 // Browser benchmark (not a test): the page's longest main-thread tasks while a model
 // trains and while the threshold is dragged across the histogram, from the Long Tasks API
-// (tasks of 50 ms or more; none means every task was shorter).
+// (tasks of 50 ms or more; none means every task was shorter), and the tab's memory while it
+// trains.
 // Usage: node bench_steer.mjs [data-size=full] [model=conv-ae] with the app built into ../dist.
 // Data size `folder10k` uploads a folder in the MVTec layout instead (500 training images,
 // 10,000 test images, one in ten with a defect stripe), for a drag over 10,000 scores.
@@ -11,6 +12,19 @@ import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
 
 const size = process.argv[2] ?? 'full';
+
+/** The largest resident set of Chromium's renderer processes, in bytes (0 off Linux). */
+function rendererRss() {
+  let largest = 0;
+  for (const pid of fs.existsSync('/proc') ? fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)) : []) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      largest = Math.max(largest, kb * 1024);
+    } catch { /* the process ended meanwhile */ }
+  }
+  return largest;
+}
 const model = process.argv[3] ?? 'conv-ae';
 const server = await serve(process.env.DIST ?? '../dist');
 const browser = await launch({ webgpu: false });
@@ -49,9 +63,23 @@ try {
     fs.rmSync(dir, { recursive: true, force: true });
   } else {
     await watch();
+    // The tab's memory while it trains: the page's JS heap (DevTools' Performance metrics)
+    // and the resident memory of its renderer process, which holds the worker and its wasm
+    // memory too (Linux: /proc).
+    const cdp = await app.page.context().newCDPSession(app.page);
+    await cdp.send('Performance.enable');
+    let heap = 0; let rss = 0;
+    const sample = setInterval(async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics').catch(() => ({ metrics: [] }));
+      heap = Math.max(heap, metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
+      rss = Math.max(rss, rendererRss());
+    }, 250);
     await app.startRun({ digit: 0, epochs: 2, model, size });
     await app.waitForEnd();
+    clearInterval(sample);
     await report(`training ${model} (${size} data, 2 epochs)`);
+    const mb = (b) => (b / 1e6).toFixed(0);
+    console.log(`memory while training: page JS heap up to ${mb(heap)} MB; renderer process (page + worker + wasm) up to ${mb(rss)} MB resident`);
   }
   const scores = await app.page.evaluate(() => document.querySelectorAll('[data-testid="gallery-item"]').length);
   const count = (await app.page.getByTestId('gallery-page').textContent()).match(/\((\d+) images\)/)[1];
