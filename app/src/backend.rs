@@ -56,27 +56,17 @@ pub use training::device_for;
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
-    use js_sys::{Function, Promise, Reflect};
-    use wasm_bindgen::{JsCast, JsValue};
+    use js_sys::Promise;
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
     use super::AdapterProbe;
-
-    fn get(target: &JsValue, key: &str) -> Option<JsValue> {
-        Reflect::get(target, &JsValue::from_str(key))
-            .ok()
-            .filter(|v| !v.is_undefined() && !v.is_null())
-    }
-
-    fn text(target: &JsValue, key: &str) -> Option<String> {
-        get(target, key)?.as_string().filter(|s| !s.is_empty())
-    }
+    use crate::js::{call, get, text};
 
     /// Asks `navigator.gpu` (in a page or a worker) for an adapter; `None` without WebGPU.
     pub async fn probe_adapter() -> Option<AdapterProbe> {
         let gpu = get(&get(&js_sys::global(), "navigator")?, "gpu")?;
-        let request: Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
-        let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+        let promise: Promise = call(&gpu, "requestAdapter", &[])?.dyn_into().ok()?;
         let adapter = JsFuture::from(promise).await.ok()?;
         if adapter.is_null() || adapter.is_undefined() {
             return None;

@@ -9,6 +9,8 @@ pub mod backend;
 pub mod control;
 pub mod form;
 pub mod gallery;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod lab;
 pub mod library;
 pub mod link;

@@ -68,7 +68,7 @@ pub fn pairs(
     out.push(("standardise", flag(form.standardise).into()));
     out.push(("pseudo", flag(form.pseudo_anomalies).into()));
     if form.pseudo_anomalies && !form.defects.is_empty() {
-        let ids: Vec<&str> = form.defects.iter().map(|&d| defect_id(d)).collect();
+        let ids: Vec<&str> = form.defects.iter().map(|&d| d.id()).collect();
         out.push(("defects", ids.join(",")));
     }
     if form.model == ModelKind::Aae {
@@ -168,7 +168,7 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
             "defects" => {
                 let mut kinds = Vec::new();
                 for id in value.split(',') {
-                    match Defect::ALL.into_iter().find(|&d| defect_id(d) == id) {
+                    match Defect::from_id(id) {
                         Some(d) if !kinds.contains(&d) => kinds.push(d),
                         Some(_) => {}
                         None => refuse(&format!("no defect kind {}", quoted(id))),
@@ -300,17 +300,6 @@ fn scale_id(scale: Scale) -> &'static str {
     match scale {
         Scale::Compact => "compact",
         Scale::Reference => "reference",
-    }
-}
-
-/// A defect kind's id in links (its label, hyphenated: `noise-patch`).
-fn defect_id(defect: Defect) -> &'static str {
-    match defect {
-        Defect::Overlay => "overlay",
-        Defect::Scratch => "scratch",
-        Defect::Blob => "blob",
-        Defect::NoisePatch => "noise-patch",
-        Defect::Cutout => "cut-out",
     }
 }
 

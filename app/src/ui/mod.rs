@@ -24,6 +24,7 @@ mod uploads;
 use leptos::prelude::*;
 
 use crate::lab::Opening;
+use crate::protocol::BackendChoice;
 
 pub use state::LabState;
 
@@ -34,14 +35,19 @@ use results::Results;
 use state::BackendBadge;
 use uploads::{ScoreImages, TrainingImages};
 
+/// The value of `key` in the address's query pairs, if it is there.
+fn param<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 /// The `backend` URL parameter; an unknown value is reported and treated as `auto`.
-fn backend_from_url() -> (crate::protocol::BackendChoice, Option<String>) {
-    use crate::protocol::BackendChoice;
-    let search = window().location().search().unwrap_or_default();
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
-    match params.and_then(|p| p.get("backend")) {
+fn backend_from_url(query: &[(String, String)]) -> (BackendChoice, Option<String>) {
+    match param(query, "backend") {
         None => (BackendChoice::Auto, None),
-        Some(value) => match BackendChoice::from_param(&value) {
+        Some(value) => match BackendChoice::from_param(value) {
             Some(choice) => (choice, None),
             None => (
                 BackendChoice::Auto,
@@ -49,14 +55,6 @@ fn backend_from_url() -> (crate::protocol::BackendChoice, Option<String>) {
             ),
         },
     }
-}
-
-/// Whether the URL asks for a page without a model opened first (`?blank`).
-fn blank_from_url() -> bool {
-    let search = window().location().search().unwrap_or_default();
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .map(|p| p.has("blank"))
-        .unwrap_or(false)
 }
 
 /// The app's folder URL (the bundled data and checkpoints lie below it).
@@ -70,12 +68,12 @@ fn base_url() -> String {
 pub fn App() -> impl IntoView {
     let query = share::query_pairs();
     let link = crate::link::read(&query, &controls::opening_form());
-    let opening = match (&link.checkpoint, blank_from_url()) {
+    let opening = match (&link.checkpoint, param(&query, "blank").is_some()) {
         (Some(file), _) => Opening::Shipped(file.clone()),
         (None, true) => Opening::Nothing,
         (None, false) => Opening::Best,
     };
-    let (backend, url_warning) = backend_from_url();
+    let (backend, url_warning) = backend_from_url(&query);
     let state = LabState::start(opening, backend);
     provide_context(state);
     if let Some(ids) = link.threshold.clone() {
@@ -91,13 +89,13 @@ pub fn App() -> impl IntoView {
         base_url: base_url(),
         backend,
     });
-    let kiosk = query.iter().any(|(key, _)| key == "kiosk");
+    let kiosk = param(&query, "kiosk").is_some();
     let header = view! {
         <header>
             <h1>"Kizu " <span class="tagline">"anomaly detection lab"</span></h1>
             <BackendBadge />
             // A kiosk shows no settings.
-            {(!kiosk).then(|| view! { <state::CpuSwitch /> })}
+            {(!kiosk).then(|| view! { <state::CpuSwitch forced=backend == BackendChoice::Cpu /> })}
         </header>
         <offline::OfflineSupport />
         {url_warning.map(|w| view! { <p class="warning" role="status">{w}</p> })}

@@ -3,24 +3,14 @@
 //! network off. A new version installs beside the running one and waits; a banner offers
 //! to reload into it, so a page never runs with another version's worker.
 
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::Promise;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::state::LabState;
-
-fn get(target: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(target, &JsValue::from_str(key))
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
-    let f: Function = get(target, method)?.dyn_into().ok()?;
-    f.apply(target, &args.iter().collect::<Array>()).ok()
-}
+use crate::js::{call, get};
 
 fn on(target: &JsValue, event: &str, handler: impl FnMut() + 'static) {
     let handler = Closure::<dyn FnMut()>::new(handler);

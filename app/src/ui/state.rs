@@ -75,20 +75,14 @@ impl LabState {
     }
 }
 
-/// Whether the page's address forces the CPU (`?backend=cpu`).
-fn cpu_forced() -> bool {
-    let search = window().location().search().unwrap_or_default();
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()
-        .and_then(|p| p.get("backend"))
-        .is_some_and(|b| b == "cpu")
-}
-
 /// "Use the CPU": reloads the page with `?backend=cpu`, or without it, keeping the rest of
 /// the address. A worker's backend is chosen when it starts (the CPU worker has no WebGPU
 /// at all), and models trained here are kept in the browser, so nothing trained is lost.
 #[component]
-pub fn CpuSwitch() -> impl IntoView {
+pub fn CpuSwitch(
+    /// Whether the address forces the CPU now (`?backend=cpu`).
+    forced: bool,
+) -> impl IntoView {
     let state = expect_context::<LabState>();
     let busy = move || state.lab.with(|lab| lab.is_busy());
     let switch = move |ev: leptos::ev::Event| {
@@ -108,7 +102,7 @@ pub fn CpuSwitch() -> impl IntoView {
     };
     view! {
         <label class="cpu-switch" title="Reloads the page on the CPU worker (or back to the automatic choice); models trained here stay under “Kept in this browser”">
-            <input type="checkbox" data-testid="force-cpu" prop:checked=cpu_forced() on:change=switch disabled=busy />
+            <input type="checkbox" data-testid="force-cpu" prop:checked=forced on:change=switch disabled=busy />
             " use the CPU"
         </label>
     }

@@ -51,6 +51,22 @@ impl Defect {
         Self::Cutout,
     ];
 
+    /// Its identifier in the CLI (`--defects`) and in share links.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Overlay => "overlay",
+            Self::Scratch => "scratch",
+            Self::Blob => "blob",
+            Self::NoisePatch => "noise-patch",
+            Self::Cutout => "cutout",
+        }
+    }
+
+    /// The kind with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.id() == id)
+    }
+
     /// A short human-readable name.
     pub fn label(self) -> &'static str {
         match self {
@@ -485,5 +501,19 @@ mod tests {
             PseudoAnomalies::of_kinds(&[Defect::Overlay]),
             only(Defect::Overlay, 0.5)
         );
+    }
+
+    #[test]
+    fn ids_are_the_clis_names_and_read_back() {
+        for d in Defect::ALL {
+            assert_eq!(Defect::from_id(d.id()), Some(d));
+            #[cfg(feature = "cli")]
+            {
+                use clap::ValueEnum;
+                let name = d.to_possible_value().map(|v| v.get_name().to_owned());
+                assert_eq!(name.as_deref(), Some(d.id()));
+            }
+        }
+        assert_eq!(Defect::from_id("cut-out"), None);
     }
 }
