@@ -90,6 +90,13 @@ impl LossHistory {
     pub fn steps(&self) -> usize {
         self.series.first().map_or(0, |(_, v)| v.len())
     }
+
+    /// Keeps the first `steps` steps only (a run went back to a copy made after them).
+    fn truncate(&mut self, steps: usize) {
+        for (_, values) in &mut self.series {
+            values.truncate(steps);
+        }
+    }
 }
 
 /// What the page opens once the catalogue of shipped checkpoints arrives.
@@ -341,6 +348,13 @@ impl Lab {
                 }
             }
             Event::Backend(info) => self.backend = Some(info),
+            Event::FellBack {
+                backend,
+                resumed_from,
+            } => {
+                self.losses.truncate(resumed_from);
+                self.backend = Some(backend);
+            }
             Event::Preview(samples) => self.preview = samples,
             Event::Phase(text) => {
                 if ends {
@@ -558,6 +572,41 @@ mod tests {
         assert!(!lab.is_busy());
         assert_eq!(lab.phase, Phase::Done);
         assert!(lab.model.is_some());
+    }
+
+    #[test]
+    fn a_run_that_falls_back_shows_the_cpu_and_drops_the_steps_taken_again() {
+        let mut lab = Lab::new(false);
+        let command = lab.command(Action::Train(RunSettings::default()));
+        let step = |n| StepReport {
+            epoch: 0,
+            step: n,
+            total_steps: 8,
+            losses: vec![("G".into(), 1.0 / n as f32)],
+            elapsed_ms: 40.0 * n as f64,
+        };
+        lab.apply(reply(command.id, Event::Steps((1..=6).map(step).collect())));
+        let cpu = BackendInfo {
+            kind: crate::protocol::BackendKind::Cpu,
+            adapter: Some("gpu".into()),
+            reason: "WebGPU failed at step 7 (lost); training went on on the CPU from step 4"
+                .into(),
+        };
+        lab.apply(reply(
+            command.id,
+            Event::FellBack {
+                backend: cpu.clone(),
+                resumed_from: 4,
+            },
+        ));
+        assert_eq!(lab.losses.steps(), 4);
+        assert_eq!(lab.backend, Some(cpu));
+        assert!(lab.is_busy(), "the run goes on");
+        lab.apply(reply(command.id, Event::Steps((5..=8).map(step).collect())));
+        assert_eq!(
+            lab.losses.series[0].1,
+            (1..=8).map(|n| 1.0 / n as f32).collect::<Vec<_>>()
+        );
     }
 
     #[test]

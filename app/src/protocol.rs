@@ -218,6 +218,14 @@ pub enum Event {
     Catalog(Catalog),
     /// The backend in use, and why.
     Backend(BackendInfo),
+    /// The device failed mid-run and training went on on the CPU: the backend now, and the
+    /// step the run went on from (its copy's; the steps after it are taken again).
+    FellBack {
+        /// The CPU, with why.
+        backend: BackendInfo,
+        /// Steps the copy had taken.
+        resumed_from: usize,
+    },
     /// A human-readable phase ("loading data", "scoring").
     Phase(String),
     /// Optimiser steps done since the last report (batched so the page is not flooded).

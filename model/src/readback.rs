@@ -12,27 +12,63 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 #[error("could not read the model's weights back from the device: {0}")]
 pub struct ReadbackError(String);
 
-/// A copy of `module` whose every parameter lives on the CPU ([`Device::flex`]), read back
-/// from wherever it is with asynchronous reads.
+/// A copy of `module` (a model done training) whose every parameter lives on the CPU
+/// ([`Device::flex`]), read back from wherever it is with asynchronous reads; it keeps what
+/// is not a parameter (fitted statistics).
 pub async fn to_host<M: Module>(module: &M) -> Result<M, ReadbackError> {
+    // Not a clone: Burn's clones share their running statistics (batch norm's), and the
+    // copy's would then move `module`'s to the CPU too. Its inference copy has its own.
+    copy_into(module, module.valid(), &Device::flex()).await
+}
+
+/// `fresh` (a module of `source`'s structure, such as one built by the same configuration)
+/// with `source`'s values, read back with asynchronous reads and placed on `device`; each
+/// parameter takes gradients as `fresh`'s does.
+pub async fn copy_into<M: Module>(
+    source: &M,
+    fresh: M,
+    device: &Device,
+) -> Result<M, ReadbackError> {
     let mut collected = Collect::default();
-    module.visit(&mut collected);
+    // Its inference copy: running statistics brought up to date with the last step's.
+    source.valid().visit(&mut collected);
     let mut read = Vec::with_capacity(collected.tensors.len());
     for tensor in collected.tensors {
         let data = match tensor {
             Flat::Float(t) => t.into_data_async().await,
             Flat::Int(t) => t.into_data_async().await,
         };
-        read.push(data.map_err(|e| ReadbackError(format!("{e:?}")))?);
+        let data = data.map_err(|e| ReadbackError(crate::score::device_failure(&e)))?;
+        // Copied into memory of our own now: a GPU readback's bytes may still be the
+        // device's mapped staging buffer, read lazily, and gone if the device is lost.
+        let owned = TensorData::from_bytes_vec(
+            data.as_bytes().to_vec(),
+            data.shape().clone(),
+            data.dtype(),
+        );
+        read.push(owned);
     }
     let mut place = Place {
         data: read.into_iter(),
-        device: Device::flex(),
+        device: device.clone(),
     };
-    let moved = module.clone().map(&mut place);
+    let moved = fresh.map(&mut place);
     // Visiting and mapping walk the same fields in the same order, so every read is used.
     debug_assert!(place.data.next().is_none());
     Ok(moved)
+}
+
+/// [`copy_into`] a module built by `build` on `device`, for a module a run holds only
+/// between steps (`None` stays `None`).
+pub async fn copy_some<M: Module>(
+    source: Option<&M>,
+    build: impl FnOnce(&Device) -> M,
+    device: &Device,
+) -> Result<Option<M>, ReadbackError> {
+    match source {
+        Some(source) => Ok(Some(copy_into(source, build(device), device).await?)),
+        None => Ok(None),
+    }
 }
 
 /// A parameter flattened to one dimension, so tensors of every rank fit one list.
@@ -68,7 +104,9 @@ impl ModuleMapper for Place {
         match self.data.next() {
             Some(data) => param.map(|t| {
                 let shape = t.shape();
-                Tensor::<1>::from_data(data, &self.device).reshape(shape)
+                Tensor::<1>::from_data(data, &self.device)
+                    .reshape(shape)
+                    .set_require_grad(t.is_require_grad())
             }),
             None => param,
         }
@@ -102,5 +140,35 @@ mod tests {
         let after = host.into_record().into_bytes().expect("record");
         assert!(!before.is_empty());
         assert_eq!(before.to_vec(), after.to_vec());
+    }
+
+    #[test]
+    fn a_copy_for_training_keeps_taking_gradients() {
+        let device = Device::flex().autodiff();
+        let model = GanomalyConfig::new()
+            .with_input_size(16)
+            .with_features(4)
+            .init(&device);
+        let fresh = GanomalyConfig::new()
+            .with_input_size(16)
+            .with_features(4)
+            .init(&device);
+        let copy = burn::tensor::read_sync(copy_into(&model, fresh, &device)).expect("read back");
+        let (mut before, mut after) = (Trainable::default(), Trainable::default());
+        model.visit(&mut before);
+        copy.visit(&mut after);
+        // Weights take gradients, batch norm's running statistics do not: kept as they were.
+        assert!(before.0.iter().any(|&g| g) && before.0.iter().any(|&g| !g));
+        assert_eq!(before.0, after.0);
+    }
+
+    /// Whether each float parameter takes gradients, in visiting order.
+    #[derive(Default)]
+    struct Trainable(Vec<bool>);
+
+    impl ModuleVisitor for Trainable {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.val().is_require_grad());
+        }
     }
 }

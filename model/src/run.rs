@@ -201,11 +201,28 @@ pub trait RunObserver {
     fn wants_preview(&self, _report: &StepReport) -> bool {
         false
     }
-    /// The model as it is now, fed as it trains: its reconstructions show what it has
-    /// learned so far (its scores are not fitted yet).
-    fn preview(&self, _model: &Normalised<'_, AnyDetector>) -> impl Future<Output = ()> {
+    /// The model as it is now on `device`, fed as it trains: its reconstructions show what
+    /// it has learned so far (its scores are not fitted yet).
+    fn preview(
+        &self,
+        _model: &Normalised<'_, AnyDetector>,
+        _device: &Device,
+    ) -> impl Future<Output = ()> {
         async {}
     }
+    /// The run's device failed and it goes on, on the fallback device, from its last copy.
+    fn fell_back(&self, _event: &FellBack) {}
+}
+
+/// A run's move to its fallback device after its own device failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FellBack {
+    /// The step that failed.
+    pub failed_at: usize,
+    /// The step the run went on from: its last copy on the fallback device.
+    pub resumed_from: usize,
+    /// What failed.
+    pub reason: String,
 }
 
 /// A trained model with what it was trained with.
@@ -228,6 +245,8 @@ pub struct Trained {
     pub validation: Option<EpochChoice>,
     /// Why the run was stopped as diverged, if it was (the model is the last good one).
     pub diverged: Option<Divergence>,
+    /// Where the run moved to its fallback device, if it did (the model is there now).
+    pub fell_back: Option<FellBack>,
 }
 
 impl Trained {
@@ -242,6 +261,30 @@ pub async fn train(
     settings: &RunSettings,
     data: &RunData,
     device: &Device,
+    observer: &impl RunObserver,
+) -> Result<Trained, RunError> {
+    train_on(settings, data, device, None, observer).await
+}
+
+/// [`train`] on an accelerator that may fail mid-run (a lost WebGPU device, an operation
+/// that fails): the run keeps a copy of itself on `fallback` (the CPU), refreshed every
+/// quarter epoch, and if a step fails it goes on there from that copy, told to `observer`
+/// and recorded in [`Trained::fell_back`].
+pub async fn train_falling_back(
+    settings: &RunSettings,
+    data: &RunData,
+    device: &Device,
+    fallback: &Device,
+    observer: &impl RunObserver,
+) -> Result<Trained, RunError> {
+    train_on(settings, data, device, Some(fallback), observer).await
+}
+
+async fn train_on(
+    settings: &RunSettings,
+    data: &RunData,
+    device: &Device,
+    fallback: Option<&Device>,
     observer: &impl RunObserver,
 ) -> Result<Trained, RunError> {
     if settings.protocol == DataProtocol::Unseen && settings.validation > 0.0 {
@@ -281,6 +324,12 @@ pub async fn train(
     let mut trainer = AnyTrainer::new(&config, &training, &fit_images, &data.labelled, device);
     let mut chooser = (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training));
     let steps_per_epoch = trainer.total_steps() / settings.epochs.max(1);
+    let mut device = device.clone();
+    let mut lifeboat = match fallback {
+        Some(fallback) => Some(Lifeboat::launch(&trainer, fallback, steps_per_epoch).await?),
+        None => None,
+    };
+    let mut fell_back = None;
     let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
     let mut watch = DivergenceWatch::default();
     let mut diverged = None;
@@ -289,7 +338,32 @@ pub async fn train(
     let mut two_back: Option<AnyTrainer> = None;
     loop {
         let one_back = trainer.clone();
-        let Some(step) = trainer.step().await? else {
+        let outcome = trainer.step().await;
+        #[cfg(test)]
+        let outcome = tests::injected_failure(outcome);
+        let step = match outcome {
+            Ok(step) => step,
+            Err(error) => match lifeboat.take() {
+                Some(boat) => {
+                    let event = FellBack {
+                        failed_at: steps + 1,
+                        resumed_from: boat.steps,
+                        reason: error.to_string(),
+                    };
+                    observer.fell_back(&event);
+                    // Every copy made on the failed device went with it.
+                    (trainer, steps, device) = (boat.copy, boat.steps, boat.device);
+                    two_back = None;
+                    if let Some(chooser) = chooser.as_mut() {
+                        chooser.forget_copies();
+                    }
+                    fell_back = Some(event);
+                    continue;
+                }
+                None => return Err(error.into()),
+            },
+        };
+        let Some(step) = step else {
             break;
         };
         observer.step(&step);
@@ -297,7 +371,7 @@ pub async fn train(
         if observer.wants_preview(&step) {
             if let Some(model) = trainer.clone().into_model() {
                 observer
-                    .preview(&Normalised::new(&model, &training.normalisation))
+                    .preview(&Normalised::new(&model, &training.normalisation), &device)
                     .await;
             }
         }
@@ -311,7 +385,7 @@ pub async fn train(
             diverged = Some(divergence);
             stopped_early = true;
             if let Some(chooser) = chooser.as_mut() {
-                chooser.consider(&trainer, steps, device).await?;
+                chooser.consider(&trainer, steps, &device).await?;
             }
             break;
         }
@@ -320,14 +394,19 @@ pub async fn train(
         final_loss = step.losses.first().map(|&(_, loss)| loss);
         let epoch_ended = steps_per_epoch > 0 && steps % steps_per_epoch == 0;
         if let Some(chooser) = chooser.as_mut().filter(|_| epoch_ended) {
-            chooser.consider(&trainer, steps, device).await?;
+            chooser.consider(&trainer, steps, &device).await?;
         }
         if observer.should_stop() {
             stopped_early = step.progress.step < step.progress.total_steps;
             if let Some(chooser) = chooser.as_mut().filter(|_| !epoch_ended) {
-                chooser.consider(&trainer, steps, device).await?;
+                chooser.consider(&trainer, steps, &device).await?;
             }
             break;
+        }
+        if let Some(boat) = lifeboat.as_mut().filter(|boat| boat.due(steps)) {
+            // A copy that cannot be read back is not kept: the next step will tell
+            // whether the device failed.
+            boat.refresh(&trainer, steps).await;
         }
     }
     if steps == 0 && diverged.is_none() {
@@ -348,7 +427,48 @@ pub async fn train(
         train_images: fit_images.len(),
         validation,
         diverged,
+        fell_back,
     })
+}
+
+/// A copy of a run on its fallback device, refreshed as the run goes.
+struct Lifeboat {
+    device: Device,
+    copy: AnyTrainer,
+    /// Steps the copy had taken.
+    steps: usize,
+    /// Steps between two copies.
+    every: usize,
+}
+
+impl Lifeboat {
+    /// The run before its first step, copied to `device`.
+    async fn launch(
+        trainer: &AnyTrainer,
+        device: &Device,
+        steps_per_epoch: usize,
+    ) -> Result<Self, RunError> {
+        let copy = trainer
+            .copy_to(device)
+            .await
+            .map_err(|e| RunError::Read(ReadError::Device(e.to_string())))?;
+        Ok(Self {
+            device: device.clone(),
+            copy,
+            steps: 0,
+            every: (steps_per_epoch / 4).max(1),
+        })
+    }
+
+    fn due(&self, steps: usize) -> bool {
+        steps >= self.steps + self.every
+    }
+
+    async fn refresh(&mut self, trainer: &AnyTrainer, steps: usize) {
+        if let Ok(copy) = trainer.copy_to(&self.device).await {
+            (self.copy, self.steps) = (copy, steps);
+        }
+    }
 }
 
 /// How the epoch was chosen: the held-out normal images' mean reconstruction error after
@@ -408,6 +528,12 @@ impl EpochChooser {
         self.steps.push(steps);
         self.losses.push(loss);
         Ok(())
+    }
+
+    /// Forgets the copy kept so far (its device failed); later epochs compete among
+    /// themselves.
+    fn forget_copies(&mut self) {
+        self.best = None;
     }
 
     /// The run to finish (the best copy, or `last` if none validated) and the record.
@@ -539,6 +665,7 @@ impl Trained {
             train_images: self.train_images,
             validation: self.validation.clone(),
             diverged: self.diverged.clone(),
+            fell_back: self.fell_back.clone(),
         }
     }
 
@@ -571,5 +698,186 @@ impl Trained {
     ) -> Result<Checkpoint, RunError> {
         let meta = self.checkpoint_meta(settings, data, evaluated)?;
         Ok(Checkpoint::of_detector(&self.model, meta)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+    use std::cell::{Cell, RefCell};
+
+    use burn::tensor::read_sync;
+
+    use super::*;
+    use crate::zoo::{ModelKind, Scale};
+
+    thread_local! {
+        /// Steps taken (`Trainer::step` calls) before the injected failure, if one is set.
+        static FAIL_AFTER: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    /// The test-only trigger of a device failure: the step after `FAIL_AFTER` fails once.
+    pub(super) fn injected_failure(
+        outcome: Result<Option<StepReport>, ReadError>,
+    ) -> Result<Option<StepReport>, ReadError> {
+        match FAIL_AFTER.get() {
+            Some(0) => {
+                FAIL_AFTER.set(None);
+                Err(ReadError::Device("the device was lost (injected)".into()))
+            }
+            Some(n) => {
+                FAIL_AFTER.set(Some(n - 1));
+                outcome
+            }
+            None => outcome,
+        }
+    }
+
+    /// Digit-like strokes: each label a bar at its own place, with a little noise.
+    fn synthetic_digits() -> Mnist {
+        let (count, side) = (400, 16);
+        let mut pixels = vec![0.0; count * side * side];
+        let labels: Vec<u8> = (0..count).map(|i| (i % 10) as u8).collect();
+        for (i, &label) in labels.iter().enumerate() {
+            let row = 2 + usize::from(label);
+            for x in 2..side - 2 {
+                pixels[i * side * side + row * side + x] = 1.0;
+                pixels[i * side * side + x * side + (i * 7) % side] = 0.2;
+            }
+        }
+        Mnist {
+            images: Images::new(pixels, count, 1, side, side).unwrap(),
+            labels,
+        }
+    }
+
+    #[derive(Default)]
+    struct Watch {
+        steps: RefCell<Vec<usize>>,
+        fell_back: RefCell<Vec<FellBack>>,
+    }
+
+    impl RunObserver for Watch {
+        fn step(&self, report: &StepReport) {
+            self.steps.borrow_mut().push(report.progress.step);
+        }
+        fn fell_back(&self, event: &FellBack) {
+            self.fell_back.borrow_mut().push(event.clone());
+        }
+    }
+
+    fn settings(model: ModelKind) -> RunSettings {
+        RunSettings {
+            model,
+            scale: Scale::Compact,
+            protocol: DataProtocol::OneClass { digit: 0 },
+            batch_size: 8,
+            input_size: 16,
+            // 16 steps an epoch: a copy every 4.
+            max_train: Some(128),
+            max_test: Some(40),
+            ..RunSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_run_whose_device_fails_goes_on_from_its_last_copy() {
+        for model in [
+            ModelKind::ConvAutoencoder,
+            ModelKind::Ganomaly,
+            ModelKind::Aae,
+        ] {
+            let settings = settings(model);
+            let data = RunData::mnist(&settings, &synthetic_digits()).unwrap();
+            let device = Device::flex();
+            let watch = Watch::default();
+            FAIL_AFTER.set(Some(6));
+            let trained = read_sync(train_falling_back(
+                &settings, &data, &device, &device, &watch,
+            ))
+            .unwrap();
+            let event = FellBack {
+                failed_at: 7,
+                resumed_from: 4,
+                reason: "reading results from the device failed: the device was lost (injected)"
+                    .into(),
+            };
+            assert_eq!(trained.fell_back.as_ref(), Some(&event), "{model:?}");
+            assert_eq!(*watch.fell_back.borrow(), [event], "{model:?}");
+            // Steps 5 and 6 are taken again from the copy made after step 4.
+            let steps: Vec<usize> = (1..=6).chain(5..=16).collect();
+            assert_eq!(*watch.steps.borrow(), steps, "{model:?}");
+            assert_eq!(trained.steps, 16);
+            assert!(!trained.stopped_early);
+            let evaluated = read_sync(evaluate_run(
+                &trained,
+                &data,
+                None,
+                &[ThresholdMethod::MaxNormal],
+                &device,
+            ))
+            .unwrap();
+            assert!(evaluated.evaluation.auc.is_some_and(f64::is_finite));
+        }
+    }
+
+    /// Every float parameter's values.
+    #[derive(Default)]
+    struct Values(Vec<Vec<f32>>);
+
+    impl burn::module::ModuleVisitor for Values {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &burn::module::Param<burn::tensor::Tensor<D>>,
+        ) {
+            let data = param.val().into_data();
+            self.0.push(data.try_to_vec::<f32>().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_copy_of_a_run_stays_as_it_was_while_the_run_goes_on() {
+        use burn::module::Module;
+        let settings = settings(ModelKind::ConvAutoencoder);
+        let data = RunData::mnist(&settings, &synthetic_digits()).unwrap();
+        let config = settings.model_config().unwrap();
+        let training = TrainingConfig::new().with_batch_size(8);
+        let device = Device::flex();
+        let train = data.split.train();
+        let mut trainer = AnyTrainer::new(&config, &training, train, &data.labelled, &device);
+        read_sync(trainer.step()).unwrap();
+        let copy = read_sync(trainer.copy_to(&device)).unwrap();
+        // Weights and batch norm's running statistics, in visiting order.
+        let recorded = |t: &AnyTrainer| {
+            let mut values = Values::default();
+            t.clone().into_model().unwrap().visit(&mut values);
+            values.0
+        };
+        let before = recorded(&copy);
+        let original = recorded(&trainer);
+        for (i, (a, b)) in before.iter().zip(&original).enumerate() {
+            assert_eq!(a, b, "parameter {i} of {}", before.len());
+        }
+        assert_eq!(before, original, "the copy has the run's values");
+        for _ in 0..3 {
+            read_sync(trainer.step()).unwrap();
+        }
+        assert_ne!(recorded(&trainer), before, "the run went on");
+        assert_eq!(recorded(&copy), before, "its copy did not");
+    }
+
+    #[test]
+    fn a_run_without_a_fallback_fails_with_its_device() {
+        let settings = settings(ModelKind::ConvAutoencoder);
+        let data = RunData::mnist(&settings, &synthetic_digits()).unwrap();
+        FAIL_AFTER.set(Some(2));
+        let failed = read_sync(train(&settings, &data, &Device::flex(), &Watch::default()));
+        FAIL_AFTER.set(None);
+        assert!(
+            matches!(failed, Err(RunError::Read(ReadError::Device(ref e))) if e.contains("injected")),
+            "{:?}",
+            failed.err()
+        );
     }
 }

@@ -247,18 +247,35 @@ impl From<crate::data::DataError> for ReadError {
     }
 }
 
+/// A backend's failure in one line: its causes joined, without the repeats and the
+/// backtrace notes its `Debug` text has (it has no `Display`).
+pub fn device_failure(error: &impl std::fmt::Debug) -> String {
+    let text = format!("{error:?}");
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let note = line.is_empty()
+            || line == "Caused by:"
+            || line.starts_with("Backtrace")
+            || line.starts_with("No backtrace");
+        if !note && !parts.contains(&line) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
 /// Reads a one-element tensor back (async: the only readback WebGPU allows in a browser).
 pub async fn read_scalar(t: Tensor<1>) -> Result<f32, ReadError> {
     t.into_scalar_async::<f32>()
         .await
-        .map_err(|e| ReadError::Device(format!("{e:?}")))
+        .map_err(|e| ReadError::Device(device_failure(&e)))
 }
 
 /// The values of tensor data read back, or what went wrong reading them.
 pub(crate) fn read_vec<E: std::fmt::Debug>(
     data: Result<TensorData, E>,
 ) -> Result<Vec<f32>, ReadError> {
-    data.map_err(|e| ReadError::Device(format!("{e:?}")))?
+    data.map_err(|e| ReadError::Device(device_failure(&e)))?
         .try_into_vec::<f32>()
         .map_err(|e| ReadError::Data(format!("{e:?}")))
 }
@@ -267,6 +284,21 @@ pub(crate) fn read_vec<E: std::fmt::Debug>(
 mod tests {
     use super::*;
     use burn::tensor::Device;
+
+    #[test]
+    fn a_device_failure_reads_as_one_line() {
+        let debug = "An error happened during execution\nCaused by:\n  The device is poisoned\nCaused by:\n  The device is poisoned\nCaused by:\n  Destroyed: Device was destroyed.\nBacktrace:\nNo backtrace available";
+        struct Text(&'static str);
+        impl std::fmt::Debug for Text {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        assert_eq!(
+            device_failure(&Text(debug)),
+            "An error happened during execution: The device is poisoned: Destroyed: Device was destroyed."
+        );
+    }
 
     fn pair() -> (Tensor<4>, Tensor<4>) {
         let device = Device::flex();

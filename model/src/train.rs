@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::{corrupt, Images, Normalisation, PseudoAnomalies};
 use crate::detector::Detector;
+use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, ReadError};
 
 /// Settings of one training run.
@@ -120,6 +121,13 @@ pub trait Trainer {
     /// The model as trained so far, in inference mode, without any fitting after training.
     fn into_model(self) -> Option<Self::Model>;
 
+    /// A copy of the run on `device`, its weights read back asynchronously (so it can be
+    /// made while the run's own device still works) and its optimisers restarted (their
+    /// moments stay behind). A run whose device fails goes on from such a copy.
+    fn copy_to(&self, device: &Device) -> impl Future<Output = Result<Self, ReadbackError>>
+    where
+        Self: Sized;
+
     /// The model as trained so far, with whatever is fitted on its training data after
     /// training (the AAE's T² statistics); `None` if no step was taken.
     ///
@@ -169,6 +177,8 @@ pub trait SelfSupervised: Module + Detector {
 #[derive(Clone)]
 pub struct SelfSupervisedTrainer<M> {
     model: Option<M>,
+    /// Builds the model afresh (a copy of the run is made into one).
+    build: std::sync::Arc<dyn Fn(&Device) -> M + Send + Sync>,
     optimizer: ModuleOptimizer,
     schedule: BatchSchedule,
     source: BatchSource,
@@ -180,7 +190,7 @@ impl<M: SelfSupervised> SelfSupervisedTrainer<M> {
     /// Starts a run on `images` (padded to the model's input size if smaller); `device` is
     /// any Burn device (autodiff is enabled here).
     pub fn new(
-        architecture: &impl Architecture<Model = M>,
+        architecture: &(impl Architecture<Model = M> + Clone + Send + Sync + 'static),
         training: &TrainingConfig,
         images: &Images,
         device: &Device,
@@ -191,6 +201,10 @@ impl<M: SelfSupervised> SelfSupervisedTrainer<M> {
         Self {
             source: BatchSource::new(images, model.input_size(), training),
             model: Some(model),
+            build: {
+                let architecture = architecture.clone();
+                std::sync::Arc::new(move |device| architecture.build(device))
+            },
             optimizer: AdamConfig::new().init(),
             schedule: BatchSchedule::new(images.len(), training),
             learning_rate: training.learning_rate,
@@ -235,6 +249,19 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
 
     fn into_model(self) -> Option<M> {
         self.model.map(|m| m.valid())
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        let device = device.clone().autodiff();
+        Ok(Self {
+            model: copy_some(self.model.as_ref(), |d| (self.build)(d), &device).await?,
+            build: self.build.clone(),
+            optimizer: AdamConfig::new().init(),
+            schedule: self.schedule.clone(),
+            source: self.source.clone(),
+            learning_rate: self.learning_rate,
+            device,
+        })
     }
 
     async fn finish(self) -> Result<Option<M>, ReadError> {

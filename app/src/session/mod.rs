@@ -26,12 +26,13 @@ use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
 
-use self::progress::{Preview, Progress};
+use self::progress::{on_the_cpu, Preview, Progress};
 use self::views::{draw, model_view, samples, TestImages};
 pub use crate::control::Control;
 use crate::protocol::{
-    Action, BackendChoice, BackendInfo, CommandId, Event, FileBytes, GalleryImages, ModelOrigin,
-    ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, Throughput, UploadReport,
+    Action, BackendChoice, BackendInfo, BackendKind, CommandId, Event, FileBytes, GalleryImages,
+    ModelOrigin, ModelView, Refusal, Refused, Reply, ScoreReport, SessionError, Throughput,
+    UploadReport,
 };
 
 /// Test images of each class shown with a model.
@@ -262,6 +263,14 @@ impl Session {
         device
     }
 
+    /// The backend the session's device runs on (chosen by [`Self::device`]).
+    fn backend_info(&self) -> BackendInfo {
+        self.device.as_ref().map_or_else(
+            || crate::backend::decide(BackendChoice::Cpu, None),
+            |(_, info)| info.clone(),
+        )
+    }
+
     /// The bundled digits, fetched on first use and kept (lent, not copied: 31 MB).
     async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<&Mnist, Failure> {
         if self.mnist.is_none() {
@@ -293,7 +302,8 @@ impl Session {
         host: &H,
         control: &Control,
     ) -> Result<Event, Failure> {
-        let device = self.device(id, host).await;
+        let mut device = self.device(id, host).await;
+        let backend = self.backend_info();
         let data = match settings.protocol {
             DataProtocol::Images => {
                 let split = self.image_split(Target::of(&settings), settings.seed)?;
@@ -312,14 +322,25 @@ impl Session {
         let preview = Preview {
             indices: test.first(PREVIEW_PER_CLASS),
             test: &test,
-            device: device.clone(),
             last: Cell::new(f64::NEG_INFINITY),
         };
-        let observer = Progress::new(id, host, control, Some(preview));
+        let observer = Progress::new(id, host, control, backend.clone(), Some(preview));
         let started = host.now_ms();
-        let trained = run::train(&settings, &data, &device, &observer)
-            .await
-            .map_err(run_error)?;
+        // Where WebGPU trains, a copy of the run is kept on the CPU to go on from if the
+        // device is lost or an operation fails.
+        let trained = match backend.kind {
+            BackendKind::WebGpu => {
+                let cpu = Device::flex();
+                run::train_falling_back(&settings, &data, &device, &cpu, &observer).await
+            }
+            BackendKind::Cpu => run::train(&settings, &data, &device, &observer).await,
+        }
+        .map_err(run_error)?;
+        if let Some(event) = &trained.fell_back {
+            // The session stays on the CPU: the device it had is gone.
+            device = Device::flex();
+            self.device = Some((device.clone(), on_the_cpu(&backend, event)));
+        }
         observer.flush();
         let train_ms = host.now_ms() - started - observer.paused_ms.get();
         host.emit(Reply {

@@ -6,14 +6,14 @@ use std::cell::{Cell, RefCell};
 
 use burn::tensor::Device;
 use kizu_model::detector::Normalised;
-use kizu_model::run::RunObserver;
+use kizu_model::run::{FellBack, RunObserver};
 use kizu_model::score::ScoreKind;
 use kizu_model::viz::DEFAULT_DIFFERENCE_SCALE;
 use kizu_model::zoo::AnyDetector;
 
 use super::views::TestImages;
 use super::{Control, Host};
-use crate::protocol::{CommandId, Event, Reply, StepReport};
+use crate::protocol::{BackendInfo, BackendKind, CommandId, Event, Reply, StepReport};
 
 /// Shortest time between two progress reports: the page redraws on each one.
 const REPORT_INTERVAL_MS: f64 = 100.0;
@@ -24,7 +24,6 @@ const PREVIEW_INTERVAL_MS: f64 = 2_000.0;
 pub(super) struct Preview<'a> {
     pub test: &'a TestImages,
     pub indices: Vec<usize>,
-    pub device: Device,
     /// When the last preview was drawn.
     pub last: Cell<f64>,
 }
@@ -37,6 +36,8 @@ pub(super) struct Progress<'a, H> {
     id: CommandId,
     host: &'a H,
     control: &'a Control,
+    /// The backend the run started on (the badge's, until a fall back).
+    backend: BackendInfo,
     pending: RefCell<Vec<StepReport>>,
     last_report: Cell<f64>,
     pub images: Cell<usize>,
@@ -51,6 +52,7 @@ impl<'a, H: Host> Progress<'a, H> {
         id: CommandId,
         host: &'a H,
         control: &'a Control,
+        backend: BackendInfo,
         preview: Option<Preview<'a>>,
     ) -> Self {
         control.stop.set(false);
@@ -60,6 +62,7 @@ impl<'a, H: Host> Progress<'a, H> {
             id,
             host,
             control,
+            backend,
             paused_ms: Cell::new(0.0),
             started: host.now_ms(),
             pending: RefCell::default(),
@@ -110,7 +113,18 @@ impl<H: Host> RunObserver for Progress<'_, H> {
         })
     }
 
-    async fn preview(&self, model: &Normalised<'_, AnyDetector>) {
+    fn fell_back(&self, event: &FellBack) {
+        self.flush();
+        self.host.emit(Reply {
+            id: self.id,
+            event: Event::FellBack {
+                backend: on_the_cpu(&self.backend, event),
+                resumed_from: event.resumed_from,
+            },
+        });
+    }
+
+    async fn preview(&self, model: &Normalised<'_, AnyDetector>, device: &Device) {
         let Some(preview) = &self.preview else { return };
         preview.last.set(self.host.now_ms());
         // Judged by MSE: the model's own score is fitted only when training ends.
@@ -121,7 +135,7 @@ impl<H: Host> RunObserver for Progress<'_, H> {
                 &preview.indices,
                 ScoreKind::Mse,
                 DEFAULT_DIFFERENCE_SCALE,
-                &preview.device,
+                device,
             )
             .await;
         // A preview that cannot be drawn is skipped: training goes on.
@@ -158,5 +172,17 @@ impl<H: Host> RunObserver for Progress<'_, H> {
             .set(self.paused_ms.get() + self.host.now_ms() - since);
         emit("training");
         self.last_report.set(self.host.now_ms());
+    }
+}
+
+/// The backend after a run fell back from `before` to the CPU, saying why.
+pub(super) fn on_the_cpu(before: &BackendInfo, event: &FellBack) -> BackendInfo {
+    BackendInfo {
+        kind: BackendKind::Cpu,
+        adapter: before.adapter.clone(),
+        reason: format!(
+            "WebGPU failed at step {} ({}); training went on on the CPU from step {}",
+            event.failed_at, event.reason, event.resumed_from
+        ),
     }
 }

@@ -12,6 +12,7 @@ use crate::data::Images;
 use crate::detector::normalise;
 use crate::gan;
 use crate::hotelling::Hotelling;
+use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, read_vec, ReadError};
 use crate::train::{BatchSchedule, BatchSource, StepReport, Trainer, TrainingConfig};
 
@@ -180,6 +181,30 @@ impl Trainer for AaeTrainer {
     /// The autoencoder as trained so far, scored against `N(0, I)` (no fitted statistics).
     fn into_model(self) -> Option<Aae> {
         self.autoencoder.map(|m| m.valid())
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        let device = device.clone().autodiff();
+        let c = &self.config;
+        Ok(Self {
+            autoencoder: copy_some(self.autoencoder.as_ref(), |d| self.model.init(d), &device)
+                .await?,
+            discriminator: copy_some(
+                self.discriminator.as_ref(),
+                |d| self.model.init_discriminator(d),
+                &device,
+            )
+            .await?,
+            autoencoder_optimizer: gan::adam(c.beta_1, c.beta_2),
+            discriminator_optimizer: gan::adam(c.beta_1, c.beta_2),
+            model: self.model.clone(),
+            config: c.clone(),
+            schedule: self.schedule.clone(),
+            source: self.source.clone(),
+            anomalies: self.anomalies.clone(),
+            next_anomaly: self.next_anomaly,
+            device,
+        })
     }
 
     /// The autoencoder with T² fitted on the latents of the normal training images, and

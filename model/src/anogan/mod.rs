@@ -21,6 +21,7 @@ use crate::ganomaly::{
     to_model_range, Discriminator, Ganomaly, GanomalyConfig, GanomalyTrainer,
     GanomalyTrainingConfig,
 };
+use crate::readback::ReadbackError;
 use crate::score::{per_image_mean, Detection, ReadError, ScoreKind};
 use crate::train::{StepReport, Trainer};
 
@@ -231,6 +232,13 @@ impl Trainer for AnoGanTrainer {
     fn into_model(self) -> Option<AnoGan> {
         let (generator, discriminator) = self.ganomaly.into_parts()?;
         Some(AnoGan::new(generator, discriminator, &self.config))
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        Ok(Self {
+            ganomaly: self.ganomaly.copy_to(device).await?,
+            config: self.config.clone(),
+        })
     }
 
     /// The searcher with its neighbour score fitted on the training images (each searched

@@ -9,6 +9,7 @@ use super::model::{to_model_range, Discriminator, Ganomaly, GanomalyConfig};
 use crate::combined;
 use crate::data::Images;
 use crate::gan;
+use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, ReadError};
 use crate::train::{BatchSchedule, BatchSource, Progress, StepReport, Trainer, TrainingConfig};
 
@@ -205,6 +206,26 @@ impl Trainer for GanomalyTrainer {
     /// The generator as trained so far, in inference mode.
     fn into_model(self) -> Option<Ganomaly> {
         self.generator.map(|g| g.valid())
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        let device = device.clone().autodiff();
+        Ok(Self {
+            generator: copy_some(self.generator.as_ref(), |d| self.model.init(d), &device).await?,
+            discriminator: copy_some(
+                self.discriminator.as_ref(),
+                |d| self.model.init_discriminator(d),
+                &device,
+            )
+            .await?,
+            generator_optimizer: adam(&self.config),
+            discriminator_optimizer: adam(&self.config),
+            model: self.model.clone(),
+            config: self.config.clone(),
+            schedule: self.schedule.clone(),
+            source: self.source.clone(),
+            device,
+        })
     }
 
     /// The generator with its neighbour score fitted on the training images, where it is

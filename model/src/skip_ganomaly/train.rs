@@ -10,6 +10,7 @@ use crate::combined;
 use crate::data::Images;
 use crate::gan;
 use crate::ganomaly::{to_model_range, Discriminator};
+use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, ReadError};
 use crate::train::{BatchSchedule, BatchSource, StepReport, Trainer, TrainingConfig};
 
@@ -144,6 +145,32 @@ impl Trainer for SkipGanomalyTrainer {
             discriminator.valid(),
             &self.model,
         ))
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        let device = device.clone().autodiff();
+        let c = &self.config;
+        Ok(Self {
+            generator: copy_some(
+                self.generator.as_ref(),
+                |d| self.model.init_generator(d),
+                &device,
+            )
+            .await?,
+            discriminator: copy_some(
+                self.discriminator.as_ref(),
+                |d| self.model.init_discriminator(d),
+                &device,
+            )
+            .await?,
+            generator_optimizer: gan::adam(c.beta_1, c.beta_2),
+            discriminator_optimizer: gan::adam(c.beta_1, c.beta_2),
+            model: self.model.clone(),
+            config: c.clone(),
+            schedule: self.schedule.clone(),
+            source: self.source.clone(),
+            device,
+        })
     }
 
     /// The detector with its neighbour score fitted on the training images, where it is

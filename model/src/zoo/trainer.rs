@@ -10,6 +10,7 @@ use crate::data::Images;
 use crate::fc::FcTrainer;
 use crate::ganomaly::{GanomalyTrainer, GanomalyTrainingConfig};
 use crate::lstm_ae::LstmAeTrainer;
+use crate::readback::ReadbackError;
 use crate::score::ReadError;
 use crate::skip_ganomaly::{SkipGanomalyTrainer, SkipGanomalyTrainingConfig};
 use crate::train::{StepReport, Trainer, TrainingConfig};
@@ -182,6 +183,19 @@ impl Trainer for AnyTrainer {
             Self::AnoGan(t) => t.into_model().map(AnyDetector::AnoGan),
             Self::LstmAutoencoder(t) => t.into_model().map(AnyDetector::LstmAutoencoder),
         }
+    }
+
+    async fn copy_to(&self, device: &Device) -> Result<Self, ReadbackError> {
+        // Boxed as `finish` is, for the same reason.
+        Ok(match self {
+            Self::ConvAutoencoder(t) => Self::ConvAutoencoder(Box::pin(t.copy_to(device)).await?),
+            Self::FcAutoencoder(t) => Self::FcAutoencoder(Box::pin(t.copy_to(device)).await?),
+            Self::Ganomaly(t) => Self::Ganomaly(Box::pin(t.copy_to(device)).await?),
+            Self::SkipGanomaly(t) => Self::SkipGanomaly(Box::pin(t.copy_to(device)).await?),
+            Self::Aae(t) => Self::Aae(Box::pin(t.copy_to(device)).await?),
+            Self::AnoGan(t) => Self::AnoGan(Box::pin(t.copy_to(device)).await?),
+            Self::LstmAutoencoder(t) => Self::LstmAutoencoder(Box::pin(t.copy_to(device)).await?),
+        })
     }
 
     async fn finish(self) -> Result<Option<AnyDetector>, ReadError> {
