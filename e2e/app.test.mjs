@@ -115,6 +115,74 @@ test('WebGPU path: ?backend=webgpu trains on the SwiftShader adapter', { timeout
   });
 });
 
+test('a WebGPU device lost mid-run: training goes on on the CPU from its last copy, and the badge says so', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: true, query: '?backend=webgpu' }, async (app) => {
+    // gloo-worker starts the script (worker-webgpu.js, the only one fetched) from a shim.
+    assert.deepEqual(app.workers, ['worker-webgpu.js']);
+    const [worker] = app.page.workers();
+    assert.ok(worker, 'the worker runs');
+    // The test-only trigger: the worker's GPUDevice, captured as it is made, is destroyed
+    // (a real loss of the device, as a driver reset gives) when asked, at the run's next
+    // readback, so no mapping is in flight (destroy() detaches mapped buffers at once,
+    // before the device reports its loss).
+    await worker.evaluate(() => {
+      const request = GPUAdapter.prototype.requestDevice;
+      self.kizuDevices = [];
+      self.kizuLose = false;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        self.kizuDevices.push(device);
+        return device;
+      };
+      const map = GPUBuffer.prototype.mapAsync;
+      GPUBuffer.prototype.mapAsync = function (...args) {
+        if (self.kizuLose) {
+          self.kizuLose = false;
+          self.kizuDevices.forEach((d) => d.destroy());
+        }
+        return map.apply(this, args);
+      };
+    });
+    await app.startRun({ digit: 4, epochs: 3 });
+    // Past the first copies (every quarter epoch), well before the end.
+    await app.page.waitForFunction(() => {
+      const text = document.querySelector('[data-testid="status"]')?.textContent ?? '';
+      return Number(/step (\d+)/.exec(text)?.[1] ?? 0) >= 6 || text.startsWith('failed');
+    }, null, { timeout: TIMEOUT });
+    assert.equal(await app.badge.getAttribute('data-backend'), 'WebGPU');
+    assert.equal(await worker.evaluate(() => { self.kizuLose = true; return self.kizuDevices.length; }), 1);
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
+    const why = await app.badge.textContent();
+    const [, failedAt, cause, resumedFrom] = /WebGPU failed at step (\d+) \((.+)\); training went on on the CPU from step (\d+)/.exec(why) ?? [];
+    assert.ok(Number(resumedFrom) >= 4 && Number(failedAt) > Number(resumedFrom), why);
+    assert.match(cause, /destroyed/i, 'the cause, in one line');
+    assert.equal(await app.page.getByTestId('stopped-early').count(), 0, 'every step was taken');
+    assert.equal(await app.samples.count(), 8);
+    assert.ok(Number.isFinite(Number(await app.auc.textContent())));
+    await app.screenshot('device-lost');
+    // The session stays on the CPU.
+    await app.startRun({ digit: 4, epochs: 1 });
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.equal(await app.badge.getAttribute('data-backend'), 'CPU');
+  });
+});
+
+test('an error no code in the worker can catch ends the run as failed, with what to do', { timeout: TIMEOUT }, async () => {
+  await withApp({ webgpu: false }, async (app) => {
+    await app.startRun({ digit: 1, epochs: 50 }); // far more steps than the test waits for
+    await app.page.waitForFunction(() => /step [1-9]/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''),
+      null, { timeout: TIMEOUT });
+    // An uncaught exception in the worker, as a panic (an abort) or a browser API's
+    // exception thrown through the module would be.
+    const [worker] = app.page.workers();
+    await worker.evaluate(() => setTimeout(() => { throw new Error('injected crash'); }, 0));
+    const status = await app.waitForEnd();
+    assert.match(status, /^failed: the worker stopped on an unexpected error \(.*injected crash\): reload the page/, status);
+    assert.equal(await app.train.isDisabled(), false, 'the page is not left waiting');
+  });
+});
+
 test('auto on a software adapter picks the CPU, and Stop keeps what was learned', { timeout: TIMEOUT }, async () => {
   await withApp({ webgpu: true }, async (app) => {
     await app.startRun({ digit: 5, epochs: 50 }); // far more steps than the test waits for

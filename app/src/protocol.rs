@@ -316,6 +316,10 @@ pub enum SessionError {
     /// Training or scoring failed.
     #[error("{0}")]
     Run(String),
+    /// The worker stopped on an error no code of it could catch (a panic, or an exception
+    /// thrown through it); what it held is gone.
+    #[error("the worker stopped on an unexpected error ({0}): reload the page to go on")]
+    Crashed(String),
     /// None of the files given could be used.
     #[error("none of the {files} files could be used")]
     NothingUsable {

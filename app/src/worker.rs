@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
+#[cfg(feature = "training")]
+use crate::protocol::CommandId;
 use crate::protocol::{Action, Command, Event, Refusal, Reply};
 
 /// Runs this module as the lab's worker (the entry point of both worker binaries).
@@ -27,6 +29,9 @@ pub fn script_for(kind: crate::protocol::BackendKind) -> &'static str {
 pub struct LabWorker {
     /// What is running, if anything.
     running: Rc<Cell<Option<&'static str>>>,
+    /// The command running and who asked for it, to report an uncaught error to.
+    #[cfg(feature = "training")]
+    in_flight: Rc<Cell<Option<(HandlerId, CommandId)>>>,
     control: Rc<crate::control::Control>,
     #[cfg(feature = "training")]
     session: Rc<std::cell::RefCell<crate::session::Session>>,
@@ -37,9 +42,18 @@ impl Worker for LabWorker {
     type Input = Command;
     type Output = Reply;
 
-    fn create(_scope: &WorkerScope<Self>) -> Self {
+    fn create(scope: &WorkerScope<Self>) -> Self {
+        let running = Rc::new(Cell::new(None));
+        #[cfg(feature = "training")]
+        let in_flight = Rc::new(Cell::new(None));
+        #[cfg(feature = "training")]
+        browser::report_uncaught(scope, in_flight.clone(), running.clone());
+        #[cfg(not(feature = "training"))]
+        let _ = scope;
         Self {
-            running: Rc::new(Cell::new(None)),
+            running,
+            #[cfg(feature = "training")]
+            in_flight,
             control: Rc::default(),
             #[cfg(feature = "training")]
             session: Rc::default(),
@@ -91,17 +105,20 @@ impl LabWorker {
 impl LabWorker {
     fn start(&self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
         self.running.set(Some(command.action.describe()));
+        self.in_flight.set(Some((id, command.id)));
         let host = browser::WorkerHost {
             scope: scope.clone(),
             handler: id,
         };
-        let (running, control, session) = (
+        let (running, in_flight, control, session) = (
             self.running.clone(),
+            self.in_flight.clone(),
             self.control.clone(),
             self.session.clone(),
         );
         wasm_bindgen_futures::spawn_local(async move {
             crate::session::handle(&session, command.id, command.action, &host, &control).await;
+            in_flight.set(None);
             running.set(None);
         });
     }
@@ -115,9 +132,14 @@ mod browser {
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use wasm_bindgen::closure::Closure;
+
     use super::LabWorker;
     use crate::backend::{decide, device_for, probe_adapter};
-    use crate::protocol::{BackendChoice, BackendInfo, Reply};
+    use crate::protocol::{BackendChoice, BackendInfo, CommandId, Event, Reply, SessionError};
     use crate::session::Host;
 
     /// How often a paused run looks for Resume.
@@ -154,6 +176,34 @@ mod browser {
         async fn device(&self, choice: BackendChoice) -> (Device, BackendInfo) {
             let adapter = probe_adapter().await;
             device_for(decide(choice, adapter.as_ref())).await
+        }
+    }
+
+    /// Reports an uncaught error in this worker (a panic, or a JavaScript exception thrown
+    /// through the module, which no Rust code can catch) as the running command's failure,
+    /// so the page does not wait for it forever.
+    pub(super) fn report_uncaught(
+        scope: &WorkerScope<LabWorker>,
+        in_flight: Rc<Cell<Option<(HandlerId, CommandId)>>>,
+        running: Rc<Cell<Option<&'static str>>>,
+    ) {
+        let Ok(global) = js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() else {
+            return;
+        };
+        let scope = scope.clone();
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |error: web_sys::ErrorEvent| {
+                if let Some((handler, id)) = in_flight.take() {
+                    running.set(None);
+                    let event = Event::Failed(SessionError::Crashed(error.message()));
+                    scope.respond(handler, Reply { id, event });
+                }
+            });
+        // A listener for the worker's whole life: never dropped.
+        let added =
+            global.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+        if added.is_ok() {
+            on_error.forget();
         }
     }
 
