@@ -105,7 +105,8 @@ test('a hostile link: every bad part is named, none applied, nothing injected or
       assert.ok(notes.some((n) => n.includes(part)), `${part} reported in:\n${notes.join('\n')}`);
     }
     assert.equal(notes.length, 9, notes.join('\n'));
-    // None applied: the form is the page's own default.
+    // None applied: the form is the page's own default, and there is no run to reproduce.
+    assert.equal(await app.page.getByTestId('link-banner').count(), 0, 'no Reproduce banner');
     for (const [id, expected] of Object.entries(defaults)) assert.equal(await value(app, id), expected, id);
     assert.equal(await app.page.evaluate(() => window.__pwned), undefined);
     assert.equal(await app.page.locator('img[src="x"]').count(), 0, 'no markup from the URL');

@@ -102,11 +102,14 @@ pub fn pairs(
 pub fn read(query: &[(String, String)], base: &Form) -> Link {
     let mut link = Link::default();
     let mut form = base.clone();
-    let mut carries_run = false;
+    // The run settings the link set (their keys), before the form's checks.
+    let mut accepted: Vec<&str> = Vec::new();
     let mut threshold_method = None::<String>;
     let mut threshold_parameter = String::new();
     for (key, value) in query {
+        let mut refused = false;
         let mut refuse = |what: &str| {
+            refused = true;
             link.notes.push(format!(
                 "the link's {key}={} was ignored: {what}",
                 quoted(value)
@@ -200,9 +203,15 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
                 run_key = false;
             }
         }
-        carries_run |= run_key;
+        if run_key && !refused {
+            accepted.push(key);
+        }
     }
-    check_typed_fields(&mut form, base, &mut link.notes);
+    let reverted = check_typed_fields(&mut form, base, &mut link.notes);
+    // Only a link that set some setting offers to reproduce a run.
+    let carries_run = accepted
+        .iter()
+        .any(|key| !reverted.iter().any(|field| *field == form_field(key)));
     if carries_run && form.data == DataChoice::Images {
         link.notes.push(
             "this run trained on the sender's own images, which a link cannot carry: load yours below, then reproduce it"
@@ -222,15 +231,31 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
     link
 }
 
-/// Puts every typed field the form refuses back to `base`'s value, with a note.
-fn check_typed_fields(form: &mut Form, base: &Form, notes: &mut Vec<String>) {
+/// The form's name for the field a link's `key` sets (its error messages name it so).
+fn form_field(key: &str) -> &str {
+    match key {
+        "batch" => "batch-size",
+        "lr" => "learning-rate",
+        "labelled" => "labelled-anomalies",
+        k => match k.strip_prefix("hp.") {
+            Some(id) => crate::form::hyperparameter_field(id),
+            None => k,
+        },
+    }
+}
+
+/// Puts every typed field the form refuses back to `base`'s value, with a note; returns
+/// the fields put back.
+fn check_typed_fields(form: &mut Form, base: &Form, notes: &mut Vec<String>) -> Vec<&'static str> {
     // Judged as if images were loaded: whether they are is the page's business, not the link's.
     let images = Some(((form.input_size, form.channels), Fit::Resize));
+    let mut reverted = Vec::new();
     for _ in 0..2 {
         let Err(errors) = form.settings(images) else {
-            return;
+            break;
         };
         for e in errors {
+            reverted.push(e.field);
             notes.push(format!("the link's {} was ignored: {}", e.field, e.message));
             match e.field {
                 "epochs" => form.epochs = base.epochs.clone(),
@@ -255,6 +280,7 @@ fn check_typed_fields(form: &mut Form, base: &Form, notes: &mut Vec<String>) {
             }
         }
     }
+    reverted
 }
 
 /// The name of a shipped checkpoint, if `value` can be one: a plain file name of letters,
@@ -350,8 +376,8 @@ mod tests {
             &query("model=<script>alert(1)</script>&epochs=99999&seed=-1&digit=12&side=29&foo=bar&hp.latent=0&checkpoint=../secret.kizu&threshold=percentile&threshold-parameter=120"),
             &base(),
         );
-        let form = link.form.expect("run settings");
-        assert_eq!(form, base(), "nothing applied");
+        // Nothing was applied: there is no run to reproduce.
+        assert_eq!(link.form, None);
         assert_eq!(link.checkpoint, None);
         assert_eq!(link.threshold, None);
         let notes = link.notes.join("\n");
@@ -369,6 +395,14 @@ mod tests {
             assert!(notes.contains(part), "{part} not in\n{notes}");
         }
         assert_eq!(link.notes.len(), 9, "{notes}");
+    }
+
+    #[test]
+    fn a_link_with_one_setting_applied_offers_its_run() {
+        let link = read(&query("epochs=99999&digit=4"), &base());
+        let form = link.form.expect("the digit was applied");
+        assert_eq!((form.digit, form.epochs), (4, base().epochs));
+        assert_eq!(link.notes.len(), 1, "{:?}", link.notes);
     }
 
     #[test]
