@@ -1,11 +1,17 @@
 //! Multivariate sensor series (source 004 §4.4-4.5): a user's CSV file parsed into a
-//! [`Series`] (`csv.rs`). Pure Rust: none of it needs Burn.
+//! [`Series`] (`csv.rs`), cut into standardised sliding windows split in time order for an
+//! LSTM autoencoder (`windows.rs`). Pure Rust: none of it needs Burn.
 
 mod csv;
+mod windows;
 
 pub use self::csv::{
     parse_csv, CsvOptions, Missing, LABEL_COLUMNS, MAX_CELL_QUOTE, MIN_ROWS, MISSING_MARKERS,
     TIMESTAMP_COLUMNS,
+};
+pub use windows::{
+    errors_per_step, score_per_step, Keep, SeriesSplit, Standardisation, WindowSpec, Windows,
+    MAX_WINDOW_VALUES,
 };
 
 /// What loading changed in the file's rows; empty when every cell was present.
@@ -248,6 +254,72 @@ pub enum SeriesError {
         expected: usize,
         /// Entries given.
         found: usize,
+    },
+    /// A window of no steps, or a stride of none.
+    #[error("the window {what} must be at least 1 step")]
+    ZeroWindow {
+        /// `length` or `stride`.
+        what: &'static str,
+    },
+    /// The training share is not strictly between 0 and 1.
+    #[error("the training share must be between 0 and 1 (both parts need steps), got {value}")]
+    Fraction {
+        /// The value given.
+        value: f64,
+    },
+    /// A window is longer than the part it is cut from.
+    #[error("a window of {length} steps is longer than the {part} part ({steps} steps); shorten the window or change the split")]
+    WindowTooLong {
+        /// The window length.
+        length: usize,
+        /// `training`, `test` or `whole`.
+        part: &'static str,
+        /// Steps in the part.
+        steps: usize,
+    },
+    /// Steps asked for beyond the series' end.
+    #[error("steps {start}..{end} are outside the series' {steps} steps")]
+    OutOfRange {
+        /// First step asked for.
+        start: usize,
+        /// One past the last.
+        end: usize,
+        /// Steps in the series.
+        steps: usize,
+    },
+    /// No step of a range is normal, so nothing to fit standardisation on.
+    #[error("steps {start}..{end} hold no normal step to fit the standardisation on")]
+    NoNormalSteps {
+        /// First step of the range.
+        start: usize,
+        /// One past the last.
+        end: usize,
+    },
+    /// Windows that would hold more values than [`MAX_WINDOW_VALUES`].
+    #[error("{windows} windows of {length} steps x {sensors} sensors are more than {limit} values; use a larger stride or a shorter window")]
+    TooManyWindowValues {
+        /// Windows that would be cut.
+        windows: usize,
+        /// Steps per window.
+        length: usize,
+        /// Sensors per step.
+        sensors: usize,
+        /// The limit, in values.
+        limit: usize,
+    },
+    /// Every training window holds a labelled anomaly (or the part has no normal step).
+    #[error("no training window: all {windows} windows of the training part hold a labelled anomaly; use a larger training share or a shorter window")]
+    NoTrainingWindow {
+        /// Windows in the training part before anomalous ones were left out.
+        windows: usize,
+    },
+    /// Scores and windows of different counts.
+    #[error("{scores} scores for {expected} expected (windows x steps per score)")]
+    ScoreCount {
+        /// Scores given.
+        scores: usize,
+        /// Scores expected.
+        expected: usize,
     },
 }
 
