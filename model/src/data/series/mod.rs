@@ -1,14 +1,17 @@
 //! Multivariate sensor series (source 004 §4.4-4.5): a user's CSV file parsed into a
 //! [`Series`] (`csv.rs`), cut into standardised sliding windows split in time order for an
-//! LSTM autoencoder (`windows.rs`). Pure Rust: none of it needs Burn.
+//! LSTM autoencoder (`windows.rs`), and a seeded demo series with injected, labelled
+//! anomalies (`generate.rs`). Pure Rust: none of it needs Burn.
 
 mod csv;
+mod generate;
 mod windows;
 
 pub use self::csv::{
     parse_csv, CsvOptions, Missing, LABEL_COLUMNS, MAX_CELL_QUOTE, MIN_ROWS, MISSING_MARKERS,
     TIMESTAMP_COLUMNS,
 };
+pub use generate::{AnomalyKind, DemoSeries, InjectedAnomaly};
 pub use windows::{
     errors_per_step, score_per_step, Keep, SeriesSplit, Standardisation, WindowSpec, Windows,
     MAX_WINDOW_VALUES,
@@ -117,6 +120,57 @@ impl Series {
     /// Whether `step` is labelled anomalous (false when the series has no labels).
     pub fn is_anomaly(&self, step: usize) -> bool {
         self.labels.as_ref().is_some_and(|labels| labels[step])
+    }
+
+    /// The series as a CSV file [`parse_csv`] reads back: a `timestamp` column when it has
+    /// timestamps, one column per sensor, a `label` column (0/1) when it has labels.
+    /// Readings are written in their shortest exact form, so they parse back bit for bit;
+    /// a NaN is written as an empty cell.
+    pub fn to_csv(&self) -> String {
+        let mut header: Vec<&str> = Vec::new();
+        header.extend(self.timestamps.as_ref().map(|_| "timestamp"));
+        header.extend(self.sensors.iter().map(String::as_str));
+        header.extend(self.labels.as_ref().map(|_| "label"));
+        let mut out = String::new();
+        push_row(&mut out, header.into_iter().map(csv_cell));
+        for t in 0..self.steps() {
+            let mut cells: Vec<String> = Vec::with_capacity(self.sensors.len() + 2);
+            if let Some(stamps) = &self.timestamps {
+                cells.push(csv_cell(&stamps[t]));
+            }
+            cells.extend(self.row(t).iter().map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            }));
+            if let Some(labels) = &self.labels {
+                cells.push(if labels[t] { "1" } else { "0" }.to_string());
+            }
+            push_row(&mut out, cells.into_iter());
+        }
+        out
+    }
+}
+
+/// Appends one CSV line of `cells`, separated by commas.
+fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&cell);
+    }
+    out.push('\n');
+}
+
+/// A text cell, quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if !text.contains([',', '"', '\n', '\r']) {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('"', "\"\""))
     }
 }
 
@@ -365,5 +419,33 @@ mod tests {
             Series::new(vec![], None, vec![], None),
             Err(SeriesError::NoSensor)
         );
+    }
+
+    #[test]
+    fn to_csv_quotes_what_needs_it_and_parses_back() {
+        let series = Series::new(
+            vec!["flow, l/min".into(), "say \"hi\"".into()],
+            Some(vec!["t,0".into(), "t1".into()]),
+            vec![0.1, -2.5e-8, 3.0, f32::MAX],
+            Some(vec![false, true]),
+        )
+        .unwrap();
+        let text = series.to_csv();
+        assert_eq!(
+            text.lines().next(),
+            Some("timestamp,\"flow, l/min\",\"say \"\"hi\"\"\",label")
+        );
+        assert_eq!(text.lines().nth(1), Some("\"t,0\",0.1,-0.000000025,0"));
+        let parsed = parse_csv(text.as_bytes(), &CsvOptions::default()).unwrap();
+        assert_eq!(parsed, series);
+        // Without timestamps or labels, only sensor columns; a NaN is an empty cell.
+        let bare = Series::new(
+            vec!["x".into(), "y".into()],
+            None,
+            vec![1.5, f32::NAN],
+            None,
+        )
+        .unwrap();
+        assert_eq!(bare.to_csv(), "x,y\n1.5,\n");
     }
 }
