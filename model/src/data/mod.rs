@@ -1,7 +1,8 @@
 //! Data: image sets, the bundled MNIST subset, the evaluation protocols, synthetic
 //! defects for pseudo-anomaly training and the pixel transforms (normalisation, resizing,
 //! channel conversion); users' own folders (their layout, their split and, with the
-//! `decode` feature, their image files). Pure Rust: all of it builds without Burn.
+//! `decode` feature, their image files); multivariate sensor series ([`series`]). Pure
+//! Rust: all of it builds without Burn.
 
 #[cfg(feature = "decode")]
 mod decode;
@@ -11,6 +12,7 @@ mod images;
 mod layout;
 mod mnist;
 mod protocol;
+pub mod series;
 mod transform;
 
 #[cfg(feature = "decode")]
