@@ -263,7 +263,9 @@ pub async fn train(
     device: &Device,
     observer: &impl RunObserver,
 ) -> Result<Trained, RunError> {
-    train_on(settings, data, device, None, observer).await
+    // Boxed: the step loop's future is large, and a debug build's 2 MB test thread (or a
+    // caller's own large future) would overflow with it inline.
+    Box::pin(train_on(settings, data, device, None, observer)).await
 }
 
 /// [`train`] on an accelerator that may fail mid-run (a lost WebGPU device, an operation
@@ -277,7 +279,7 @@ pub async fn train_falling_back(
     fallback: &Device,
     observer: &impl RunObserver,
 ) -> Result<Trained, RunError> {
-    train_on(settings, data, device, Some(fallback), observer).await
+    Box::pin(train_on(settings, data, device, Some(fallback), observer)).await
 }
 
 async fn train_on(
