@@ -226,21 +226,15 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
             return Ok(None);
         };
         let (input, target) = self.source.batch(&indices, &self.device)?; // [b, c, s, s] each
-        let Some(model) = self.model.take() else {
-            return Ok(None);
-        };
-        let terms = model.losses(input, target);
-        let Some((_, loss)) = terms.first() else {
-            self.model = Some(model);
-            return Ok(None);
-        };
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
-        let mut losses = Vec::with_capacity(terms.len());
-        for (name, term) in terms {
-            losses.push((name, read_scalar(term.detach()).await?));
-        }
-        Ok(Some(StepReport {
+        let losses = self_supervised_step(
+            &mut self.model,
+            &mut self.optimizer,
+            self.learning_rate,
+            input,
+            target,
+        )
+        .await?;
+        Ok(losses.map(|losses| StepReport {
             progress,
             images: indices.len(),
             losses,
@@ -272,6 +266,33 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
             None => Ok(None),
         }
     }
+}
+
+/// One Adam step of `model` on a batch (`input` and `target`, `[batch, c, h, w]` each),
+/// returning its loss terms read back as they were before the update; `None` (and no step)
+/// without a model or a loss term.
+pub(crate) async fn self_supervised_step<M: SelfSupervised>(
+    model: &mut Option<M>,
+    optimizer: &mut ModuleOptimizer,
+    learning_rate: f64,
+    input: Tensor<4>,
+    target: Tensor<4>,
+) -> Result<Option<Vec<(&'static str, f32)>>, ReadError> {
+    let Some(current) = model.take() else {
+        return Ok(None);
+    };
+    let terms = current.losses(input, target);
+    let Some((_, loss)) = terms.first() else {
+        *model = Some(current);
+        return Ok(None);
+    };
+    let grads = GradientsParams::from_grads(loss.backward(), &current);
+    *model = Some(optimizer.step(learning_rate, current, grads));
+    let mut losses = Vec::with_capacity(terms.len());
+    for (name, term) in terms {
+        losses.push((name, read_scalar(term.detach()).await?));
+    }
+    Ok(Some(losses))
 }
 
 /// One step's outcome: where the run is and its named losses.

@@ -42,6 +42,10 @@ pub struct LstmAutoencoderConfig {
     /// (`Some(ScoreKind::Neighbour)`), fitted after training; `None` (and files from before
     /// it), the reconstruction's MSE.
     pub score: Option<ScoreKind>,
+    /// Whether the decoder ends linearly, as source 004's does (`Some(true)`: standardised
+    /// sensor readings); `None`/`Some(false)` (and files from before it), a sigmoid for
+    /// pixels in [0, 1].
+    pub linear_output: Option<bool>,
 }
 
 impl LstmAutoencoderConfig {
@@ -67,6 +71,7 @@ impl LstmAutoencoderConfig {
             steps: self.steps,
             channels: self.channels,
             features: self.features,
+            linear_output: self.linear_output.unwrap_or(false),
             latent_score: LatentScore::unfitted(self.score, self.state_dim()),
         }
     }
@@ -110,6 +115,8 @@ pub struct LstmAutoencoder {
     steps: usize,
     channels: usize,
     features: usize,
+    /// Whether the decoder ends without the sigmoid (standardised readings, not pixels).
+    linear_output: bool,
     /// The neighbour score it is judged by, with its statistics (kept in the checkpoint
     /// header, not the weights); `None`: MSE.
     #[module(skip)]
@@ -120,7 +127,8 @@ impl LstmAutoencoder {
     /// Encodes images, read row by row, to latent vectors.
     ///
     /// # Shapes
-    /// - `x`: `[batch, channels, steps, features]`, pixels in [0, 1]
+    /// - `x`: `[batch, channels, steps, features]`, pixels in [0, 1] (or standardised
+    ///   readings)
     /// - returns `[batch, latent]`
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
         self.encode_with_states(x).0
@@ -150,7 +158,8 @@ impl LstmAutoencoder {
     ///
     /// # Shapes
     /// - `z`: `[batch, latent]`
-    /// - returns `[batch, channels, steps, features]`, pixels in (0, 1)
+    /// - returns `[batch, channels, steps, features]`, pixels in (0, 1), or any value with a
+    ///   linear output
     pub fn decode(&self, z: Tensor<2>, steps: usize) -> Tensor<4> {
         let hidden = self.to_hidden.forward(z.clone()); // [b, hidden]
                                                         // Every layer starts from the same hidden state, cells from zero (seed 004).
@@ -159,10 +168,20 @@ impl LstmAutoencoder {
         for lstm in &self.decoder {
             h = lstm.forward(h, Some(initial.clone())).0; // [b, steps, hidden]
         }
-        let rows = sigmoid(self.to_features.forward(h)); // [b, steps, c * features]
+        let rows = self.to_features.forward(h); // [b, steps, c * features]
+        let rows = if self.linear_output {
+            rows
+        } else {
+            sigmoid(rows)
+        };
         let [batch, _, _] = rows.dims();
         rows.reshape([batch, steps, self.channels, self.features])
             .swap_dims(1, 2) // [b, c, steps, features]
+    }
+
+    /// Features each time step reads: `channels * features` (a window's sensors).
+    pub fn features_per_step(&self) -> usize {
+        self.channels * self.features
     }
 
     /// Reconstructs images through the latent bottleneck.
@@ -247,6 +266,31 @@ mod tests {
         let detection = model.detect(x);
         assert_eq!(detection.reconstruction.dims(), [2, 1, 7, 5]);
         assert_eq!(detection.mse.dims(), [2]);
+    }
+
+    #[test]
+    fn a_linear_output_leaves_the_range_a_sigmoid_keeps() {
+        let device = Device::flex();
+        let config = LstmAutoencoderConfig::new()
+            .with_features(5)
+            .with_steps(8)
+            .with_hidden(8)
+            .with_latent(4);
+        let x = Tensor::<4>::ones([4, 1, 8, 5], &device) * 3.0;
+        let values = |model: LstmAutoencoder| {
+            let (reconstruction, _) = model.forward(x.clone());
+            reconstruction
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_default()
+        };
+        device.seed(3);
+        let squashed = values(config.init(&device));
+        assert!(squashed.iter().all(|v| *v > 0.0 && *v < 1.0));
+        device.seed(3);
+        let linear = values(config.with_linear_output(Some(true)).init(&device));
+        assert_eq!(linear.len(), squashed.len());
+        assert!(linear.iter().any(|v| *v <= 0.0), "{linear:?}");
     }
 
     #[test]
