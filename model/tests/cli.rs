@@ -215,3 +215,74 @@ fn train_on_a_folder_in_the_mvtec_layout_naming_each_unusable_file() {
     let auc = file.meta.auc.unwrap();
     assert!(auc > 0.9, "stripes stand out: AUC {auc}");
 }
+
+/// `kizu series` on a CSV file with labels (the demo series written out): it trains, prints
+/// the window AUC and writes one scored row per test window; a broken file is refused with
+/// its row and column, and a missing cell can be filled instead.
+#[test]
+fn series_trains_on_a_csv_file_and_refuses_a_broken_one_by_row_and_column() {
+    use kizu_model::data::series::DemoSeries;
+    let dir = scratch("series");
+    let csv = dir.join("sensors.csv");
+    std::fs::write(&csv, DemoSeries::generate(5).0.to_csv()).unwrap();
+    let out = dir.join("scores.csv");
+    let printed = kizu(&[
+        "series",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let auc: f64 = printed
+        .split("window ROC AUC ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no AUC in:\n{printed}"));
+    assert!((0.0..=1.0).contains(&auc), "{auc}");
+    let scores = std::fs::read_to_string(&out).unwrap();
+    let mut rows = scores.lines();
+    assert_eq!(
+        rows.next(),
+        Some("start_step,start_time,score,flagged,label,worst_sensor")
+    );
+    let rows: Vec<&str> = rows.collect();
+    // 3,000 test steps in windows of 32 every 4.
+    assert_eq!(rows.len(), (3_000 - 32) / 4 + 1);
+    assert!(rows
+        .iter()
+        .any(|r| r.ends_with(",1,flow") || r.contains(",1,")));
+
+    let broken = dir.join("broken.csv");
+    std::fs::write(&broken, "time,temp,pressure\n1,2.0,3\n2,,4\n3,2.5,x\n").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_kizu"))
+        .args(["series", "--csv", broken.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("row 3") && message.contains("temp"),
+        "{message}"
+    );
+    let filled = Command::new(env!("CARGO_BIN_EXE_kizu"))
+        .args([
+            "series",
+            "--csv",
+            broken.to_str().unwrap(),
+            "--missing",
+            "fill",
+        ])
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&filled.stderr);
+    assert!(!filled.status.success(), "the non-number still refuses it");
+    assert!(
+        message.contains("row 4") && message.contains("pressure"),
+        "{message}"
+    );
+}

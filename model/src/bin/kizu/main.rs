@@ -5,6 +5,7 @@
 mod backend;
 mod run;
 mod score;
+mod series;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use kizu_model::zoo::{ModelKind, Scale};
 use backend::Backend;
 use run::{load_split, train};
 use score::score_command;
+use series::{series_command, SeriesArgs};
 
 #[derive(Parser)]
 #[command(name = "kizu", version, about = "Kizu anomaly detection, natively")]
@@ -77,6 +79,9 @@ enum Command {
         #[arg(long, default_value = "public/checkpoints")]
         dir: PathBuf,
     },
+    /// Train the LSTM autoencoder on a sensor series (a CSV file or the demo series) and
+    /// score the windows of its later part.
+    Series(SeriesArgs),
     /// Train and score on each backend; print images/s and AUC.
     Bench {
         #[command(flatten)]
@@ -208,6 +213,7 @@ fn main() -> Result<(), AnyError> {
             backend,
         } => score_command(&checkpoint, &images, &out, backend),
         Command::Catalog { dir } => catalog_command(&dir),
+        Command::Series(args) => series_command(&args),
         Command::Bench { run, backends } => {
             for backend in backends {
                 bench(&run, backend)?;

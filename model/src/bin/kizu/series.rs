@@ -1,0 +1,204 @@
+//! `kizu series`: the LSTM autoencoder on a sensor series (a CSV file, or the seeded demo
+//! series): trained on the normal windows of the first part, every window of the rest
+//! scored into a CSV, with the AUC where the file labels its steps.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::read_sync;
+use indicatif::ProgressBar;
+use kizu_model::data::series::{
+    parse_csv, CsvOptions, DemoSeries, Missing, Series, SeriesSplit, WindowSpec,
+};
+use kizu_model::lstm_ae::{score_windows, LstmAutoencoderConfig, SeriesTrainer};
+use kizu_model::metrics::roc_auc;
+use kizu_model::threshold::{fit, ThresholdMethod};
+use kizu_model::train::{Trainer, TrainingConfig};
+
+use crate::backend::Backend;
+use crate::AnyError;
+
+/// What `kizu series` is asked for.
+#[derive(clap::Args)]
+pub(crate) struct SeriesArgs {
+    /// The CSV file: a header row of sensor names, optionally a timestamp and a label
+    /// column (0/1 or normal/anomaly).
+    #[arg(long, conflicts_with = "demo", required_unless_present = "demo")]
+    csv: Option<PathBuf>,
+    /// Use the seeded demo series instead of a file (5 sensors, injected anomalies).
+    #[arg(long)]
+    demo: Option<u64>,
+    /// What to do with missing cells.
+    #[arg(long, value_enum, default_value_t = MissingArg::Refuse)]
+    missing: MissingArg,
+    /// Steps per window.
+    #[arg(long, default_value_t = 32)]
+    window: usize,
+    /// Steps between window starts.
+    #[arg(long, default_value_t = 4)]
+    stride: usize,
+    /// Share of the steps, from the start, that trains (the rest is tested).
+    #[arg(long, default_value_t = 0.5)]
+    train_fraction: f64,
+    /// Passes over the training windows.
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Windows per step.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 5e-3)]
+    learning_rate: f64,
+    /// LSTM hidden units.
+    #[arg(long, default_value_t = 64)]
+    hidden: usize,
+    /// Latent dimensions.
+    #[arg(long, default_value_t = 32)]
+    latent: usize,
+    /// Seed of the weights and the batch order.
+    #[arg(long, default_value_t = 3)]
+    seed: u64,
+    /// Where to write the test windows' scores (CSV).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Backend to train on.
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    backend: Backend,
+}
+
+/// Missing cells: refused (the default), their rows dropped, or filled from the row before.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MissingArg {
+    Refuse,
+    Drop,
+    Fill,
+}
+
+pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
+    let series = load(args)?;
+    let report = &series.report;
+    if !report.is_clean() {
+        eprintln!(
+            "{} rows dropped ({:?}), {} cells filled",
+            report.dropped_rows.len(),
+            report.dropped_rows.iter().take(10).collect::<Vec<_>>(),
+            report.filled_cells
+        );
+    }
+    let spec = WindowSpec {
+        length: args.window,
+        stride: args.stride,
+    };
+    let split = SeriesSplit::new(&series, spec, args.train_fraction)?;
+    eprintln!(
+        "{} steps of {} sensors: {} training windows, {} test windows",
+        series.steps(),
+        series.sensor_count(),
+        split.train.count(),
+        split.test.count()
+    );
+    let (device, backend) = args.backend.device()?;
+    let training = TrainingConfig::new()
+        .with_epochs(args.epochs)
+        .with_batch_size(args.batch_size)
+        .with_learning_rate(args.learning_rate)
+        .with_seed(args.seed);
+    let network = LstmAutoencoderConfig::new()
+        .with_hidden(args.hidden)
+        .with_latent(args.latent)
+        .with_layers(1);
+    let mut trainer = SeriesTrainer::new(&network, &training, &split.train, &device)?;
+    let bar = ProgressBar::new(trainer.total_steps() as u64);
+    let mut last_loss = None;
+    while let Some(step) = read_sync(trainer.step())? {
+        bar.inc(1);
+        last_loss = step.losses.first().map(|&(_, loss)| loss);
+    }
+    bar.finish_and_clear();
+    let model = trainer.into_model().ok_or("nothing was learned")?;
+    let batch = args.batch_size.max(1);
+    let train_scores = read_sync(score_windows(&model, &split.train, batch, &device))?;
+    let test_scores = read_sync(score_windows(&model, &split.test, batch, &device))?;
+    let threshold = fit(ThresholdMethod::Percentile(99.0), &train_scores.mse)?;
+    let flagged = test_scores
+        .mse
+        .iter()
+        .filter(|&&s| threshold.is_anomaly(s))
+        .count();
+    println!(
+        "trained on {backend:?}, final loss {:.4}; threshold ({} of the training windows) {:.4}: {flagged} of {} test windows flagged",
+        last_loss.unwrap_or(f32::NAN),
+        threshold.method.label(),
+        threshold.value,
+        test_scores.mse.len()
+    );
+    if let Some(labels) = &split.test.labels {
+        match roc_auc(&test_scores.mse, labels) {
+            Some(auc) => println!("window ROC AUC {auc:.4}"),
+            None => println!("window ROC AUC: needs normal and anomalous test windows"),
+        }
+    }
+    if let Some(out) = &args.out {
+        write_scores(out, &series, &split, &test_scores, threshold.value)?;
+        println!("scores written to {}", out.display());
+    }
+    Ok(())
+}
+
+fn load(args: &SeriesArgs) -> Result<Series, AnyError> {
+    if let Some(seed) = args.demo {
+        return Ok(DemoSeries::generate(seed).0);
+    }
+    let path = args
+        .csv
+        .as_deref()
+        .ok_or("give --csv FILE or --demo SEED")?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let options = CsvOptions {
+        missing: match args.missing {
+            MissingArg::Refuse => Missing::Refuse,
+            MissingArg::Drop => Missing::DropRows,
+            MissingArg::Fill => Missing::FillPrevious,
+        },
+        ..CsvOptions::default()
+    };
+    parse_csv(&bytes, &options).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// One row per test window: where it starts, its score, whether it is flagged, its label
+/// where known, and the sensor with the largest error.
+fn write_scores(
+    out: &Path,
+    series: &Series,
+    split: &SeriesSplit,
+    scores: &kizu_model::lstm_ae::WindowScores,
+    threshold: f32,
+) -> Result<(), AnyError> {
+    let mut csv = String::from("start_step,start_time,score,flagged,label,worst_sensor\n");
+    for (w, (&start, &score)) in split.test.starts.iter().zip(&scores.mse).enumerate() {
+        let time = series
+            .timestamps
+            .as_ref()
+            .and_then(|t| t.get(start))
+            .map_or("", String::as_str);
+        let label = split
+            .test
+            .labels
+            .as_ref()
+            .map_or(String::new(), |l| u8::from(l[w]).to_string());
+        let worst = (0..scores.sensors)
+            .max_by(|&a, &b| {
+                let error = |s| {
+                    scores.of_sensor(s)[w * scores.length..(w + 1) * scores.length]
+                        .iter()
+                        .sum::<f32>()
+                };
+                error(a).total_cmp(&error(b))
+            })
+            .map_or("", |s| series.sensors[s].as_str());
+        let flagged = u8::from(score > threshold);
+        writeln!(csv, "{start},{time},{score},{flagged},{label},{worst}")?;
+    }
+    std::fs::write(out, csv)?;
+    Ok(())
+}
