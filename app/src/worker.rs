@@ -6,9 +6,7 @@ use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
-#[cfg(feature = "training")]
-use crate::protocol::CommandId;
-use crate::protocol::{Action, Command, Event, Refusal, Reply};
+use crate::protocol::{Action, Command, CommandId, Event, Refusal, Reply};
 
 /// Runs this module as the lab's worker (the entry point of both worker binaries).
 pub fn main() {
@@ -25,13 +23,21 @@ pub fn script_for(kind: crate::protocol::BackendKind) -> &'static str {
     }
 }
 
+/// The command running: what it does, and whom to answer (an uncaught error is reported
+/// to them too).
+#[derive(Debug, Clone, Copy)]
+// The page's build names the worker type but never runs a command in it.
+#[cfg_attr(not(feature = "training"), allow(dead_code))]
+struct Running {
+    what: &'static str,
+    handler: HandlerId,
+    command: CommandId,
+}
+
 /// The lab's worker: one command at a time, Stop at any time.
 pub struct LabWorker {
     /// What is running, if anything.
-    running: Rc<Cell<Option<&'static str>>>,
-    /// The command running and who asked for it, to report an uncaught error to.
-    #[cfg(feature = "training")]
-    in_flight: Rc<Cell<Option<(HandlerId, CommandId)>>>,
+    running: Rc<Cell<Option<Running>>>,
     control: Rc<crate::control::Control>,
     #[cfg(feature = "training")]
     session: Rc<std::cell::RefCell<crate::session::Session>>,
@@ -45,15 +51,11 @@ impl Worker for LabWorker {
     fn create(scope: &WorkerScope<Self>) -> Self {
         let running = Rc::new(Cell::new(None));
         #[cfg(feature = "training")]
-        let in_flight = Rc::new(Cell::new(None));
-        #[cfg(feature = "training")]
-        browser::report_uncaught(scope, in_flight.clone(), running.clone());
+        browser::report_uncaught(scope, running.clone());
         #[cfg(not(feature = "training"))]
         let _ = scope;
         Self {
             running,
-            #[cfg(feature = "training")]
-            in_flight,
             control: Rc::default(),
             #[cfg(feature = "training")]
             session: Rc::default(),
@@ -78,7 +80,7 @@ impl Worker for LabWorker {
             (Action::Resume, Some(_)) => self.control.paused.set(false),
             (Action::Stop | Action::Pause | Action::Resume, None) => refuse(Refusal::Idle),
             (_, Some(running)) => refuse(Refusal::Busy {
-                running: running.to_owned(),
+                running: running.what.to_owned(),
             }),
             (_, None) => self.start(scope, command, id),
         }
@@ -104,21 +106,22 @@ impl LabWorker {
 #[cfg(feature = "training")]
 impl LabWorker {
     fn start(&self, scope: &WorkerScope<Self>, command: Command, id: HandlerId) {
-        self.running.set(Some(command.action.describe()));
-        self.in_flight.set(Some((id, command.id)));
+        self.running.set(Some(Running {
+            what: command.action.describe(),
+            handler: id,
+            command: command.id,
+        }));
         let host = browser::WorkerHost {
             scope: scope.clone(),
             handler: id,
         };
-        let (running, in_flight, control, session) = (
+        let (running, control, session) = (
             self.running.clone(),
-            self.in_flight.clone(),
             self.control.clone(),
             self.session.clone(),
         );
         wasm_bindgen_futures::spawn_local(async move {
             crate::session::handle(&session, command.id, command.action, &host, &control).await;
-            in_flight.set(None);
             running.set(None);
         });
     }
@@ -137,9 +140,9 @@ mod browser {
 
     use wasm_bindgen::closure::Closure;
 
-    use super::LabWorker;
+    use super::{LabWorker, Running};
     use crate::backend::{decide, device_for, probe_adapter};
-    use crate::protocol::{BackendChoice, BackendInfo, CommandId, Event, Reply, SessionError};
+    use crate::protocol::{BackendChoice, BackendInfo, Event, Reply, SessionError};
     use crate::session::Host;
 
     /// How often a paused run looks for Resume.
@@ -184,8 +187,7 @@ mod browser {
     /// so the page does not wait for it forever.
     pub(super) fn report_uncaught(
         scope: &WorkerScope<LabWorker>,
-        in_flight: Rc<Cell<Option<(HandlerId, CommandId)>>>,
-        running: Rc<Cell<Option<&'static str>>>,
+        running: Rc<Cell<Option<Running>>>,
     ) {
         let Ok(global) = js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() else {
             return;
@@ -193,10 +195,10 @@ mod browser {
         let scope = scope.clone();
         let on_error =
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |error: web_sys::ErrorEvent| {
-                if let Some((handler, id)) = in_flight.take() {
-                    running.set(None);
+                if let Some(running) = running.take() {
                     let event = Event::Failed(SessionError::Crashed(error.message()));
-                    scope.respond(handler, Reply { id, event });
+                    let id = running.command;
+                    scope.respond(running.handler, Reply { id, event });
                 }
             });
         // A listener for the worker's whole life: never dropped.
