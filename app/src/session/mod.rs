@@ -246,8 +246,9 @@ impl Session {
         Ok(format!("{base}/{path}"))
     }
 
-    /// The session's device, chosen on first use; reported to the page each time.
-    async fn device<H: Host>(&mut self, id: CommandId, host: &H) -> Device {
+    /// The session's device, chosen on first use, with the backend it runs on; reported to
+    /// the page each time.
+    async fn device<H: Host>(&mut self, id: CommandId, host: &H) -> (Device, BackendInfo) {
         let (device, info) = match &self.device {
             Some(chosen) => chosen.clone(),
             None => {
@@ -258,17 +259,9 @@ impl Session {
         };
         host.emit(Reply {
             id,
-            event: Event::Backend(info),
+            event: Event::Backend(info.clone()),
         });
-        device
-    }
-
-    /// The backend the session's device runs on (chosen by [`Self::device`]).
-    fn backend_info(&self) -> BackendInfo {
-        self.device.as_ref().map_or_else(
-            || crate::backend::decide(BackendChoice::Cpu, None),
-            |(_, info)| info.clone(),
-        )
+        (device, info)
     }
 
     /// The bundled digits, fetched on first use and kept (lent, not copied: 31 MB).
@@ -302,8 +295,7 @@ impl Session {
         host: &H,
         control: &Control,
     ) -> Result<Event, Failure> {
-        let mut device = self.device(id, host).await;
-        let backend = self.backend_info();
+        let (mut device, backend) = self.device(id, host).await;
         let data = match settings.protocol {
             DataProtocol::Images => {
                 let split = self.image_split(Target::of(&settings), settings.seed)?;
@@ -404,7 +396,7 @@ impl Session {
         };
         let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| refused(e.to_string()))?;
         check(&checkpoint).map_err(refused)?;
-        let device = self.device(id, host).await;
+        let (device, _) = self.device(id, host).await;
         let detector = checkpoint
             .detector(&device)
             .map_err(|e| refused(e.to_string()))?;
@@ -582,7 +574,7 @@ impl Session {
                 current.test = Some(test);
             }
         }
-        let device = self.device(id, host).await;
+        let (device, _) = self.device(id, host).await;
         let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
         let test = current.test.as_ref().ok_or(Refusal::NoModel)?;
         let len = test.images.len();
