@@ -175,6 +175,16 @@ fn write_scores(
     threshold: f32,
 ) -> Result<(), AnyError> {
     let mut csv = String::from("start_step,start_time,score,flagged,label,worst_sensor\n");
+    // Each sensor's error summed over each window, `[sensors][count]`, made once.
+    let per_sensor: Vec<Vec<f32>> = (0..scores.sensors)
+        .map(|s| {
+            scores
+                .of_sensor(s)
+                .chunks(scores.length)
+                .map(|w| w.iter().sum())
+                .collect()
+        })
+        .collect();
     for (w, (&start, &score)) in split.test.starts.iter().zip(&scores.mse).enumerate() {
         let time = series
             .timestamps
@@ -187,14 +197,7 @@ fn write_scores(
             .as_ref()
             .map_or(String::new(), |l| u8::from(l[w]).to_string());
         let worst = (0..scores.sensors)
-            .max_by(|&a, &b| {
-                let error = |s| {
-                    scores.of_sensor(s)[w * scores.length..(w + 1) * scores.length]
-                        .iter()
-                        .sum::<f32>()
-                };
-                error(a).total_cmp(&error(b))
-            })
+            .max_by(|&a, &b| per_sensor[a][w].total_cmp(&per_sensor[b][w]))
             .map_or("", |s| series.sensors[s].as_str());
         let flagged = u8::from(score > threshold);
         writeln!(csv, "{start},{time},{score},{flagged},{label},{worst}")?;
