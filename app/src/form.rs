@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 
-use crate::protocol::{DataProtocol, DataSize, Fit, ModelKind, RunSettings};
+use crate::protocol::{DataProtocol, DataSize, Fit, ModelKind, RunSettings, SeriesWindows};
 
 /// Most epochs the form accepts: a typo should not start an hour-long run.
 pub const MAX_EPOCHS: usize = 200;
@@ -20,6 +20,10 @@ pub const LEARNING_RATES: (f64, f64) = (1e-7, 1e6);
 pub const MAX_SHARE: f64 = 0.5;
 /// Input sides the bundled digits can be resized to.
 pub const DIGIT_SIDES: [usize; 3] = [28, 32, 64];
+/// Window lengths a series run accepts (steps).
+pub const WINDOW_LENGTHS: (usize, usize) = (4, 512);
+/// Training shares of a series run: each part needs windows.
+pub const TRAIN_FRACTIONS: (f64, f64) = (0.1, 0.9);
 
 /// Which data the form trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +36,15 @@ pub enum DataChoice {
     Unseen,
     /// The user's images.
     Images,
+    /// The bundled demo sensor series.
+    DemoSeries,
+    /// The user's sensor series (a CSV file).
+    Series,
 }
 
 impl DataChoice {
     /// Each choice with its form id and label.
-    pub const ALL: [(Self, &'static str, &'static str); 4] = [
+    pub const ALL: [(Self, &'static str, &'static str); 6] = [
         (
             Self::OneClass,
             "one-class",
@@ -53,7 +61,22 @@ impl DataChoice {
             "Digits: seen vs unseen (training vs held-out error)",
         ),
         (Self::Images, "images", "Your images (loaded below)"),
+        (
+            Self::DemoSeries,
+            "demo-series",
+            "Sensor series: the demo (5 sensors, injected anomalies)",
+        ),
+        (
+            Self::Series,
+            "series",
+            "Sensor series: your CSV (loaded below)",
+        ),
     ];
+
+    /// Whether the choice is a sensor series (the LSTM autoencoder on windows).
+    pub fn is_series(self) -> bool {
+        matches!(self, Self::DemoSeries | Self::Series)
+    }
 }
 
 /// Every field of the form.
@@ -93,6 +116,12 @@ pub struct Form {
     pub validation: String,
     /// The model's own hyperparameters as typed, by id; empty or missing: the default.
     pub hyperparameters: BTreeMap<String, String>,
+    /// A series' window length in steps, as typed.
+    pub window: String,
+    /// Steps between a series' windows, as typed.
+    pub stride: String,
+    /// The share of a series that trains, as typed.
+    pub train_fraction: String,
 }
 
 /// A field the form refuses, and why.
@@ -112,6 +141,8 @@ impl Form {
             DataProtocol::Overlay => (DataChoice::Overlay, 0),
             DataProtocol::Unseen => (DataChoice::Unseen, 0),
             DataProtocol::Images => (DataChoice::Images, 0),
+            DataProtocol::DemoSeries => (DataChoice::DemoSeries, 0),
+            DataProtocol::Series => (DataChoice::Series, 0),
         };
         Self {
             data,
@@ -138,6 +169,9 @@ impl Form {
                 .iter()
                 .map(|(id, v)| (id.clone(), v.to_string()))
                 .collect(),
+            window: settings.series.length.to_string(),
+            stride: settings.series.stride.to_string(),
+            train_fraction: settings.series.train_fraction.to_string(),
         }
     }
 
@@ -148,6 +182,8 @@ impl Form {
             DataChoice::Overlay => DataProtocol::Overlay,
             DataChoice::Unseen => DataProtocol::Unseen,
             DataChoice::Images => DataProtocol::Images,
+            DataChoice::DemoSeries => DataProtocol::DemoSeries,
+            DataChoice::Series => DataProtocol::Series,
         }
     }
 
@@ -239,7 +275,16 @@ impl Form {
         } else {
             0.0
         };
-        if !DIGIT_SIDES.contains(&self.input_size) && self.data != DataChoice::Images {
+        let series = self.series_windows(&mut refuse);
+        if self.data.is_series() && self.model != ModelKind::LstmAutoencoder {
+            refuse(
+                "model",
+                "a sensor series trains the LSTM autoencoder (the model that reads sequences)"
+                    .into(),
+            );
+        }
+        let digits = !self.data.is_series() && self.data != DataChoice::Images;
+        if digits && !DIGIT_SIDES.contains(&self.input_size) {
             refuse(
                 "input-size",
                 format!("the digits can be {DIGIT_SIDES:?} pixels wide"),
@@ -277,9 +322,10 @@ impl Form {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let (max_train, max_test) = match self.data {
-            DataChoice::Images => (None, None),
-            _ => self.size.limits(),
+        let (max_train, max_test) = if digits {
+            self.size.limits()
+        } else {
+            (None, None)
         };
         Ok(RunSettings {
             model: self.model,
@@ -304,7 +350,37 @@ impl Form {
             max_test,
             validation,
             hyperparameters,
+            series,
         })
+    }
+
+    /// The series windows the form names (checked only when the data is a series: the
+    /// fields are hidden otherwise).
+    fn series_windows(&self, refuse: &mut dyn FnMut(&'static str, String)) -> SeriesWindows {
+        let default = SeriesWindows::default();
+        if !self.data.is_series() {
+            return default;
+        }
+        let (lo, hi) = WINDOW_LENGTHS;
+        let length = whole(&self.window, lo, hi).unwrap_or_else(|m| {
+            refuse("window", format!("window {m}"));
+            default.length
+        });
+        // A stride past the window would leave steps no window scores.
+        let stride = whole(&self.stride, 1, length).unwrap_or_else(|m| {
+            refuse("stride", format!("stride {m} (at most the window)"));
+            default.stride
+        });
+        let (lo, hi) = TRAIN_FRACTIONS;
+        let train_fraction = number(&self.train_fraction, lo, hi).unwrap_or_else(|m| {
+            refuse("train-fraction", format!("training share {m}"));
+            default.train_fraction
+        });
+        SeriesWindows {
+            length,
+            stride,
+            train_fraction,
+        }
     }
 }
 
@@ -471,6 +547,52 @@ mod tests {
                 assert_eq!(hyperparameter_field(h.id), format!("hp-{}", h.id));
             }
         }
+    }
+
+    #[test]
+    fn a_series_trains_the_lstm_autoencoder_on_checked_windows() {
+        let mut form = demo();
+        form.data = DataChoice::DemoSeries;
+        assert_eq!(form.settings(None).unwrap_err()[0].field, "model");
+        let mut form = form.quick_demo();
+        assert_eq!(form.data, DataChoice::DemoSeries);
+        assert_eq!(
+            form.settings(None),
+            Ok(RunSettings::series_recipe(DataProtocol::DemoSeries))
+        );
+        form.window = "48".into();
+        form.stride = "8".into();
+        form.train_fraction = "0.6".into();
+        let s = form.settings(None).unwrap();
+        assert_eq!(
+            (s.series.length, s.series.stride, s.series.train_fraction),
+            (48, 8, 0.6)
+        );
+        assert_eq!((s.max_train, s.max_test), (None, None));
+        form.window = "2".into();
+        form.stride = "0".into();
+        form.train_fraction = "1".into();
+        let fields: Vec<&str> = form
+            .settings(None)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["window", "stride", "train-fraction"]);
+        // A stride longer than the window is refused.
+        form.window = "16".into();
+        form.stride = "17".into();
+        form.train_fraction = "0.5".into();
+        let errors = form.settings(None).unwrap_err();
+        assert_eq!(errors[0].field, "stride");
+        assert!(
+            errors[0].message.contains("from 1 to 16"),
+            "{}",
+            errors[0].message
+        );
+        // Your series keeps its data choice through a preset.
+        form.data = DataChoice::Series;
+        assert_eq!(form.as_in_source().data, DataChoice::Series);
     }
 
     #[test]

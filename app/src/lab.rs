@@ -8,7 +8,7 @@ use crate::gallery::Gallery;
 use crate::library::{KeptId, KeptModel, StoreError};
 use crate::protocol::{
     Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelOrigin,
-    ModelView, Reply, Sample, ScoreReport, StepReport, UploadReport,
+    ModelView, Reply, Sample, ScoreReport, SeriesReport, StepReport, UploadReport,
 };
 use crate::steer::Steered;
 
@@ -137,6 +137,8 @@ pub struct Lab {
     pub model: Option<ModelView>,
     /// The images loaded to train on.
     pub upload: Option<UploadReport>,
+    /// The sensor series loaded to train on.
+    pub series: Option<SeriesReport>,
     /// The last images scored.
     pub scored: Option<ScoreReport>,
     /// A checkpoint file to hand to the user.
@@ -202,6 +204,7 @@ impl Lab {
             preview: Vec::new(),
             model: None,
             upload: None,
+            series: None,
             scored: None,
             download: None,
             notice: None,
@@ -400,6 +403,10 @@ impl Lab {
                 self.upload = Some(report);
                 finish(self, Phase::Done);
             }
+            Event::SeriesLoaded(report) => {
+                self.series = Some(report);
+                finish(self, Phase::Done);
+            }
             Event::Scored(report) => {
                 self.scored = Some(report);
                 finish(self, Phase::Done);
@@ -411,6 +418,7 @@ impl Lab {
                 self.threshold = None;
                 self.gallery = Gallery::default();
                 self.upload = None;
+                self.series = None;
                 self.scored = None;
                 finish(self, Phase::Idle);
             }

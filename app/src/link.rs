@@ -53,10 +53,16 @@ pub fn pairs(
     }
     out.push(("model", form.model.id().into()));
     out.push(("scale", scale_id(form.scale).into()));
-    if form.data != DataChoice::Images {
+    let series = form.data.is_series();
+    if form.data != DataChoice::Images && !series {
         out.push(("size", form.size.id().into()));
         out.push(("side", form.input_size.to_string()));
         out.push(("channels", form.channels.to_string()));
+    }
+    if series {
+        out.push(("window", form.window.trim().into()));
+        out.push(("stride", form.stride.trim().into()));
+        out.push(("train-fraction", form.train_fraction.trim().into()));
     }
     out.push(("epochs", form.epochs.trim().into()));
     out.push(("batch", form.batch_size.trim().into()));
@@ -64,10 +70,13 @@ pub fn pairs(
         out.push(("lr", form.learning_rate.trim().into()));
     }
     out.push(("seed", form.seed.trim().into()));
-    out.push(("validation", form.validation.trim().into()));
-    out.push(("standardise", flag(form.standardise).into()));
-    out.push(("pseudo", flag(form.pseudo_anomalies).into()));
-    if form.pseudo_anomalies && !form.defects.is_empty() {
+    // A series run has no validation share, input scaling or pseudo-anomalies.
+    if !series {
+        out.push(("validation", form.validation.trim().into()));
+        out.push(("standardise", flag(form.standardise).into()));
+        out.push(("pseudo", flag(form.pseudo_anomalies).into()));
+    }
+    if !series && form.pseudo_anomalies && !form.defects.is_empty() {
         let ids: Vec<&str> = form.defects.iter().map(|&d| d.id()).collect();
         out.push(("defects", ids.join(",")));
     }
@@ -162,6 +171,9 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
             "lr" => form.learning_rate = value.clone(),
             "seed" => form.seed = value.clone(),
             "validation" => form.validation = value.clone(),
+            "window" => form.window = value.clone(),
+            "stride" => form.stride = value.clone(),
+            "train-fraction" => form.train_fraction = value.clone(),
             "labelled" => form.labelled_anomalies = value.clone(),
             "standardise" | "pseudo" => match parse_flag(value) {
                 Some(on) if key == "standardise" => form.standardise = on,
@@ -218,6 +230,12 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
                 .into(),
         );
     }
+    if carries_run && form.data == DataChoice::Series {
+        link.notes.push(
+            "this run trained on the sender's own sensor series, which a link cannot carry: load your CSV below, then reproduce it"
+                .into(),
+        );
+    }
     if let Some(method) = threshold_method {
         match steer::named(&method, &threshold_parameter) {
             Ok(_) => link.threshold = Some((method, threshold_parameter)),
@@ -266,6 +284,11 @@ fn check_typed_fields(form: &mut Form, base: &Form, notes: &mut Vec<String>) -> 
                 // Seen vs unseen holds none out, whatever the base holds.
                 "validation" if form.data == DataChoice::Unseen => form.validation = "0".into(),
                 "validation" => form.validation = base.validation.clone(),
+                "window" => form.window = base.window.clone(),
+                "stride" => form.stride = base.stride.clone(),
+                "train-fraction" => form.train_fraction = base.train_fraction.clone(),
+                // Only the LSTM autoencoder reads a series.
+                "model" => form.model = crate::protocol::ModelKind::LstmAutoencoder,
                 field => {
                     let id = form
                         .model
@@ -368,6 +391,40 @@ mod tests {
         assert_eq!(link.threshold, Some(threshold));
         assert_eq!(link.checkpoint.as_deref(), Some("conv-ae-digit0.kizu"));
         assert!(form.settings(None).is_ok());
+    }
+
+    #[test]
+    fn a_series_run_travels_with_its_windows_and_a_wrong_model_is_put_right() {
+        let mut form = Form::from_settings(&RunSettings::series_recipe(DataProtocol::DemoSeries));
+        form.window = "48".into();
+        form.stride = "6".into();
+        form.train_fraction = "0.4".into();
+        let pairs = pairs(&form, None, None);
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(keys.contains(&"window") && !keys.contains(&"side") && !keys.contains(&"pseudo"));
+        let link = read(&pairs, &base());
+        assert_eq!(link.notes, Vec::<String>::new());
+        assert_eq!(link.form.as_ref(), Some(&form));
+        // Out of range windows and a model that cannot read a series are reported.
+        let link = read(
+            &query("data=demo-series&model=ganomaly&window=9999&stride=3"),
+            &base(),
+        );
+        let form = link.form.expect("the data and stride were applied");
+        assert_eq!(form.model, ModelKind::LstmAutoencoder);
+        assert_eq!((form.window.as_str(), form.stride.as_str()), ("32", "3"));
+        let notes = link.notes.join("\n");
+        assert!(
+            notes.contains("window") && notes.contains("model"),
+            "{notes}"
+        );
+        // The sender's own series cannot travel; the page says so.
+        let link = read(&query("data=series&model=lstm-ae"), &base());
+        assert!(
+            link.notes.iter().any(|n| n.contains("CSV")),
+            "{:?}",
+            link.notes
+        );
     }
 
     #[test]

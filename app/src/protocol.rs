@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::library::KeptId;
 
-pub use kizu_model::settings::{DataProtocol, Fit, RunSettings};
+pub use kizu_model::data::series::Missing;
+pub use kizu_model::data::series::SeriesTrace;
+pub use kizu_model::settings::{DataProtocol, Fit, RunSettings, SeriesWindows};
 /// Which detector a run trains: any of the model crate's kinds.
 pub use kizu_model::zoo::ModelKind;
 
@@ -169,6 +171,14 @@ pub enum Action {
         /// How images of another aspect ratio become squares.
         fit: Fit,
     },
+    /// Read a sensor series (a CSV file) to train on; what was loaded before stays if it
+    /// is refused.
+    LoadSeries {
+        /// The file.
+        file: FileBytes,
+        /// What to do with missing cells.
+        missing: Missing,
+    },
     /// Score images with the current model (fitted the way its training images were).
     ScoreImages(Vec<FileBytes>),
     /// Draw these test images of the current model (positions in its test set).
@@ -193,6 +203,7 @@ impl Action {
             Self::Restore { .. } => "reopening a kept model",
             Self::ExportCheckpoint => "exporting the model",
             Self::LoadImages { .. } => "loading images",
+            Self::LoadSeries { .. } => "reading a sensor series",
             Self::ScoreImages(_) => "scoring images",
             Self::Gallery { .. } => "drawing test images",
             Self::Forget => "forgetting the model",
@@ -236,6 +247,8 @@ pub enum Event {
     Checkpoint(FileBytes),
     /// Images decoded for training: the command is done.
     ImagesLoaded(UploadReport),
+    /// A sensor series read for training: the command is done.
+    SeriesLoaded(SeriesReport),
     /// Images scored with the current model: the command is done.
     Scored(ScoreReport),
     /// A few test images as the model being trained generates them now.
@@ -263,6 +276,9 @@ pub enum Refusal {
     /// Training on images needs images loaded first.
     #[error("no images loaded: add a folder of good images first")]
     NoImages,
+    /// Training on a sensor series needs one loaded first.
+    #[error("no sensor series loaded: add a CSV file first (or train on the demo series)")]
+    NoSeries,
     /// Nothing is running to stop.
     #[error("nothing is running")]
     Idle,
@@ -491,6 +507,10 @@ pub struct ModelView {
     pub diverged: Option<String>,
     /// Speed, where measured.
     pub throughput: Option<Throughput>,
+    /// For a sensor-series model: the test part's readings, reconstruction and errors
+    /// (its test "images" are windows).
+    #[serde(default)]
+    pub series: Option<Box<SeriesTrace>>,
 }
 
 /// The test set's latent codes projected on their two principal axes.
@@ -551,6 +571,25 @@ pub struct UploadReport {
     pub input: (usize, usize),
     /// How they were fitted to squares.
     pub fit: Fit,
+}
+
+/// What came of a sensor series read to train on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesReport {
+    /// The file's name.
+    pub file: String,
+    /// Steps (rows) kept.
+    pub steps: usize,
+    /// The sensors (columns), in order.
+    pub sensors: Vec<String>,
+    /// Whether it has timestamps.
+    pub timestamps: bool,
+    /// Steps labelled anomalous, where it has a label column.
+    pub anomalous_steps: Option<usize>,
+    /// File rows left out for a missing cell (1-based, the header is row 1).
+    pub dropped_rows: Vec<usize>,
+    /// Cells filled from the reading before.
+    pub filled_cells: usize,
 }
 
 /// Images scored with the current model.

@@ -33,12 +33,7 @@ fn quoted(field: &str) -> String {
 
 /// "conv-ae-digit0-scores.csv".
 pub fn file_name(view: &ModelView) -> String {
-    let data = match &view.protocol {
-        crate::protocol::DataProtocol::OneClass { digit } => format!("digit{digit}"),
-        crate::protocol::DataProtocol::Overlay => "overlay".into(),
-        crate::protocol::DataProtocol::Unseen => "unseen".into(),
-        crate::protocol::DataProtocol::Images => "images".into(),
-    };
+    let data = view.protocol.slug();
     format!("{}-{data}-scores.csv", view.model.id())
 }
 

@@ -289,6 +289,7 @@ pub(crate) mod tests {
 
     pub(crate) fn view(train: &[f32], test: &[f32], labels: &[bool]) -> ModelView {
         ModelView {
+            series: None,
             origin: ModelOrigin::Trained,
             model: ModelKind::ConvAutoencoder,
             settings: None,

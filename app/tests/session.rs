@@ -3,109 +3,19 @@
 //! users' images load, train and score.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::Cursor;
 
-use burn::tensor::{read_sync, Device};
-use kizu_app::backend::decide;
 use kizu_app::protocol::{
-    Action, BackendChoice, BackendInfo, DataProtocol, Event, FileBytes, Fit, ModelKind,
-    ModelOrigin, ModelView, Refusal, Reply, RunSettings, Sample, SessionError,
+    Action, DataProtocol, Event, FileBytes, Fit, ModelKind, ModelOrigin, ModelView, Refusal,
+    RunSettings, Sample, SessionError,
 };
-use kizu_app::session::{handle, Control, Host, Session, SAMPLES_PER_CLASS};
+use kizu_app::session::{Session, SAMPLES_PER_CLASS};
 use kizu_model::zoo::Scale;
 
-/// Records replies; serves URLs below `kizu:` from the repository's `public/` folder;
-/// asks to stop after `stop_after` pauses (one pause per step), to pause at `pause_at`
-/// (resuming after three idle waits).
-struct TestHost {
-    replies: RefCell<Vec<Reply>>,
-    stop_after: usize,
-    pause_at: usize,
-    pauses: Cell<usize>,
-    idles: Cell<usize>,
-    control: std::rc::Rc<Control>,
-    started: std::time::Instant,
-}
+mod common;
 
-impl TestHost {
-    fn new() -> Self {
-        Self::stopping_after(usize::MAX)
-    }
-
-    fn stopping_after(stop_after: usize) -> Self {
-        Self {
-            replies: RefCell::default(),
-            stop_after,
-            pause_at: usize::MAX,
-            pauses: Cell::new(0),
-            idles: Cell::new(0),
-            control: std::rc::Rc::default(),
-            started: std::time::Instant::now(),
-        }
-    }
-
-    fn events(&self) -> Vec<Event> {
-        self.replies
-            .borrow()
-            .iter()
-            .map(|r| r.event.clone())
-            .collect()
-    }
-}
-
-impl Host for TestHost {
-    fn emit(&self, reply: Reply) {
-        self.replies.borrow_mut().push(reply);
-    }
-    async fn idle(&self) {
-        self.idles.set(self.idles.get() + 1);
-        // Resumed after a few idle waits, as a user would.
-        if self.idles.get().is_multiple_of(3) {
-            self.control.paused.set(false);
-        }
-    }
-    async fn pause(&self) {
-        self.pauses.set(self.pauses.get() + 1);
-        if self.pauses.get() >= self.stop_after {
-            self.control.stop.set(true);
-        }
-        if self.pauses.get() == self.pause_at {
-            self.control.paused.set(true);
-        }
-    }
-    fn now_ms(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * 1000.0
-    }
-    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
-        let path = url.strip_prefix("kizu:/").ok_or("not a test URL")?;
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../public")
-            .join(path);
-        std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))
-    }
-    async fn device(&self, choice: BackendChoice) -> (Device, BackendInfo) {
-        (Device::flex(), decide(choice, None))
-    }
-}
-
-/// A session that has said hello.
-fn started(host: &TestHost) -> RefCell<Session> {
-    let session = RefCell::new(Session::default());
-    let hello = Action::Hello {
-        base_url: "kizu:/".into(),
-        backend: BackendChoice::Cpu,
-    };
-    send(&session, hello, host);
-    session
-}
-
-/// Sends one command and returns its last event.
-fn send(session: &RefCell<Session>, action: Action, host: &TestHost) -> Event {
-    let control = host.control.clone();
-    read_sync(handle(session, 1, action, host, &control));
-    host.replies.borrow().last().unwrap().event.clone()
-}
+use common::{model, send, started, TestHost};
 
 fn quick(model: ModelKind) -> RunSettings {
     RunSettings {
@@ -118,13 +28,6 @@ fn quick(model: ModelKind) -> RunSettings {
         max_train: Some(1_000),
         max_test: Some(500),
         ..RunSettings::default()
-    }
-}
-
-fn model(event: Event) -> ModelView {
-    match event {
-        Event::Model(view) => *view,
-        other => panic!("expected a model, got {other:?}"),
     }
 }
 

@@ -96,6 +96,9 @@ pub struct CheckpointMeta {
     /// How the weights and the neighbour bank are stored (full before format 5).
     #[serde(default)]
     pub precision: Precision,
+    /// A sensor-series model's sensors, windows and standardisation (`None` for images).
+    #[serde(default)]
+    pub series: Option<crate::series_run::SeriesRecord>,
 }
 
 impl CheckpointMeta {
@@ -122,6 +125,7 @@ impl CheckpointMeta {
             auc: None,
             combined: model.combined_statistics().cloned(),
             precision: Precision::Full,
+            series: None,
         }
     }
 

@@ -84,26 +84,44 @@ pub async fn evaluate_test(
         return Err(EvalError::NoThresholdMethod);
     }
     let test = score_images(detector, split.test(), batch_size, device).await?;
-    let test_scores = test.of(score_kind).to_vec();
-    let values: Vec<f32> = thresholds.iter().map(|t| t.value).collect();
-    Ok(Evaluation {
+    let evaluation = Evaluation::of_scores(
         score_kind,
-        auc: roc_auc(&test_scores, split.test_is_anomaly()),
-        histogram: Histogram::new(
-            &test_scores,
-            split.test_is_anomaly(),
-            HISTOGRAM_BINS,
-            &values,
-        ),
         thresholds,
-        train_scores: Vec::new(),
-        test_scores,
+        test.of(score_kind).to_vec(),
+        split.test_is_anomaly(),
+    )?;
+    Ok(Evaluation {
         test_latents: test.latent,
         latent_dim: test.latent_dim,
+        ..evaluation
     })
 }
 
 impl Evaluation {
+    /// The summary of `test_scores` (labelled by `test_is_anomaly`) against `thresholds`
+    /// fitted before, for scores made elsewhere (a sensor series' windows); no latents.
+    pub fn of_scores(
+        score_kind: ScoreKind,
+        thresholds: Vec<Threshold>,
+        test_scores: Vec<f32>,
+        test_is_anomaly: &[bool],
+    ) -> Result<Self, EvalError> {
+        if thresholds.is_empty() {
+            return Err(EvalError::NoThresholdMethod);
+        }
+        let values: Vec<f32> = thresholds.iter().map(|t| t.value).collect();
+        Ok(Self {
+            score_kind,
+            auc: roc_auc(&test_scores, test_is_anomaly),
+            histogram: Histogram::new(&test_scores, test_is_anomaly, HISTOGRAM_BINS, &values),
+            thresholds,
+            train_scores: Vec::new(),
+            test_scores,
+            test_latents: Vec::new(),
+            latent_dim: 0,
+        })
+    }
+
     /// The same evaluation with the normal training scores its thresholds come from.
     pub fn with_train_scores(mut self, scores: Vec<f32>) -> Self {
         self.train_scores = scores;

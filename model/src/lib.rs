@@ -43,6 +43,8 @@ pub mod readback;
 pub mod run;
 #[cfg(feature = "burn")]
 pub mod score;
+#[cfg(feature = "burn")]
+pub mod series_run;
 pub mod settings;
 #[cfg(feature = "burn")]
 pub mod skip_ganomaly;

@@ -83,6 +83,12 @@ pub enum RunError {
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     Setting(String),
+    /// The sensor series cannot make the run's windows.
+    #[error(transparent)]
+    Series(#[from] crate::data::series::SeriesError),
+    /// The windows do not fit the model.
+    #[error(transparent)]
+    SeriesModel(#[from] crate::lstm_ae::SeriesModelError),
     /// Stopped before the first step: nothing was learned.
     #[error("stopped before the first training step: nothing was learned")]
     NothingLearned,
@@ -136,12 +142,12 @@ impl RunData {
                     image_size: side,
                 });
             }
-            DataProtocol::Images => {
-                return Err(RunError::Setting(
-                    "the bundled digits make a one-class, overlay or seen-vs-unseen run, not one \
-                     on your images"
-                        .into(),
-                ))
+            DataProtocol::Images | DataProtocol::DemoSeries | DataProtocol::Series => {
+                return Err(RunError::Setting(format!(
+                    "the bundled digits make a one-class, overlay or seen-vs-unseen run, not \
+                     one on {}",
+                    settings.protocol.label()
+                )))
             }
         };
         let mut split = OneClassSplit::new(&mnist, digit, settings.seed)?;
@@ -406,8 +412,6 @@ async fn train_on(
             break;
         }
         if let Some(boat) = lifeboat.as_mut().filter(|boat| boat.due(steps)) {
-            // A copy that cannot be read back is not kept: the next step will tell
-            // whether the device failed.
             boat.refresh(&trainer, steps).await;
         }
     }
@@ -433,20 +437,23 @@ async fn train_on(
     })
 }
 
-/// A copy of a run on its fallback device, refreshed as the run goes.
-struct Lifeboat {
-    device: Device,
-    copy: AnyTrainer,
+/// A copy of a run on its fallback device, refreshed as the run goes (every quarter
+/// epoch): what a run whose device fails goes on from.
+pub(crate) struct Lifeboat<T> {
+    /// The fallback device.
+    pub(crate) device: Device,
+    /// The run as it was after [`Lifeboat::steps`], on [`Lifeboat::device`].
+    pub(crate) copy: T,
     /// Steps the copy had taken.
-    steps: usize,
+    pub(crate) steps: usize,
     /// Steps between two copies.
     every: usize,
 }
 
-impl Lifeboat {
+impl<T: Trainer> Lifeboat<T> {
     /// The run before its first step, copied to `device`.
-    async fn launch(
-        trainer: &AnyTrainer,
+    pub(crate) async fn launch(
+        trainer: &T,
         device: &Device,
         steps_per_epoch: usize,
     ) -> Result<Self, RunError> {
@@ -462,11 +469,14 @@ impl Lifeboat {
         })
     }
 
-    fn due(&self, steps: usize) -> bool {
+    /// Whether the copy is a quarter epoch old at `steps`.
+    pub(crate) fn due(&self, steps: usize) -> bool {
         steps >= self.steps + self.every
     }
 
-    async fn refresh(&mut self, trainer: &AnyTrainer, steps: usize) {
+    /// Copies the run as it is after `steps`; a copy that cannot be read back is not kept
+    /// (the next step will tell whether the device failed).
+    pub(crate) async fn refresh(&mut self, trainer: &T, steps: usize) {
         if let Ok(copy) = trainer.copy_to(&self.device).await {
             (self.copy, self.steps) = (copy, steps);
         }

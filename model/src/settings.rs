@@ -26,6 +26,11 @@ pub enum DataProtocol {
     Unseen,
     /// The user's own images: good ones train, a held-out share and the defects test.
     Images,
+    /// The bundled demo sensor series (seeded, with injected anomalies after its
+    /// midpoint): the LSTM autoencoder on its windows (source 004 §4.4-4.5).
+    DemoSeries,
+    /// The user's sensor series (a CSV file): its first part trains, the rest tests.
+    Series,
 }
 
 /// How an image of another aspect ratio becomes the model's square input.
@@ -76,9 +81,63 @@ impl DataProtocol {
             Self::Overlay => "overlay".into(),
             Self::Unseen => "seen vs unseen".into(),
             Self::Images => "your images".into(),
+            Self::DemoSeries => "demo sensor series".into(),
+            Self::Series => "your sensor series".into(),
+        }
+    }
+
+    /// A short name for file names: "digit3", "overlay", "demo-series".
+    pub fn slug(&self) -> String {
+        match self {
+            Self::OneClass { digit } => format!("digit{digit}"),
+            Self::Overlay => "overlay".into(),
+            Self::Unseen => "unseen".into(),
+            Self::Images => "images".into(),
+            Self::DemoSeries => "demo-series".into(),
+            Self::Series => "series".into(),
+        }
+    }
+
+    /// Whether the data is a sensor series (windows of readings) rather than images.
+    pub fn is_series(&self) -> bool {
+        matches!(self, Self::DemoSeries | Self::Series)
+    }
+}
+
+/// How a sensor series becomes windows (the series protocols only): `length` steps, one
+/// window every `stride` steps; the first `train_fraction` of the steps trains.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeriesWindows {
+    /// Steps per window (the LSTM's sequence length).
+    pub length: usize,
+    /// Steps between the starts of consecutive windows.
+    pub stride: usize,
+    /// Share of the steps, from the start, that trains (the rest is tested).
+    pub train_fraction: f64,
+}
+
+impl Default for SeriesWindows {
+    /// The recipe's windows (docs/BENCHMARKS.md).
+    fn default() -> Self {
+        Self {
+            length: 32,
+            stride: 4,
+            train_fraction: 0.5,
         }
     }
 }
+
+/// The series recipe's training: epochs, windows per step, learning rate, seed and the
+/// LSTM's sizes (hidden, latent, layers), measured on the demo series in
+/// docs/BENCHMARKS.md.
+const SERIES_RECIPE: (usize, usize, f64, u64, [(&str, f64); 3]) = (
+    30,
+    32,
+    5e-3,
+    3,
+    [("hidden", 64.0), ("latent", 32.0), ("layers", 1.0)],
+);
 
 /// Everything that defines a run; what a checkpoint records and a link will carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +181,8 @@ pub struct RunSettings {
     /// The model's own hyperparameters set for this run, by id
     /// ([`ModelKind::hyperparameters`]); the others keep their defaults.
     pub hyperparameters: BTreeMap<String, f64>,
+    /// How a sensor series is windowed and split (the series protocols only).
+    pub series: SeriesWindows,
 }
 
 impl Default for RunSettings {
@@ -145,6 +206,7 @@ impl Default for RunSettings {
             max_test: None,
             validation: 0.0,
             hyperparameters: BTreeMap::new(),
+            series: SeriesWindows::default(),
         }
     }
 }
@@ -162,6 +224,9 @@ impl RunSettings {
     /// The autoencoders train on the whole split for several epochs; the GANs get one
     /// epoch; AnoGAN, whose latent search makes scoring slow, the quick 1,000 / 500 images.
     pub fn quick_demo(model: ModelKind, protocol: DataProtocol) -> Self {
+        if protocol.is_series() {
+            return Self::series_recipe(protocol);
+        }
         // One epoch of the whole split in the browser's CPU path: FC 5 s, conv 6-7 s,
         // AAE 11 s, LSTM 22 s, GANomaly 32 s, Skip-GANomaly 45 s.
         let (epochs, limits) = match model {
@@ -188,6 +253,9 @@ impl RunSettings {
     /// epochs; on the overlay protocol pseudo-anomaly training, as source 000 trains), the
     /// whole split, and a validation share choosing the epoch.
     pub fn as_in_source(model: ModelKind, protocol: DataProtocol) -> Self {
+        if protocol.is_series() {
+            return Self::series_recipe(protocol);
+        }
         let pseudo_anomalies = protocol == DataProtocol::Overlay;
         // Seen vs unseen tests on training images: none may be held out.
         let validation = if protocol == DataProtocol::Unseen {
@@ -202,6 +270,25 @@ impl RunSettings {
             epochs: model.recipe_epochs(pseudo_anomalies),
             pseudo_anomalies,
             validation,
+            ..Self::default()
+        }
+    }
+
+    /// The LSTM autoencoder's recipe on a sensor series (source 004 trains the same
+    /// network; its sizes are the recipe's, measured in docs/BENCHMARKS.md): only the LSTM
+    /// autoencoder reads windows of readings.
+    pub fn series_recipe(protocol: DataProtocol) -> Self {
+        let (epochs, batch_size, learning_rate, seed, sizes) = SERIES_RECIPE;
+        Self {
+            model: ModelKind::LstmAutoencoder,
+            scale: Scale::Compact,
+            protocol,
+            epochs,
+            batch_size,
+            learning_rate: Some(learning_rate),
+            seed,
+            hyperparameters: sizes.iter().map(|&(id, v)| (id.to_owned(), v)).collect(),
+            series: SeriesWindows::default(),
             ..Self::default()
         }
     }
@@ -257,6 +344,26 @@ mod tests {
             (conv.epochs, conv.max_train, conv.max_test),
             (6, None, None)
         );
+    }
+
+    #[test]
+    fn a_series_trains_the_lstm_autoencoder_at_its_recipe_whatever_the_model_asked() {
+        for protocol in [DataProtocol::DemoSeries, DataProtocol::Series] {
+            let quick = RunSettings::quick_demo(ModelKind::Ganomaly, protocol.clone());
+            assert_eq!(
+                quick,
+                RunSettings::as_in_source(ModelKind::Aae, protocol.clone())
+            );
+            assert_eq!(quick.model, ModelKind::LstmAutoencoder);
+            assert_eq!((quick.epochs, quick.batch_size, quick.seed), (30, 32, 3));
+            assert_eq!(quick.hyperparameters.get("latent"), Some(&32.0));
+            assert_eq!(quick.series, SeriesWindows::default());
+            assert!(quick.protocol.is_series());
+        }
+        assert!(!DataProtocol::Images.is_series());
+        // Settings written before series existed read with the default windows.
+        let old: RunSettings = serde_json::from_str(r#"{"epochs": 3}"#).unwrap();
+        assert_eq!((old.epochs, old.series), (3, SeriesWindows::default()));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! from `kizu-model`.
 
 mod progress;
+mod series;
 mod views;
 
 use std::cell::{Cell, RefCell};
@@ -27,7 +28,8 @@ use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
 
 use self::progress::{on_the_cpu, Preview, Progress};
-use self::views::{draw, model_view, samples, TestImages};
+use self::series::LoadedSeries;
+use self::views::{draw, model_view, samples, TestImages, Tested};
 pub use crate::control::Control;
 use crate::protocol::{
     Action, BackendChoice, BackendInfo, BackendKind, CommandId, Event, FileBytes, GalleryImages,
@@ -100,6 +102,7 @@ pub struct Session {
     catalog: Catalog,
     current: Option<Current>,
     uploaded: Option<Uploaded>,
+    series: Option<LoadedSeries>,
 }
 
 /// Carries out one command, reporting through `host`; `control` is raised by a Stop command
@@ -176,6 +179,9 @@ impl Session {
         match action {
             Action::Hello { .. } => Err(Refusal::NotStarted.into()),
             Action::Stop | Action::Pause | Action::Resume => Err(Refusal::Idle.into()),
+            Action::Train(settings) if settings.protocol.is_series() => {
+                self.train_series(id, settings, host, control).await
+            }
             Action::Train(settings) => self.train(id, settings, host, control).await,
             Action::OpenShipped { file } => {
                 if self.catalog.find(&file).is_none() {
@@ -231,11 +237,13 @@ impl Session {
                     fit,
                 },
             ),
+            Action::LoadSeries { file, missing } => self.load_series(file, missing),
             Action::ScoreImages(files) => self.score(files, host).await,
             Action::Gallery { indices } => self.gallery(id, &indices, host).await,
             Action::Forget => {
                 self.current = None;
                 self.uploaded = None;
+                self.series = None;
                 Ok(Event::Forgotten)
             }
         }
@@ -359,7 +367,7 @@ impl Session {
         let mut view = model_view(
             ModelOrigin::Trained,
             &meta,
-            Some(data.split.as_ref()),
+            Some(Tested::images(data.split.as_ref())),
             evaluated.evaluation,
             samples,
             Some(settings.clone()),
@@ -414,6 +422,11 @@ impl Session {
         host: &H,
     ) -> Result<Event, Failure> {
         let (checkpoint, detector, device) = self.load(id, file, bytes, host, |_| Ok(())).await?;
+        if checkpoint.meta.series.is_some() {
+            return self
+                .open_series(checkpoint, detector, &device, origin, host)
+                .await;
+        }
         let meta = &checkpoint.meta;
         let protocol = meta.protocol();
         let settings = RunSettings {
@@ -451,7 +464,8 @@ impl Session {
                 let scale = meta.difference_scale();
                 let samples = samples(&model, &test, meta.score, scale, &device).await?;
                 let on = Some(settings.clone());
-                let view = model_view(origin, meta, Some(split), evaluation, samples, on);
+                let tested = Some(Tested::images(split));
+                let view = model_view(origin, meta, tested, evaluation, samples, on);
                 (view, Some(test))
             }
             None => {
@@ -551,6 +565,12 @@ impl Session {
         host: &H,
     ) -> Result<Event, Failure> {
         let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+        if current.checkpoint.meta.series.is_some() {
+            return Err(Refusal::NoTestImages {
+                why: "a sensor-series model is tested on windows, drawn in its series views".into(),
+            }
+            .into());
+        }
         if current.test.is_none() {
             let settings = current.evaluated_on.clone().ok_or(Refusal::NoTestImages {
                 why: "it was not evaluated on test images".into(),
@@ -601,6 +621,11 @@ impl Session {
 
     async fn score<H: Host>(&mut self, files: Vec<FileBytes>, host: &H) -> Result<Event, Failure> {
         let current = self.current.as_ref().ok_or(Refusal::NoModel)?;
+        if current.checkpoint.meta.series.is_some() {
+            return Err(data_error(
+                "this model reads sensor series, not images: train or open an image model to score images",
+            ));
+        }
         let device = match &self.device {
             Some((device, _)) => device.clone(),
             None => return Err(Refusal::NoModel.into()),
@@ -743,12 +768,7 @@ fn per_second(images: usize, ms: f64) -> f64 {
 
 /// "ganomaly-digit3.kizu", from what the checkpoint was trained on.
 fn checkpoint_file_name(meta: &CheckpointMeta) -> String {
-    let protocol = match meta.protocol() {
-        DataProtocol::OneClass { digit } => format!("digit{digit}"),
-        DataProtocol::Overlay => "overlay".into(),
-        DataProtocol::Unseen => "unseen".into(),
-        DataProtocol::Images => "images".into(),
-    };
+    let protocol = meta.protocol().slug();
     format!("{}-{protocol}.kizu", meta.model.model_kind().id())
 }
 

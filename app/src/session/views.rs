@@ -14,20 +14,38 @@ use kizu_model::viz::{channel_mean, to_u8};
 use super::{run_error, Failure, SAMPLES_PER_CLASS};
 use crate::protocol::{LatentMap, ModelOrigin, ModelView, Sample, ThresholdView};
 
-/// The page's view of a model described by `meta`, evaluated on `split`'s test images
-/// (or on none), which `evaluated_on` makes again.
+/// What a model was tested on: whether each test item (an image, a series' window) is
+/// an anomaly, and its name.
+pub(super) struct Tested<'a> {
+    /// Each test item's label, in test order.
+    pub is_anomaly: &'a [bool],
+    /// Each one's name ("digit 3 #17", "steps 3104-3135").
+    pub names: Vec<String>,
+}
+
+impl<'a> Tested<'a> {
+    /// The test images of `split`.
+    pub fn images(split: &'a dyn Protocol) -> Self {
+        Self {
+            is_anomaly: split.test_is_anomaly(),
+            names: (0..split.test().len())
+                .map(|i| split.test_label(i))
+                .collect(),
+        }
+    }
+}
+
+/// The page's view of a model described by `meta`, evaluated on `tested` (or on nothing),
+/// which `evaluated_on` makes again.
 pub(super) fn model_view(
     origin: ModelOrigin,
     meta: &CheckpointMeta,
-    split: Option<&dyn Protocol>,
+    tested: Option<Tested<'_>>,
     evaluation: Evaluation,
     samples: Vec<Sample>,
     evaluated_on: Option<RunSettings>,
 ) -> ModelView {
-    let labelled = split.map_or(&[][..], |s| s.test_is_anomaly());
-    let names = split.map_or_else(Vec::new, |s| {
-        (0..s.test().len()).map(|i| s.test_label(i)).collect()
-    });
+    let (labelled, names) = tested.map_or((&[][..], Vec::new()), |t| (t.is_anomaly, t.names));
     let has_both = labelled.iter().any(|&a| a) && labelled.iter().any(|&a| !a);
     // A model without a latent, or codes that cannot be projected, gets no map.
     let latent = Projection::fit(&evaluation.test_latents, evaluation.latent_dim)
@@ -68,6 +86,7 @@ pub(super) fn model_view(
         stopped_early: false,
         diverged: None,
         throughput: None,
+        series: None,
     }
 }
 

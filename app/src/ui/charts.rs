@@ -3,7 +3,9 @@
 //! to data (dragging the threshold, hovering a point). Colours survive colour-blindness:
 //! normal blue, anomalous orange (Okabe-Ito), and anomalies also differ in shape.
 
+use kizu_model::data::series::SeriesTrace;
 use kizu_model::metrics::{CurvePoint, Histogram};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -400,4 +402,194 @@ pub fn draw_latent(
     let frame = frame_of(chart.plotting_area(), x, y, r);
     let _ = root.present();
     Some(frame)
+}
+
+/// The step range a series trace covers, as chart coordinates.
+fn trace_steps(trace: &SeriesTrace) -> (f64, f64) {
+    let first = trace.first_step as f64;
+    (first, first + (trace.points * trace.bucket).max(1) as f64)
+}
+
+/// Shades the labelled anomalous points of `trace` across `y`.
+fn shade_labels<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    trace: &SeriesTrace,
+    y: (f64, f64),
+) {
+    let bucket = trace.bucket as f64;
+    let shades = trace
+        .labels
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| l)
+        .map(|(p, _)| {
+            let x = trace.step_of(p) as f64;
+            Rectangle::new([(x, y.0), (x + bucket, y.1)], ANOMALOUS.mix(0.25).filled())
+        });
+    let _ = chart.draw_series(shades);
+}
+
+/// One sensor's readings over the test part with the model's reconstruction laid over
+/// them; labelled anomalous steps shaded orange.
+pub fn draw_sensor(canvas: HtmlCanvasElement, trace: &SeriesTrace, sensor: usize) {
+    let Some((root, r)) = area(canvas) else {
+        return;
+    };
+    let values: Vec<f32> = trace.sensor(&trace.values, sensor).collect();
+    let rebuilt: Vec<f32> = trace.sensor(&trace.reconstruction, sensor).collect();
+    let (lo, hi) = values
+        .iter()
+        .chain(&rebuilt)
+        .filter(|v| v.is_finite())
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return;
+    }
+    let pad = f64::from((hi - lo).max(1e-6)) * 0.08;
+    let y = (f64::from(lo) - pad, f64::from(hi) + pad);
+    let name = trace.sensors.get(sensor).map_or("", String::as_str);
+    let (x0, x1) = trace_steps(trace);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption(format!("{name}: reading and reconstruction"), font(16.0, r))
+        .margin(8.0 * r)
+        .x_label_area_size(34.0 * r)
+        .y_label_area_size(56.0 * r)
+        .build_cartesian_2d(x0..x1, y.0..y.1)
+    else {
+        return;
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_desc("step")
+        .x_labels(8)
+        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .y_labels(5)
+        .label_style(font(13.0, r))
+        .y_label_formatter(&|v: &f64| short_number(*v))
+        .draw();
+    shade_labels(&mut chart, trace, y);
+    for (points, color, label) in [
+        (&values, NORMAL, "reading"),
+        (&rebuilt, SERIES[2], "reconstruction"),
+    ] {
+        let line = points
+            .iter()
+            .enumerate()
+            .map(|(p, &v)| (trace.step_of(p) as f64, f64::from(v)));
+        if let Ok(drawn) =
+            chart.draw_series(LineSeries::new(line, color.stroke_width((1.2 * r) as u32)))
+        {
+            let w = (14.0 * r) as i32;
+            drawn
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], color));
+        }
+    }
+    let _ = chart
+        .configure_series_labels()
+        .label_font(font(13.0, r))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw();
+    let _ = root.present();
+}
+
+/// Each test window's score at its middle step, normal windows blue, labelled anomalous
+/// ones orange triangles, with the threshold line; the steps of windows above it shaded.
+pub fn draw_window_scores(
+    canvas: HtmlCanvasElement,
+    trace: &SeriesTrace,
+    scores: &[f32],
+    is_anomaly: &[bool],
+    threshold: f32,
+) {
+    let Some((root, r)) = area(canvas) else {
+        return;
+    };
+    let top = scores
+        .iter()
+        .copied()
+        .filter(|s| s.is_finite())
+        .fold(threshold.max(f32::MIN_POSITIVE), f32::max);
+    let y = (0.0, f64::from(top) * 1.08);
+    let (x0, x1) = trace_steps(trace);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption(
+            "window score over time (flagged windows shaded)",
+            font(16.0, r),
+        )
+        .margin(8.0 * r)
+        .x_label_area_size(34.0 * r)
+        .y_label_area_size(56.0 * r)
+        .build_cartesian_2d(x0..x1, y.0..y.1)
+    else {
+        return;
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_desc("step")
+        .x_labels(8)
+        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .y_labels(5)
+        .label_style(font(13.0, r))
+        .y_label_formatter(&|v: &f64| short_number(*v))
+        .draw();
+    // Flagged windows merged into runs of steps, so overlaps do not darken.
+    let length = trace.window_length as f64;
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    for (&start, _) in trace
+        .window_starts
+        .iter()
+        .zip(scores)
+        .filter(|(_, &s)| s > threshold)
+    {
+        let (a, b) = (start as f64, start as f64 + length);
+        match runs.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => runs.push((a, b)),
+        }
+    }
+    let _ = chart.draw_series(runs.iter().map(|&(a, b)| {
+        Rectangle::new(
+            [(a, y.0), (b, y.1)],
+            RGBColor(213, 94, 0).mix(0.18).filled(),
+        )
+    }));
+    let middle = |w: usize| trace.window_starts[w] as f64 + length / 2.0;
+    let line =
+        (0..scores.len().min(trace.window_starts.len())).map(|w| (middle(w), f64::from(scores[w])));
+    if let Ok(drawn) =
+        chart.draw_series(LineSeries::new(line, NORMAL.stroke_width((1.2 * r) as u32)))
+    {
+        let w = (14.0 * r) as i32;
+        drawn
+            .label("window score")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], NORMAL));
+    }
+    let size = (4.0 * r) as i32;
+    let marked = (0..scores.len().min(trace.window_starts.len()))
+        .filter(|&w| is_anomaly.get(w) == Some(&true))
+        .map(|w| TriangleMarker::new((middle(w), f64::from(scores[w])), size, ANOMALOUS.filled()));
+    if let Ok(drawn) = chart.draw_series(marked) {
+        drawn
+            .label("labelled anomalous window")
+            .legend(move |(x, y)| TriangleMarker::new((x + 7, y), size, ANOMALOUS.filled()));
+    }
+    let t = f64::from(threshold);
+    if let Ok(drawn) = chart.draw_series(LineSeries::new(
+        [(x0, t), (x1, t)],
+        BLACK.stroke_width((2.0 * r) as u32),
+    )) {
+        let w = (14.0 * r) as i32;
+        drawn
+            .label("threshold")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], BLACK.stroke_width(2)));
+    }
+    let _ = chart
+        .configure_series_labels()
+        .label_font(font(13.0, r))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw();
+    let _ = root.present();
 }

@@ -73,7 +73,8 @@ pub fn Controls() -> impl IntoView {
             </label>
         }
     };
-    let digits = move || form.with(|f| f.data != DataChoice::Images);
+    let digits = move || form.with(|f| f.data != DataChoice::Images && !f.data.is_series());
+    let series = move || form.with(|f| f.data.is_series());
 
     view! {
         <section class="controls" aria-label="Training settings">
@@ -87,7 +88,16 @@ pub fn Controls() -> impl IntoView {
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
                             if let Some((choice, _, _)) = DataChoice::ALL.iter().find(|(_, i, _)| *i == id) {
-                                form.update(|f| f.data = *choice);
+                                form.update(|f| {
+                                    let was_series = f.data.is_series();
+                                    f.data = *choice;
+                                    // A series trains its own model and recipe; back on images, the default model's.
+                                    if choice.is_series() && !was_series {
+                                        *f = Form::from_settings(&RunSettings::series_recipe(f.protocol()));
+                                    } else if !choice.is_series() && was_series {
+                                        *f = Form::from_settings(&RunSettings::quick_demo(DEFAULT_MODEL, f.protocol()));
+                                    }
+                                });
                             }
                         }
                     >
@@ -161,6 +171,11 @@ pub fn Controls() -> impl IntoView {
                     </select>
                 </label>
             </div>
+            <div class="form" class:hidden=move || !series()>
+                {text_field("window", "Window (steps)", |f| f.window.clone(), |f, v| f.window = v)}
+                {text_field("stride", "Stride (steps)", |f| f.stride.clone(), |f, v| f.stride = v)}
+                {text_field("train-fraction", "Training share", |f| f.train_fraction.clone(), |f, v| f.train_fraction = v)}
+            </div>
             <div class="form">
                 <label>
                     "Model "
@@ -177,6 +192,7 @@ pub fn Controls() -> impl IntoView {
                             .map(|m| view! { <option value=m.id() selected=move || form.with(|f| f.model == m)>{m.label()}</option> })
                             .collect_view()}
                     </select>
+                    {error("model")}
                 </label>
                 <label>
                     "Size "
@@ -206,7 +222,9 @@ pub fn Controls() -> impl IntoView {
                     {error("learning-rate")}
                 </label>
                 {text_field("seed", "Seed", |f| f.seed.clone(), |f, v| f.seed = v)}
-                {text_field("validation", "Validation share", |f| f.validation.clone(), |f, v| f.validation = v)}
+                <span class:hidden=series>
+                    {text_field("validation", "Validation share", |f| f.validation.clone(), |f, v| f.validation = v)}
+                </span>
                 <span class:hidden=move || form.with(|f| f.model != ModelKind::Aae)>
                     {text_field("labelled-anomalies", "Labelled anomalies (share)", |f| f.labelled_anomalies.clone(), |f, v| f.labelled_anomalies = v)}
                 </span>
@@ -241,7 +259,7 @@ pub fn Controls() -> impl IntoView {
                         .collect_view()
                 }}
             </fieldset>
-            <div class="form">
+            <div class="form" class:hidden=series>
                 <label>
                     <input
                         type="checkbox"

@@ -15,6 +15,7 @@ mod offline;
 mod pixels;
 mod progress;
 mod results;
+mod series;
 mod share;
 mod state;
 mod store;
@@ -123,6 +124,7 @@ pub fn App() -> impl IntoView {
             <Results />
             <Controls />
             <TrainingImages />
+            <series::SeriesFile />
             <ScoreImages />
             <CheckpointFiles />
             <KeptModels />

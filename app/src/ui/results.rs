@@ -6,6 +6,7 @@ use super::curves::Curves;
 use super::gallery::GalleryView;
 use super::latent::LatentSpace;
 use super::pixels::Quad;
+use super::series::SeriesViews;
 use super::state::LabState;
 use super::threshold::ThresholdControl;
 use crate::protocol::{ModelOrigin, ModelView, Sample};
@@ -27,13 +28,18 @@ pub fn title(view: &ModelView) -> String {
         ModelOrigin::Imported(file) => format!("from your file {file}"),
         ModelOrigin::Kept { name, .. } => format!("kept in this browser (“{name}”)"),
     };
+    let input = match &view.series {
+        Some(trace) => format!(
+            "windows of {} steps x {} sensors",
+            trace.window_length,
+            trace.sensors.len()
+        ),
+        None => format!("{}x{}x{} input", view.input.0, view.input.0, view.input.1),
+    };
     format!(
-        "{} · {origin} · {} · {}x{}x{} input",
+        "{} · {origin} · {} · {input}",
         view.model.label(),
         view.protocol.label(),
-        view.input.0,
-        view.input.0,
-        view.input.1
     )
 }
 
@@ -49,9 +55,15 @@ fn ModelResults(view: ModelView) -> impl IntoView {
     let auc = view
         .auc
         .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
+    // A series model's test items are windows.
+    let item = if view.series.is_some() {
+        "windows"
+    } else {
+        "images"
+    };
     let speed = view.throughput.map(|t| {
         format!(
-            "training {:.0} images/s · scoring {:.0} images/s",
+            "training {:.0} {item}/s · scoring {:.0} {item}/s",
             t.train_images_per_second, t.score_images_per_second
         )
     });
@@ -68,6 +80,8 @@ fn ModelResults(view: ModelView) -> impl IntoView {
         }),
     };
     let diverged = view.diverged.is_some();
+    let series = view.series.clone();
+    let images = series.is_none();
     let test_count = view.test_scores.len();
     let score_label = view.score_label.clone();
     let csv_view = view.clone();
@@ -77,7 +91,7 @@ fn ModelResults(view: ModelView) -> impl IntoView {
             {stopped.map(|s| view! { <p class="warning" role="alert" data-testid="stopped-early" data-diverged=diverged.to_string()>{s}</p> })}
             <p class="metrics">
                 "ROC AUC " <strong data-testid="auc">{auc}</strong>
-                {format!(" on {test_count} test images, scored by ")}
+                {format!(" on {test_count} test {item}, scored by ")}
                 <span data-testid="score-label">{score_label}</span>
                 " · 0.5 is chance, 1.0 ranks every anomaly above every normal image"
             </p>
@@ -88,23 +102,32 @@ fn ModelResults(view: ModelView) -> impl IntoView {
                 </button>
                 <span class="hint">" every training and test score with its label, to check any number here elsewhere"</span>
             </p>
+            {series.map(|trace| view! { <SeriesViews view=view.clone() trace=*trace /> })}
             <h3>"Threshold"</h3>
             <ThresholdControl view=view.clone() />
             <h3>"Curves"</h3>
             <Curves view=view.clone() />
-            <h3>"Latent space"</h3>
-            <LatentSpace view=view.clone() />
-            <h3>"Test samples: input, generated, difference, difference over input"</h3>
-            <p class="hint">"The heat map is dark where the model regenerates the image faithfully and bright where it cannot: on the same scale for every image of this model."</p>
-            <div class="samples">
-                {view
-                    .samples
-                    .into_iter()
-                    .map(|sample| view! { <SampleCard sample threshold /> })
-                    .collect_view()}
-            </div>
-            <GalleryView />
+            {images.then(|| view! { <ImageViews view threshold /> })}
         </section>
+    }
+}
+
+/// An image model's own views: its latent space, sample images and the gallery.
+#[component]
+fn ImageViews(view: ModelView, threshold: Signal<f32>) -> impl IntoView {
+    view! {
+        <h3>"Latent space"</h3>
+        <LatentSpace view=view.clone() />
+        <h3>"Test samples: input, generated, difference, difference over input"</h3>
+        <p class="hint">"The heat map is dark where the model regenerates the image faithfully and bright where it cannot: on the same scale for every image of this model."</p>
+        <div class="samples">
+            {view
+                .samples
+                .into_iter()
+                .map(|sample| view! { <SampleCard sample threshold /> })
+                .collect_view()}
+        </div>
+        <GalleryView />
     }
 }
 

@@ -171,6 +171,9 @@ pub struct WindowScores {
     pub mse: Vec<f32>,
     /// Each reading's squared error `(x - x^)^2`, `[count, length, sensors]`.
     pub squared_errors: Vec<f32>,
+    /// Each reading as the model rebuilt it (standardised, like the windows),
+    /// `[count, length, sensors]`.
+    pub reconstructions: Vec<f32>,
     /// Steps per window.
     pub length: usize,
     /// Sensors per step.
@@ -217,6 +220,7 @@ pub async fn score_windows(
     let mut scores = WindowScores {
         mse: Vec::with_capacity(windows.count()),
         squared_errors: Vec::with_capacity(windows.values.len()),
+        reconstructions: Vec::with_capacity(windows.values.len()),
         length: windows.length,
         sensors: windows.sensors,
     };
@@ -226,12 +230,15 @@ pub async fn score_windows(
         let end = (start + batch_size).min(windows.count());
         let x = window_tensor(windows, start..end, device); // [b, 1, length, sensors]
         let (reconstruction, _) = model.forward(x.clone()); // [b, 1, length, sensors]
-        let squared = (x - reconstruction).square(); // [b, 1, length, sensors]
+        let squared = (x - reconstruction.clone()).square(); // [b, 1, length, sensors]
         let mse = per_image_mean(squared.clone()); // [b]
         scores.mse.extend(read_vec(mse.into_data_async().await)?);
         scores
             .squared_errors
             .extend(read_vec(squared.into_data_async().await)?);
+        scores
+            .reconstructions
+            .extend(read_vec(reconstruction.into_data_async().await)?);
         start = end;
     }
     Ok(scores)
@@ -361,6 +368,15 @@ mod tests {
         let scores = read_sync(score_windows(&model, &windows, 4, &device)).unwrap();
         assert_eq!(scores.mse.len(), 6);
         assert_eq!(scores.squared_errors.len(), 6 * 4 * 2);
+        // Each squared error is that of the reconstruction it comes with.
+        for (i, (&x, &r)) in windows
+            .values
+            .iter()
+            .zip(&scores.reconstructions)
+            .enumerate()
+        {
+            assert!(((x - r).powi(2) - scores.squared_errors[i]).abs() < 1e-4);
+        }
         for (w, mse) in scores.mse.iter().enumerate() {
             let own = &scores.squared_errors[w * 8..(w + 1) * 8];
             let mean = own.iter().sum::<f32>() / 8.0;

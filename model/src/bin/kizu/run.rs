@@ -56,6 +56,7 @@ impl RunArgs {
                     _ => kizu_model::settings::RECIPE_VALIDATION,
                 }),
             hyperparameters: self.hyperparameters.iter().cloned().collect(),
+            series: Default::default(),
         }
     }
 }

@@ -1,66 +1,72 @@
 //! `kizu series`: the LSTM autoencoder on a sensor series (a CSV file, or the seeded demo
 //! series): trained on the normal windows of the first part, every window of the rest
-//! scored into a CSV, with the AUC where the file labels its steps.
+//! scored into a CSV, with the AUC where the file labels its steps. The run is the
+//! browser's ([`kizu_model::series_run`]), at the same recipe unless a flag changes it.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::read_sync;
 use indicatif::ProgressBar;
-use kizu_model::data::series::{
-    parse_csv, CsvOptions, DemoSeries, Missing, Series, SeriesSplit, WindowSpec,
-};
-use kizu_model::lstm_ae::{score_windows, LstmAutoencoderConfig, SeriesTrainer};
-use kizu_model::metrics::roc_auc;
-use kizu_model::threshold::{fit, ThresholdMethod};
-use kizu_model::train::{Trainer, TrainingConfig};
+use kizu_model::checkpoint::Checkpoint;
+use kizu_model::data::series::{parse_csv, CsvOptions, Missing, Series};
+use kizu_model::run::RunObserver;
+use kizu_model::series_run::{evaluate_series, train_series, SeriesData, DEMO_SEED};
+use kizu_model::settings::{DataProtocol, RunSettings};
+use kizu_model::threshold::ThresholdMethod;
+use kizu_model::train::StepReport;
 
 use crate::backend::Backend;
 use crate::AnyError;
 
-/// What `kizu series` is asked for.
+/// What `kizu series` is asked for; every setting left out is the recipe's
+/// ([`RunSettings::series_recipe`]).
 #[derive(clap::Args)]
 pub(crate) struct SeriesArgs {
     /// The CSV file: a header row of sensor names, optionally a timestamp and a label
     /// column (0/1 or normal/anomaly).
     #[arg(long, conflicts_with = "demo", required_unless_present = "demo")]
     csv: Option<PathBuf>,
-    /// Use the seeded demo series instead of a file (5 sensors, injected anomalies).
+    /// Use the bundled demo series instead of a file (5 sensors, injected anomalies).
     #[arg(long)]
-    demo: Option<u64>,
+    demo: bool,
     /// What to do with missing cells.
     #[arg(long, value_enum, default_value_t = MissingArg::Refuse)]
     missing: MissingArg,
     /// Steps per window.
-    #[arg(long, default_value_t = 32)]
-    window: usize,
-    /// Steps between window starts.
-    #[arg(long, default_value_t = 4)]
-    stride: usize,
+    #[arg(long)]
+    window: Option<usize>,
+    /// Steps between window starts (at most the window's length).
+    #[arg(long)]
+    stride: Option<usize>,
     /// Share of the steps, from the start, that trains (the rest is tested).
-    #[arg(long, default_value_t = 0.5)]
-    train_fraction: f64,
+    #[arg(long)]
+    train_fraction: Option<f64>,
     /// Passes over the training windows.
-    #[arg(long, default_value_t = 30)]
-    epochs: usize,
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Windows per step.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
+    #[arg(long)]
+    batch_size: Option<usize>,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 5e-3)]
-    learning_rate: f64,
+    #[arg(long)]
+    learning_rate: Option<f64>,
     /// LSTM hidden units.
-    #[arg(long, default_value_t = 64)]
-    hidden: usize,
+    #[arg(long)]
+    hidden: Option<usize>,
     /// Latent dimensions.
-    #[arg(long, default_value_t = 32)]
-    latent: usize,
+    #[arg(long)]
+    latent: Option<usize>,
     /// Seed of the weights and the batch order.
-    #[arg(long, default_value_t = 3)]
-    seed: u64,
+    #[arg(long)]
+    seed: Option<u64>,
     /// Where to write the test windows' scores (CSV).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where to write the trained model's checkpoint (opens in the app).
+    #[arg(long)]
+    save: Option<PathBuf>,
     /// Backend to train on.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
@@ -74,8 +80,126 @@ enum MissingArg {
     Fill,
 }
 
+impl SeriesArgs {
+    /// The run these arguments describe: the recipe with the flags given.
+    fn settings(&self) -> RunSettings {
+        let protocol = if self.demo {
+            DataProtocol::DemoSeries
+        } else {
+            DataProtocol::Series
+        };
+        let mut settings = RunSettings::series_recipe(protocol);
+        let windows = &mut settings.series;
+        windows.length = self.window.unwrap_or(windows.length);
+        windows.stride = self.stride.unwrap_or(windows.stride);
+        windows.train_fraction = self.train_fraction.unwrap_or(windows.train_fraction);
+        settings.epochs = self.epochs.unwrap_or(settings.epochs);
+        settings.batch_size = self.batch_size.unwrap_or(settings.batch_size);
+        settings.learning_rate = self.learning_rate.or(settings.learning_rate);
+        settings.seed = self.seed.unwrap_or(settings.seed);
+        for (id, value) in [("hidden", self.hidden), ("latent", self.latent)] {
+            if let Some(value) = value {
+                settings.hyperparameters.insert(id.into(), value as f64);
+            }
+        }
+        settings
+    }
+}
+
+/// Shows the run's steps on a progress bar.
+struct Bar(ProgressBar, Cell<Option<f32>>);
+
+impl RunObserver for Bar {
+    fn step(&self, report: &StepReport) {
+        self.0.set_length(report.progress.total_steps as u64);
+        self.0.set_position(report.progress.step as u64);
+        self.1.set(report.losses.first().map(|&(_, loss)| loss));
+    }
+}
+
 pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
-    let series = load(args)?;
+    let settings = args.settings();
+    let data = match &args.csv {
+        Some(path) => {
+            let series = load(path, args.missing)?;
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            SeriesData::new(name, series, settings.series)?
+        }
+        None => SeriesData::demo(settings.series)?,
+    };
+    let (series, split) = (&data.series, &data.split);
+    eprintln!(
+        "{}: {} steps of {} sensors: {} training windows, {} test windows",
+        data.name,
+        series.steps(),
+        series.sensor_count(),
+        split.train.count(),
+        split.test.count()
+    );
+    if args.demo {
+        eprintln!("(the demo series of seed {DEMO_SEED}, as the app has it)");
+    }
+    let (device, backend) = args.backend.device()?;
+    let bar = Bar(ProgressBar::new(0), Cell::new(None));
+    let trained = read_sync(train_series(&settings, &data, &device, None, &bar))?;
+    bar.0.finish_and_clear();
+    // Source 004 flags what its training windows never reach; the 99th percentile leaves
+    // room for the noise of a finite sample.
+    let methods = [ThresholdMethod::Percentile(99.0)];
+    let evaluated = read_sync(evaluate_series(
+        &trained.model,
+        &data,
+        None,
+        &methods,
+        &device,
+    ))?;
+    let evaluation = &evaluated.evaluation;
+    let threshold = evaluation.thresholds[0];
+    let flagged = evaluation
+        .test_scores
+        .iter()
+        .filter(|&&s| threshold.is_anomaly(s))
+        .count();
+    println!(
+        "trained on {backend:?}, final loss {:.4}; threshold ({} of the training windows) {:.4}: {flagged} of {} test windows flagged",
+        bar.1.get().unwrap_or(f32::NAN),
+        threshold.method.label(),
+        threshold.value,
+        evaluation.test_scores.len()
+    );
+    if split.test.labels.is_some() {
+        match evaluation.auc {
+            Some(auc) => println!("window ROC AUC {auc:.4}"),
+            None => println!("window ROC AUC: needs normal and anomalous test windows"),
+        }
+    }
+    if let Some(out) = &args.out {
+        write_scores(out, &data, &evaluated.test, threshold.value)?;
+        println!("scores written to {}", out.display());
+    }
+    if let Some(path) = &args.save {
+        let meta = trained.checkpoint_meta(&settings, &data, &evaluated)?;
+        let checkpoint = Checkpoint::with_meta(&trained.model, meta)?;
+        std::fs::write(path, checkpoint.to_bytes()?)?;
+        println!("checkpoint written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn load(path: &Path, missing: MissingArg) -> Result<Series, AnyError> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let options = CsvOptions {
+        missing: match missing {
+            MissingArg::Refuse => Missing::Refuse,
+            MissingArg::Drop => Missing::DropRows,
+            MissingArg::Fill => Missing::FillPrevious,
+        },
+        ..CsvOptions::default()
+    };
+    let series = parse_csv(&bytes, &options).map_err(|e| format!("{}: {e}", path.display()))?;
     let report = &series.report;
     if !report.is_clean() {
         eprintln!(
@@ -85,95 +209,18 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
             report.filled_cells
         );
     }
-    let spec = WindowSpec {
-        length: args.window,
-        stride: args.stride,
-    };
-    let split = SeriesSplit::new(&series, spec, args.train_fraction)?;
-    eprintln!(
-        "{} steps of {} sensors: {} training windows, {} test windows",
-        series.steps(),
-        series.sensor_count(),
-        split.train.count(),
-        split.test.count()
-    );
-    let (device, backend) = args.backend.device()?;
-    let training = TrainingConfig::new()
-        .with_epochs(args.epochs)
-        .with_batch_size(args.batch_size)
-        .with_learning_rate(args.learning_rate)
-        .with_seed(args.seed);
-    let network = LstmAutoencoderConfig::new()
-        .with_hidden(args.hidden)
-        .with_latent(args.latent)
-        .with_layers(1);
-    let mut trainer = SeriesTrainer::new(&network, &training, &split.train, &device)?;
-    let bar = ProgressBar::new(trainer.total_steps() as u64);
-    let mut last_loss = None;
-    while let Some(step) = read_sync(trainer.step())? {
-        bar.inc(1);
-        last_loss = step.losses.first().map(|&(_, loss)| loss);
-    }
-    bar.finish_and_clear();
-    let model = trainer.into_model().ok_or("nothing was learned")?;
-    let batch = args.batch_size.max(1);
-    let train_scores = read_sync(score_windows(&model, &split.train, batch, &device))?;
-    let test_scores = read_sync(score_windows(&model, &split.test, batch, &device))?;
-    let threshold = fit(ThresholdMethod::Percentile(99.0), &train_scores.mse)?;
-    let flagged = test_scores
-        .mse
-        .iter()
-        .filter(|&&s| threshold.is_anomaly(s))
-        .count();
-    println!(
-        "trained on {backend:?}, final loss {:.4}; threshold ({} of the training windows) {:.4}: {flagged} of {} test windows flagged",
-        last_loss.unwrap_or(f32::NAN),
-        threshold.method.label(),
-        threshold.value,
-        test_scores.mse.len()
-    );
-    if let Some(labels) = &split.test.labels {
-        match roc_auc(&test_scores.mse, labels) {
-            Some(auc) => println!("window ROC AUC {auc:.4}"),
-            None => println!("window ROC AUC: needs normal and anomalous test windows"),
-        }
-    }
-    if let Some(out) = &args.out {
-        write_scores(out, &series, &split, &test_scores, threshold.value)?;
-        println!("scores written to {}", out.display());
-    }
-    Ok(())
-}
-
-fn load(args: &SeriesArgs) -> Result<Series, AnyError> {
-    if let Some(seed) = args.demo {
-        return Ok(DemoSeries::generate(seed).0);
-    }
-    let path = args
-        .csv
-        .as_deref()
-        .ok_or("give --csv FILE or --demo SEED")?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let options = CsvOptions {
-        missing: match args.missing {
-            MissingArg::Refuse => Missing::Refuse,
-            MissingArg::Drop => Missing::DropRows,
-            MissingArg::Fill => Missing::FillPrevious,
-        },
-        ..CsvOptions::default()
-    };
-    parse_csv(&bytes, &options).map_err(|e| format!("{}: {e}", path.display()).into())
+    Ok(series)
 }
 
 /// One row per test window: where it starts, its score, whether it is flagged, its label
 /// where known, and the sensor with the largest error.
 fn write_scores(
     out: &Path,
-    series: &Series,
-    split: &SeriesSplit,
+    data: &SeriesData,
     scores: &kizu_model::lstm_ae::WindowScores,
     threshold: f32,
 ) -> Result<(), AnyError> {
+    let (series, test) = (&data.series, &data.split.test);
     let mut csv = String::from("start_step,start_time,score,flagged,label,worst_sensor\n");
     // Each sensor's error summed over each window, `[sensors][count]`, made once.
     let per_sensor: Vec<Vec<f32>> = (0..scores.sensors)
@@ -185,14 +232,13 @@ fn write_scores(
                 .collect()
         })
         .collect();
-    for (w, (&start, &score)) in split.test.starts.iter().zip(&scores.mse).enumerate() {
+    for (w, (&start, &score)) in test.starts.iter().zip(&scores.mse).enumerate() {
         let time = series
             .timestamps
             .as_ref()
             .and_then(|t| t.get(start))
             .map_or("", String::as_str);
-        let label = split
-            .test
+        let label = test
             .labels
             .as_ref()
             .map_or(String::new(), |l| u8::from(l[w]).to_string());

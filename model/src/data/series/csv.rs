@@ -28,7 +28,8 @@ pub const MIN_ROWS: usize = 2;
 pub const MAX_CELL_QUOTE: usize = 40;
 
 /// What loading does with a missing sensor cell (empty, [`MISSING_MARKERS`], NaN, inf).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Missing {
     /// Refuse the file, naming the first missing cell (the default: the user decides).
     #[default]
@@ -38,6 +39,34 @@ pub enum Missing {
     /// Carry the sensor's last value forward (a missing first value takes the next present
     /// one); the report counts the cells.
     FillPrevious,
+}
+
+impl Missing {
+    /// Each choice, in menu order.
+    pub const ALL: [Self; 3] = [Self::Refuse, Self::DropRows, Self::FillPrevious];
+
+    /// Stable identifier for forms.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::DropRows => "drop",
+            Self::FillPrevious => "fill",
+        }
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse the file (name the first missing cell)",
+            Self::DropRows => "drop rows with a missing cell",
+            Self::FillPrevious => "fill from the reading before",
+        }
+    }
+
+    /// The choice with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.id() == id)
+    }
 }
 
 /// How a CSV file is read, and how much of it is accepted.

@@ -5,6 +5,7 @@
 
 mod csv;
 mod generate;
+mod trace;
 mod windows;
 
 pub use self::csv::{
@@ -12,6 +13,7 @@ pub use self::csv::{
     TIMESTAMP_COLUMNS,
 };
 pub use generate::{AnomalyKind, DemoSeries, InjectedAnomaly};
+pub use trace::SeriesTrace;
 pub use windows::{
     errors_per_step, score_per_step, Keep, SeriesSplit, Standardisation, WindowSpec, Windows,
     MAX_WINDOW_VALUES,
@@ -367,6 +369,9 @@ pub enum SeriesError {
         /// Windows in the training part before anomalous ones were left out.
         windows: usize,
     },
+    /// The test part holds no window to score.
+    #[error("no test window: the test part is shorter than one window")]
+    NoTestWindow,
     /// Scores and windows of different counts.
     #[error("{scores} scores for {expected} expected (windows x steps per score)")]
     ScoreCount {

@@ -1,0 +1,641 @@
+//! One run on a sensor series (source 004 §4.4-4.5), shared by the CLI and the browser's
+//! worker: the series windowed and split as the run's settings say ([`SeriesData`]), the
+//! LSTM autoencoder trained on its normal training windows ([`train_series`], with the
+//! image runs' fallback device and divergence watch), every window scored and summarised
+//! like an image model's test set ([`evaluate_series`]), and what a page draws of it
+//! ([`SeriesTrace`]: the readings with their reconstruction and each reading's error).
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{CheckpointMeta, TrainingRecord};
+use crate::data::series::{
+    errors_per_step, DemoSeries, Keep, Series, SeriesError, SeriesSplit, SeriesTrace,
+    Standardisation, WindowSpec, Windows,
+};
+use crate::divergence::{Divergence, DivergenceWatch};
+use crate::eval::{EvalError, Evaluation};
+use crate::lstm_ae::{
+    score_windows, LstmAutoencoder, LstmAutoencoderConfig, SeriesTrainer, WindowScores,
+};
+use crate::run::{FellBack, Lifeboat, RunError, RunObserver};
+use crate::score::ScoreKind;
+use crate::settings::{RunSettings, SeriesWindows};
+use crate::threshold::{fit, Threshold, ThresholdMethod};
+use crate::train::{Trainer, TrainingConfig};
+use crate::zoo::{ModelConfig, ModelKind};
+
+/// The demo series' seed: the bundled demo is always the same series, so a link or a
+/// checkpoint that names it names one series.
+pub const DEMO_SEED: u64 = 11;
+/// Windows per scoring batch.
+const SCORE_BATCH: usize = 256;
+/// Most points a [`SeriesTrace`] holds per sensor: a longer test part is drawn in buckets
+/// of steps (a page has no more pixels than that).
+pub const TRACE_POINTS: usize = 3_000;
+
+/// A series cut into a run's windows: its first part trains, the rest tests.
+#[derive(Debug, Clone)]
+pub struct SeriesData {
+    /// Where it came from ("demo series", a file name).
+    pub name: String,
+    /// The readings.
+    pub series: Series,
+    /// How it is windowed and split.
+    pub windows: SeriesWindows,
+    /// The standardised windows of each part.
+    pub split: SeriesSplit,
+}
+
+impl SeriesData {
+    /// `series` cut into `windows`; refuses a stride longer than a window (steps between
+    /// two windows would never be scored) and whatever [`SeriesSplit::new`] refuses.
+    pub fn new(
+        name: impl Into<String>,
+        series: Series,
+        windows: SeriesWindows,
+    ) -> Result<Self, RunError> {
+        if windows.stride > windows.length {
+            return Err(RunError::Setting(format!(
+                "a stride of {} steps skips steps between windows of {}: make it at most the \
+                 window length",
+                windows.stride, windows.length
+            )));
+        }
+        let spec = WindowSpec {
+            length: windows.length,
+            stride: windows.stride,
+        };
+        let split = SeriesSplit::new(&series, spec, windows.train_fraction)?;
+        Ok(Self {
+            name: name.into(),
+            series,
+            windows,
+            split,
+        })
+    }
+
+    /// `series` as the model of `record` reads it: the same sensors (else refused), cut
+    /// into its windows and standardised with its training statistics (not refitted: a
+    /// level the model never saw must stand out).
+    pub fn for_model(
+        name: impl Into<String>,
+        series: Series,
+        record: &SeriesRecord,
+    ) -> Result<Self, RunError> {
+        record.check(&series).map_err(RunError::Setting)?;
+        let mut data = Self::new(name, series, record.windows)?;
+        let standardisation = record.standardisation();
+        let split = &mut data.split;
+        let (spec, boundary, steps) = (split.spec, split.boundary, data.series.steps());
+        split.train = Windows::cut(
+            &data.series,
+            0..boundary,
+            spec,
+            &standardisation,
+            Keep::Normal,
+        )?;
+        split.test = Windows::cut(
+            &data.series,
+            boundary..steps,
+            spec,
+            &standardisation,
+            Keep::All,
+        )?;
+        split.standardisation = standardisation;
+        Ok(data)
+    }
+
+    /// The bundled demo series ([`DemoSeries`] of [`DEMO_SEED`]) cut into `windows`.
+    pub fn demo(windows: SeriesWindows) -> Result<Self, RunError> {
+        Self::new("demo series", DemoSeries::generate(DEMO_SEED).0, windows)
+    }
+
+    /// Whether each test window holds a labelled anomaly (all `false` without labels).
+    pub fn test_is_anomaly(&self) -> Vec<bool> {
+        let test = &self.split.test;
+        test.labels
+            .clone()
+            .unwrap_or_else(|| vec![false; test.count()])
+    }
+
+    /// Each test window's name: "steps 3104-3135 (2024-03-03T03:44)".
+    pub fn test_names(&self) -> Vec<String> {
+        let length = self.windows.length;
+        self.split
+            .test
+            .starts
+            .iter()
+            .map(|&start| {
+                let steps = format!("steps {start}-{}", start + length - 1);
+                match self.time(start) {
+                    Some(time) => format!("{steps} ({time})"),
+                    None => steps,
+                }
+            })
+            .collect()
+    }
+
+    /// The timestamp of `step`, where the series has them.
+    fn time(&self, step: usize) -> Option<&str> {
+        self.series
+            .timestamps
+            .as_ref()
+            .and_then(|t| t.get(step))
+            .map(String::as_str)
+    }
+
+    /// What a checkpoint of a model trained on this data records of it.
+    pub fn record(&self) -> SeriesRecord {
+        let standardisation = &self.split.standardisation;
+        SeriesRecord {
+            source: self.name.clone(),
+            sensors: self.series.sensors.clone(),
+            windows: self.windows,
+            mean: standardisation.mean.clone(),
+            std: standardisation.std.clone(),
+        }
+    }
+}
+
+/// What a series model's checkpoint records of the data it learned: the sensors it reads
+/// (in column order), how the series was windowed, and the standardisation fitted on the
+/// training part's normal steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRecord {
+    /// Where the series came from ("demo series", a file name).
+    pub source: String,
+    /// The sensors, in the order the model reads them.
+    pub sensors: Vec<String>,
+    /// Window length, stride and training share.
+    pub windows: SeriesWindows,
+    /// Each sensor's mean on the training part.
+    pub mean: Vec<f32>,
+    /// Each sensor's standard deviation there.
+    pub std: Vec<f32>,
+}
+
+impl SeriesRecord {
+    /// Whether `series` has the sensors the model reads, in its order; else what differs.
+    pub fn check(&self, series: &Series) -> Result<(), String> {
+        if series.sensors == self.sensors {
+            Ok(())
+        } else {
+            Err(format!(
+                "the model reads the sensors {}, the series has {}",
+                self.sensors.join(", "),
+                series.sensors.join(", ")
+            ))
+        }
+    }
+
+    /// The standardisation the model was trained with.
+    pub fn standardisation(&self) -> Standardisation {
+        Standardisation {
+            mean: self.mean.clone(),
+            std: self.std.clone(),
+        }
+    }
+}
+
+/// A trained series model with what it was trained with.
+pub struct TrainedSeries {
+    /// The LSTM autoencoder.
+    pub model: LstmAutoencoder,
+    /// Its architecture, fitted to the windows.
+    pub config: LstmAutoencoderConfig,
+    /// The run's training settings.
+    pub training: TrainingConfig,
+    /// Steps taken.
+    pub steps: usize,
+    /// Whether the observer stopped the run before its last step.
+    pub stopped_early: bool,
+    /// The loss of the last step.
+    pub final_loss: Option<f32>,
+    /// Training windows it learned from.
+    pub train_windows: usize,
+    /// Why the run was stopped as diverged, if it was (the model is the last good one).
+    pub diverged: Option<Divergence>,
+    /// Where the run moved to its fallback device, if it did (the model is there now).
+    pub fell_back: Option<FellBack>,
+}
+
+/// The LSTM autoencoder `settings` describe, fitted to `data`'s windows.
+fn network(settings: &RunSettings, data: &SeriesData) -> Result<LstmAutoencoderConfig, RunError> {
+    if !settings.protocol.is_series() || settings.model != ModelKind::LstmAutoencoder {
+        return Err(RunError::Setting(format!(
+            "a sensor series trains the LSTM autoencoder, not a {} on {}",
+            settings.model.label(),
+            settings.protocol.label()
+        )));
+    }
+    if settings.epochs == 0 || settings.batch_size == 0 {
+        return Err(RunError::Setting(
+            "epochs and batch size must be at least 1".into(),
+        ));
+    }
+    match settings.model_config()? {
+        ModelConfig::LstmAutoencoder(config) => {
+            Ok(config.for_series(data.windows.length, data.series.sensor_count()))
+        }
+        other => Err(RunError::Setting(format!(
+            "a sensor series trains the LSTM autoencoder, not a {}",
+            other.model_kind().label()
+        ))),
+    }
+}
+
+/// Trains the LSTM autoencoder `settings` name on `data`'s normal training windows,
+/// reporting every step to `observer`. With a `fallback` device (the CPU, for a run on
+/// WebGPU) the run keeps a copy of itself there and goes on from it if a step fails, as
+/// [`crate::run::train_falling_back`] does for images.
+pub async fn train_series(
+    settings: &RunSettings,
+    data: &SeriesData,
+    device: &Device,
+    fallback: Option<&Device>,
+    observer: &impl RunObserver,
+) -> Result<TrainedSeries, RunError> {
+    // Boxed: the step loop's future is large (see `run::train`).
+    Box::pin(train_on(settings, data, device, fallback, observer)).await
+}
+
+async fn train_on(
+    settings: &RunSettings,
+    data: &SeriesData,
+    device: &Device,
+    fallback: Option<&Device>,
+    observer: &impl RunObserver,
+) -> Result<TrainedSeries, RunError> {
+    let config = network(settings, data)?;
+    let training = TrainingConfig::new()
+        .with_epochs(settings.epochs)
+        .with_batch_size(settings.batch_size)
+        .with_learning_rate(settings.learning_rate())
+        .with_seed(settings.seed);
+    let mut trainer = SeriesTrainer::new(&config, &training, &data.split.train, device)?;
+    let total = trainer.total_steps();
+    let mut lifeboat = match fallback {
+        Some(fallback) => {
+            Some(Lifeboat::launch(&trainer, fallback, total / settings.epochs).await?)
+        }
+        None => None,
+    };
+    let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
+    let (mut diverged, mut fell_back) = (None, None);
+    let mut watch = DivergenceWatch::default();
+    // The run two steps back: a loss that is not finite was computed with weights the step
+    // before already spoiled.
+    let mut two_back: Option<SeriesTrainer> = None;
+    loop {
+        let one_back = trainer.clone();
+        let step = match trainer.step().await {
+            Ok(step) => step,
+            Err(error) => match lifeboat.take() {
+                Some(boat) => {
+                    let event = FellBack {
+                        failed_at: steps + 1,
+                        resumed_from: boat.steps,
+                        reason: error.to_string(),
+                    };
+                    observer.fell_back(&event);
+                    (trainer, steps, two_back) = (boat.copy, boat.steps, None);
+                    fell_back = Some(event);
+                    continue;
+                }
+                None => return Err(error.into()),
+            },
+        };
+        let Some(step) = step else {
+            break;
+        };
+        observer.step(&step);
+        observer.yield_now().await;
+        if let Some(divergence) = watch.check(step.progress.step, &step.losses) {
+            if matches!(divergence, Divergence::NotFinite { .. }) {
+                trainer = two_back.take().unwrap_or(one_back);
+                steps = step.progress.step.saturating_sub(2);
+            } else {
+                steps = step.progress.step;
+            }
+            (diverged, stopped_early) = (Some(divergence), true);
+            break;
+        }
+        two_back = Some(one_back);
+        steps = step.progress.step;
+        final_loss = step.losses.first().map(|&(_, loss)| loss);
+        if observer.should_stop() {
+            stopped_early = steps < step.progress.total_steps;
+            break;
+        }
+        if let Some(boat) = lifeboat.as_mut().filter(|boat| boat.due(steps)) {
+            boat.refresh(&trainer, steps).await;
+        }
+    }
+    if steps == 0 && diverged.is_none() {
+        return Err(RunError::NothingLearned);
+    }
+    let model = trainer.into_model().ok_or(RunError::NothingLearned)?;
+    Ok(TrainedSeries {
+        model,
+        config,
+        training,
+        steps,
+        stopped_early,
+        final_loss,
+        train_windows: data.split.train.count(),
+        diverged,
+        fell_back,
+    })
+}
+
+/// A series model's evaluation: every test window's score summarised as an image model's
+/// test set is (thresholds, AUC, histogram), the scores themselves, and the trace a page
+/// draws.
+pub struct SeriesEvaluated {
+    /// Window scores (MSE), thresholds, AUC and histogram.
+    pub evaluation: Evaluation,
+    /// Each test window's scores and errors.
+    pub test: WindowScores,
+    /// The test part's readings, reconstructions and errors, step by step.
+    pub trace: SeriesTrace,
+}
+
+/// Scores `data`'s training windows (the thresholds: `own` first where the model has one,
+/// then one per `methods`) and its test windows with `model`.
+pub async fn evaluate_series(
+    model: &LstmAutoencoder,
+    data: &SeriesData,
+    own: Option<Threshold>,
+    methods: &[ThresholdMethod],
+    device: &Device,
+) -> Result<SeriesEvaluated, RunError> {
+    let train = score_windows(model, &data.split.train, SCORE_BATCH, device).await?;
+    let test = score_windows(model, &data.split.test, SCORE_BATCH, device).await?;
+    let mut thresholds: Vec<Threshold> = own.into_iter().collect();
+    for &method in methods {
+        thresholds.push(fit(method, &train.mse).map_err(EvalError::from)?);
+    }
+    let evaluation = Evaluation::of_scores(
+        ScoreKind::Mse,
+        thresholds,
+        test.mse.clone(),
+        &data.test_is_anomaly(),
+    )?
+    .with_train_scores(train.mse);
+    let trace = SeriesTrace::of(data, &test)?;
+    Ok(SeriesEvaluated {
+        evaluation,
+        test,
+        trace,
+    })
+}
+
+impl TrainedSeries {
+    /// What this model's checkpoint says besides its weights: the evaluation's first
+    /// threshold, `settings`, the AUC and `data`'s [`SeriesRecord`].
+    pub fn checkpoint_meta(
+        &self,
+        settings: &RunSettings,
+        data: &SeriesData,
+        evaluated: &SeriesEvaluated,
+    ) -> Result<CheckpointMeta, RunError> {
+        let threshold = *evaluated
+            .evaluation
+            .thresholds
+            .first()
+            .ok_or(EvalError::NoThresholdMethod)?;
+        let record = TrainingRecord {
+            config: self.training.clone(),
+            steps: self.steps,
+            anomaly_digit: None,
+            train_images: self.train_windows,
+            final_loss: self.final_loss,
+            validation: None,
+        };
+        let mut meta = CheckpointMeta::new(
+            &self.model,
+            ModelConfig::LstmAutoencoder(self.config.clone()),
+            ScoreKind::Mse,
+            threshold,
+            record,
+        );
+        meta.settings = Some(settings.clone());
+        meta.auc = evaluated.evaluation.auc;
+        meta.series = Some(data.record());
+        Ok(meta)
+    }
+}
+
+impl SeriesTrace {
+    /// The trace of `data`'s test part as `scores` (its test windows') reconstruct it.
+    pub fn of(data: &SeriesData, scores: &WindowScores) -> Result<Self, SeriesError> {
+        let windows = &data.split.test;
+        let sensors = data.series.sensor_count();
+        let (length, steps) = (windows.length, data.series.steps());
+        let (Some(&first), Some(&last)) = (windows.starts.first(), windows.starts.last()) else {
+            return Err(SeriesError::NoTestWindow);
+        };
+        let end = last + length;
+        let span = end - first;
+        let bucket = span.div_ceil(TRACE_POINTS).max(1);
+        let points = span.div_ceil(bucket);
+        let standardisation = &data.split.standardisation;
+        let mut values = vec![0.0; points * sensors];
+        let mut reconstruction = vec![0.0; points * sensors];
+        let mut errors = vec![0.0f32; points * sensors];
+        for s in 0..sensors {
+            let (mean, std) = (standardisation.mean[s], standardisation.std[s]);
+            let rebuilt = errors_per_step(
+                &column(&scores.reconstructions, sensors, s),
+                &windows.starts,
+                length,
+                steps,
+            )?;
+            let squared = errors_per_step(&scores.of_sensor(s), &windows.starts, length, steps)?;
+            for p in 0..points {
+                let bucket_steps = first + p * bucket..(first + (p + 1) * bucket).min(end);
+                let n = bucket_steps.len() as f32;
+                let at = p * sensors + s;
+                for t in bucket_steps {
+                    let value = data.series.value(t, s);
+                    values[at] += value / n;
+                    // Every step from the first window's start to the last one's end is
+                    // covered (the stride is at most the window's length).
+                    reconstruction[at] += rebuilt[t].map_or(value, |r| r * std + mean) / n;
+                    errors[at] = errors[at].max(squared[t].unwrap_or(0.0));
+                }
+            }
+        }
+        let labels = match &data.series.labels {
+            Some(labels) => (0..points)
+                .map(|p| {
+                    labels[first + p * bucket..(first + (p + 1) * bucket).min(end)].contains(&true)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let times = data
+            .time(first)
+            .zip(data.time(end - 1))
+            .map(|(a, b)| (a.to_owned(), b.to_owned()));
+        Ok(Self {
+            sensors: data.series.sensors.clone(),
+            first_step: first,
+            bucket,
+            points,
+            values,
+            reconstruction,
+            errors,
+            labels,
+            window_starts: windows.starts.clone(),
+            window_length: length,
+            times,
+        })
+    }
+}
+
+/// Sensor `s` of `[.., sensors]` readings, in order.
+fn column(values: &[f32], sensors: usize, s: usize) -> Vec<f32> {
+    values.iter().skip(s).step_by(sensors).copied().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures, not user data
+
+    use burn::tensor::read_sync;
+
+    use super::*;
+    use crate::settings::DataProtocol;
+
+    /// A short labelled series: two sensors, a sine and its double, a jump on step 70.
+    fn small() -> SeriesData {
+        let steps = 96;
+        let mut values = Vec::new();
+        for t in 0..steps {
+            let x = (t as f32 * 0.4).sin() + if t == 70 { 5.0 } else { 0.0 };
+            values.extend([x, 2.0 * x]);
+        }
+        let labels = (0..steps).map(|t| t == 70).collect();
+        let series = Series::new(vec!["a".into(), "b".into()], None, values, Some(labels)).unwrap();
+        let windows = SeriesWindows {
+            length: 8,
+            stride: 4,
+            train_fraction: 0.5,
+        };
+        SeriesData::new("small", series, windows).unwrap()
+    }
+
+    fn settings() -> RunSettings {
+        let mut settings = RunSettings::series_recipe(DataProtocol::DemoSeries);
+        settings.epochs = 2;
+        settings.batch_size = 4;
+        settings.hyperparameters.insert("hidden".into(), 8.0);
+        settings.hyperparameters.insert("latent".into(), 4.0);
+        settings
+    }
+
+    struct Quiet;
+    impl RunObserver for Quiet {
+        fn step(&self, _: &crate::train::StepReport) {}
+    }
+
+    #[test]
+    fn a_run_trains_scores_and_records_its_series() {
+        let data = small();
+        let device = Device::flex();
+        let trained = read_sync(train_series(&settings(), &data, &device, None, &Quiet)).unwrap();
+        assert_eq!(trained.steps, 2 * data.split.train.count().div_ceil(4));
+        assert_eq!(trained.model.features_per_step(), 2);
+        let methods = [ThresholdMethod::MaxNormal];
+        let evaluated = read_sync(evaluate_series(
+            &trained.model,
+            &data,
+            None,
+            &methods,
+            &device,
+        ))
+        .unwrap();
+        let evaluation = &evaluated.evaluation;
+        assert_eq!(evaluation.test_scores.len(), data.split.test.count());
+        assert_eq!(evaluation.train_scores.len(), data.split.train.count());
+        assert_eq!(evaluation.thresholds[0].method, ThresholdMethod::MaxNormal);
+        assert!(evaluation.auc.is_some());
+        let meta = trained
+            .checkpoint_meta(&settings(), &data, &evaluated)
+            .unwrap();
+        let record = meta.series.as_ref().unwrap();
+        assert_eq!((record.sensors.len(), record.windows), (2, data.windows));
+        assert_eq!(record.standardisation(), data.split.standardisation);
+        assert!(record.check(&data.series).is_ok());
+        let mut renamed = data.series.clone();
+        renamed.sensors[1] = "c".into();
+        assert!(record.check(&renamed).unwrap_err().contains("a, c"));
+        assert!(SeriesData::for_model("renamed", renamed, record).is_err());
+        // Another series of the same sensors is read with the model's own statistics.
+        let mut shifted = data.series.clone();
+        shifted.values.iter_mut().for_each(|v| *v += 10.0);
+        let reread = SeriesData::for_model("shifted", shifted, record).unwrap();
+        assert_eq!(reread.split.standardisation, data.split.standardisation);
+        let (a, b) = (reread.split.test.window(0), data.split.test.window(0));
+        assert!((a[0] - b[0] - 10.0 / record.std[0]).abs() < 1e-3);
+    }
+
+    #[test]
+    fn only_the_lstm_autoencoder_trains_on_a_series() {
+        let mut other = settings();
+        other.model = ModelKind::ConvAutoencoder;
+        let refused = read_sync(train_series(
+            &other,
+            &small(),
+            &Device::flex(),
+            None,
+            &Quiet,
+        ));
+        assert!(matches!(refused, Err(RunError::Setting(m)) if m.contains("LSTM")));
+        let windows = SeriesWindows {
+            length: 8,
+            stride: 9,
+            train_fraction: 0.5,
+        };
+        let skipping = SeriesData::new("s", small().series, windows);
+        assert!(matches!(skipping, Err(RunError::Setting(m)) if m.contains("stride")));
+    }
+
+    #[test]
+    fn the_trace_maps_windows_back_to_steps_in_the_files_units() {
+        let data = small();
+        let test = &data.split.test;
+        let count = test.count();
+        let (length, sensors) = (test.length, 2);
+        // A "reconstruction" equal to the windows themselves: no error anywhere but the
+        // one reading set off below.
+        let mut scores = WindowScores {
+            mse: vec![0.0; count],
+            squared_errors: vec![0.0; test.values.len()],
+            reconstructions: test.values.clone(),
+            length,
+            sensors,
+        };
+        scores.squared_errors[sensors + 1] = 4.0; // window 0, its step 1, sensor b
+        let trace = SeriesTrace::of(&data, &scores).unwrap();
+        assert_eq!(trace.first_step, test.starts[0]);
+        assert_eq!(trace.bucket, 1);
+        assert_eq!(
+            trace.points,
+            test.starts[count - 1] + length - test.starts[0]
+        );
+        for (v, r) in trace.values.iter().zip(&trace.reconstruction) {
+            assert!((v - r).abs() < 1e-4, "{v} vs {r}");
+        }
+        let b: Vec<f32> = trace.sensor(&trace.values, 1).collect();
+        assert!((b[3] - data.series.value(trace.step_of(3), 1)).abs() < 1e-6);
+        // Step 1 of the first window is covered by it alone.
+        let errors: Vec<f32> = trace.sensor(&trace.errors, 1).collect();
+        assert_eq!(errors[1], 4.0);
+        assert_eq!(trace.sensor(&trace.errors, 0).fold(0.0f32, f32::max), 0.0);
+        assert_eq!(trace.labels.iter().filter(|&&l| l).count(), 1);
+        assert!(trace.labels[70 - trace.first_step]);
+    }
+}
