@@ -1,6 +1,7 @@
 // End-to-end: share links (CPU path). A run's link restores its form and threshold in a
 // fresh browser and reproduces its AUC to four decimals, twice; a hostile link has every
-// bad part named and none applied; a link opens a shipped checkpoint by name.
+// bad part named and none applied; a link opens a shipped checkpoint by name; a demo
+// sensor-series run's link carries its windows and reproduces too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,6 +28,40 @@ async function opened(url) {
 }
 
 const value = (app, id) => app.page.getByTestId(id).inputValue();
+
+test('a demo sensor-series run\'s link carries its windows and reproduces its AUC', { timeout: TIMEOUT }, async () => {
+  const first = await opened(`${server.url}?blank`);
+  let link; let auc;
+  try {
+    const { app } = first;
+    await app.page.getByTestId('data').selectOption('demo-series');
+    for (const [id, v] of [['window', 24], ['stride', 6], ['epochs', 3]]) {
+      await app.page.getByTestId(id).fill(String(v));
+      await app.page.getByTestId(id).dispatchEvent('change');
+    }
+    await app.train.click();
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    auc = await app.auc.textContent();
+    await app.page.getByTestId('copy-link').click();
+    link = await value(app, 'share-link');
+    const params = new URL(link).searchParams;
+    assert.deepEqual([params.get('data'), params.get('model'), params.get('window'), params.get('stride')], ['demo-series', 'lstm-ae', '24', '6']);
+  } finally {
+    await first.browser.close();
+  }
+  const { app, browser } = await opened(link);
+  try {
+    await app.page.getByTestId('link-banner').waitFor();
+    assert.equal(await value(app, 'window'), '24');
+    assert.equal(await app.page.getByTestId('link-notes').count(), 0, 'nothing to report');
+    await app.page.getByTestId('reproduce').click();
+    assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
+    assert.match(await app.page.getByTestId('model-title').textContent(), /demo sensor series · windows of 24 steps x 5 sensors/);
+    assert.equal(await app.auc.textContent(), auc, 'same AUC to four decimals');
+  } finally {
+    await browser.close();
+  }
+});
 
 test('a run\'s link restores its settings and threshold and reproduces its AUC, twice', { timeout: TIMEOUT }, async () => {
   const first = await opened(`${server.url}?blank`);

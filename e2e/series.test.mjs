@@ -104,6 +104,18 @@ test('the demo sensor series trains the LSTM autoencoder and shows when and in w
     await app.screenshot('series-demo');
     await app.page.getByTestId('series-views').screenshot({ path: path.join(ARTIFACTS, 'series-views.png') });
 
+    // Kept in this browser: after a reload it reopens with its series views.
+    const kept = app.page.getByTestId('kept-model');
+    await kept.first().waitFor({ timeout: TIMEOUT });
+    assert.match(await kept.first().textContent(), /LSTM autoencoder · demo sensor series · AUC/);
+    await app.page.reload();
+    await app.train.waitFor();
+    await app.waitForIdle();
+    await kept.first().getByTestId('kept-open').click();
+    await app.page.getByTestId('series-views').waitFor({ timeout: TIMEOUT });
+    assert.match(await title(app), /kept in this browser/);
+    assert.equal(await app.auc.textContent(), auc.toFixed(4));
+
     // Its checkpoint reopens in a fresh page, evaluated on the same demo series.
     const [download] = await Promise.all([
       app.page.waitForEvent('download'),

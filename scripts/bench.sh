@@ -23,6 +23,9 @@ log "native speed: every model, compact scale, 1 epoch, digit 0 held out (flex)"
 for model in $models; do
   "$kizu" bench --model "$model" --scale compact --epochs 1 --backends flex
 done
+log "native: the LSTM autoencoder's sensor-series recipe on the demo series (flex)"
+"$kizu" series --demo --backend flex
+
 log "native speed: conv AE on both CPU backends"
 "$kizu" bench --model conv-ae --epochs 1 --backends flex ndarray
 
@@ -72,3 +75,6 @@ for model in $models; do
   (cd e2e && DIST="$ROOT/dist" node bench.mjs 1 quick cpu "$model")
 done
 (cd e2e && DIST="$ROOT/dist" node bench.mjs 1 quick webgpu conv-ae)
+
+log "browser: the LSTM autoencoder's sensor-series recipe on the demo series (CPU path)"
+(cd e2e && DIST="$ROOT/dist" node bench_series.mjs)

@@ -6,6 +6,7 @@
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use burn::tensor::read_sync;
 use indicatif::ProgressBar;
@@ -106,14 +107,15 @@ impl SeriesArgs {
     }
 }
 
-/// Shows the run's steps on a progress bar.
-struct Bar(ProgressBar, Cell<Option<f32>>);
+/// Shows the run's steps on a progress bar; keeps the last loss and counts the windows.
+struct Bar(ProgressBar, Cell<Option<f32>>, Cell<usize>);
 
 impl RunObserver for Bar {
     fn step(&self, report: &StepReport) {
         self.0.set_length(report.progress.total_steps as u64);
         self.0.set_position(report.progress.step as u64);
         self.1.set(report.losses.first().map(|&(_, loss)| loss));
+        self.2.set(self.2.get() + report.images);
     }
 }
 
@@ -143,12 +145,15 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         eprintln!("(the demo series of seed {DEMO_SEED}, as the app has it)");
     }
     let (device, backend) = args.backend.device()?;
-    let bar = Bar(ProgressBar::new(0), Cell::new(None));
+    let bar = Bar(ProgressBar::new(0), Cell::new(None), Cell::new(0));
+    let started = Instant::now();
     let trained = read_sync(train_series(&settings, &data, &device, None, &bar))?;
+    let train_seconds = started.elapsed().as_secs_f64();
     bar.0.finish_and_clear();
     // Source 004 flags what its training windows never reach; the 99th percentile leaves
     // room for the noise of a finite sample.
     let methods = [ThresholdMethod::Percentile(99.0)];
+    let started = Instant::now();
     let evaluated = read_sync(evaluate_series(
         &trained.model,
         &data,
@@ -156,6 +161,13 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         &methods,
         &device,
     ))?;
+    let score_seconds = started.elapsed().as_secs_f64();
+    let scored = split.train.count() + split.test.count();
+    println!(
+        "training {train_seconds:.1} s ({:.0} windows/s), scoring {score_seconds:.2} s ({:.0} windows/s)",
+        bar.2.get() as f64 / train_seconds,
+        scored as f64 / score_seconds
+    );
     let evaluation = &evaluated.evaluation;
     let threshold = evaluation.thresholds[0];
     let flagged = evaluation
