@@ -410,6 +410,34 @@ fn trace_steps(trace: &SeriesTrace) -> (f64, f64) {
     (first, first + (trace.points * trace.bucket).max(1) as f64)
 }
 
+/// A chart over the steps of `trace`'s test part with `y`'s range, its mesh drawn.
+fn series_chart<'a>(
+    root: &'a DrawingArea<CanvasBackend, Shift>,
+    r: f64,
+    caption: &str,
+    trace: &SeriesTrace,
+    y: (f64, f64),
+) -> Option<ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let (x0, x1) = trace_steps(trace);
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, font(16.0, r))
+        .margin(8.0 * r)
+        .x_label_area_size(34.0 * r)
+        .y_label_area_size(56.0 * r)
+        .build_cartesian_2d(x0..x1, y.0..y.1)
+        .ok()?;
+    let _ = chart
+        .configure_mesh()
+        .x_desc("step")
+        .x_labels(8)
+        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .y_labels(5)
+        .label_style(font(13.0, r))
+        .y_label_formatter(&|v: &f64| short_number(*v))
+        .draw();
+    Some(chart)
+}
+
 /// Shades the labelled anomalous points of `trace` across `y`.
 fn shade_labels<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
@@ -448,25 +476,10 @@ pub fn draw_sensor(canvas: HtmlCanvasElement, trace: &SeriesTrace, sensor: usize
     let pad = f64::from((hi - lo).max(1e-6)) * 0.08;
     let y = (f64::from(lo) - pad, f64::from(hi) + pad);
     let name = trace.sensors.get(sensor).map_or("", String::as_str);
-    let (x0, x1) = trace_steps(trace);
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .caption(format!("{name}: reading and reconstruction"), font(16.0, r))
-        .margin(8.0 * r)
-        .x_label_area_size(34.0 * r)
-        .y_label_area_size(56.0 * r)
-        .build_cartesian_2d(x0..x1, y.0..y.1)
-    else {
+    let caption = format!("{name}: reading and reconstruction");
+    let Some(mut chart) = series_chart(&root, r, &caption, trace, y) else {
         return;
     };
-    let _ = chart
-        .configure_mesh()
-        .x_desc("step")
-        .x_labels(8)
-        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
-        .y_labels(5)
-        .label_style(font(13.0, r))
-        .y_label_formatter(&|v: &f64| short_number(*v))
-        .draw();
     shade_labels(&mut chart, trace, y);
     for (points, color, label) in [
         (&values, NORMAL, "reading"),
@@ -512,28 +525,11 @@ pub fn draw_window_scores(
         .filter(|s| s.is_finite())
         .fold(threshold.max(f32::MIN_POSITIVE), f32::max);
     let y = (0.0, f64::from(top) * 1.08);
-    let (x0, x1) = trace_steps(trace);
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .caption(
-            "window score over time (flagged windows shaded)",
-            font(16.0, r),
-        )
-        .margin(8.0 * r)
-        .x_label_area_size(34.0 * r)
-        .y_label_area_size(56.0 * r)
-        .build_cartesian_2d(x0..x1, y.0..y.1)
-    else {
+    let caption = "window score over time (flagged windows shaded)";
+    let Some(mut chart) = series_chart(&root, r, caption, trace, y) else {
         return;
     };
-    let _ = chart
-        .configure_mesh()
-        .x_desc("step")
-        .x_labels(8)
-        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
-        .y_labels(5)
-        .label_style(font(13.0, r))
-        .y_label_formatter(&|v: &f64| short_number(*v))
-        .draw();
+    let (x0, x1) = trace_steps(trace);
     // Flagged windows merged into runs of steps, so overlaps do not darken.
     let length = trace.window_length as f64;
     let mut runs: Vec<(f64, f64)> = Vec::new();
