@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use burn::tensor::read_sync;
 use indicatif::ProgressBar;
 use kizu_model::data::series::{
-    parse_csv, CsvOptions, DemoSeries, Missing, Series, SeriesSplit, WindowSpec,
+    parse_csv, CsvOptions, DemoSeries, Missing, Series, SeriesSplit, WindowFeatures, WindowSpec,
 };
-use kizu_model::lstm_ae::{score_windows, LstmAutoencoderConfig, SeriesTrainer};
+use kizu_model::lstm_ae::{score_windows, SensorErrorScale, SeriesRecipe, SeriesTrainer};
 use kizu_model::metrics::roc_auc;
 use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::train::{Trainer, TrainingConfig};
@@ -32,31 +32,34 @@ pub(crate) struct SeriesArgs {
     #[arg(long, value_enum, default_value_t = MissingArg::Refuse)]
     missing: MissingArg,
     /// Steps per window.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = SeriesRecipe::default().window)]
     window: usize,
     /// Steps between window starts.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = SeriesRecipe::default().stride)]
     stride: usize,
     /// Share of the steps, from the start, that trains (the rest is tested).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = SeriesRecipe::default().train_fraction)]
     train_fraction: f64,
     /// Passes over the training windows.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = SeriesRecipe::default().epochs)]
     epochs: usize,
     /// Windows per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = SeriesRecipe::default().batch_size)]
     batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 5e-3)]
+    #[arg(long, default_value_t = SeriesRecipe::default().learning_rate)]
     learning_rate: f64,
     /// LSTM hidden units.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = SeriesRecipe::default().hidden)]
     hidden: usize,
     /// Latent dimensions.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = SeriesRecipe::default().latent)]
     latent: usize,
-    /// Seed of the weights and the batch order.
-    #[arg(long, default_value_t = 3)]
+    /// Spread of the noise added to training inputs (a denoising autoencoder; 0: none).
+    #[arg(long, default_value_t = SeriesRecipe::default().input_noise)]
+    input_noise: f64,
+    /// Seed of the weights, the batch order and the input noise.
+    #[arg(long, default_value_t = SeriesRecipe::default().seed)]
     seed: u64,
     /// Where to write the test windows' scores (CSV).
     #[arg(long)]
@@ -103,11 +106,17 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         .with_batch_size(args.batch_size)
         .with_learning_rate(args.learning_rate)
         .with_seed(args.seed);
-    let network = LstmAutoencoderConfig::new()
-        .with_hidden(args.hidden)
-        .with_latent(args.latent)
-        .with_layers(1);
-    let mut trainer = SeriesTrainer::new(&network, &training, &split.train, &device)?;
+    let recipe = SeriesRecipe {
+        hidden: args.hidden,
+        latent: args.latent,
+        ..SeriesRecipe::default()
+    };
+    // The model reads each window's centred shape and differences (issue 12).
+    let features = WindowFeatures::fit(&split.train);
+    let (train_windows, test_windows) =
+        (features.apply(&split.train)?, features.apply(&split.test)?);
+    let mut trainer = SeriesTrainer::new(&recipe.network(), &training, &train_windows, &device)?
+        .with_input_noise(args.input_noise);
     let bar = ProgressBar::new(trainer.total_steps() as u64);
     let mut last_loss = None;
     while let Some(step) = read_sync(trainer.step())? {
@@ -117,11 +126,15 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
     bar.finish_and_clear();
     let model = trainer.into_model().ok_or("nothing was learned")?;
     let batch = args.batch_size.max(1);
-    let train_scores = read_sync(score_windows(&model, &split.train, batch, &device))?;
-    let test_scores = read_sync(score_windows(&model, &split.test, batch, &device))?;
-    let threshold = fit(ThresholdMethod::Percentile(99.0), &train_scores.mse)?;
+    let train_errors = read_sync(score_windows(&model, &train_windows, batch, &device))?;
+    let test_errors = read_sync(score_windows(&model, &test_windows, batch, &device))?;
+    // Scored by the most unusual sensor channel, standardised on the training windows.
+    let scale = SensorErrorScale::fit(&train_errors)?;
+    let train_scores = scale.score(&train_errors)?;
+    let test_scores = scale.score(&test_errors)?;
+    let worst = scale.worst_sensor(&test_errors)?;
+    let threshold = fit(ThresholdMethod::Percentile(99.0), &train_scores)?;
     let flagged = test_scores
-        .mse
         .iter()
         .filter(|&&s| threshold.is_anomaly(s))
         .count();
@@ -130,16 +143,16 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         last_loss.unwrap_or(f32::NAN),
         threshold.method.label(),
         threshold.value,
-        test_scores.mse.len()
+        test_scores.len()
     );
     if let Some(labels) = &split.test.labels {
-        match roc_auc(&test_scores.mse, labels) {
+        match roc_auc(&test_scores, labels) {
             Some(auc) => println!("window ROC AUC {auc:.4}"),
             None => println!("window ROC AUC: needs normal and anomalous test windows"),
         }
     }
     if let Some(out) = &args.out {
-        write_scores(out, &series, &split, &test_scores, threshold.value)?;
+        write_scores(out, &series, &split, &test_scores, &worst, threshold.value)?;
         println!("scores written to {}", out.display());
     }
     Ok(())
@@ -166,26 +179,18 @@ fn load(args: &SeriesArgs) -> Result<Series, AnyError> {
 }
 
 /// One row per test window: where it starts, its score, whether it is flagged, its label
-/// where known, and the sensor with the largest error.
+/// where known, and the sensor its score comes from (`worst`: a feature channel, its
+/// shape or its differences).
 fn write_scores(
     out: &Path,
     series: &Series,
     split: &SeriesSplit,
-    scores: &kizu_model::lstm_ae::WindowScores,
+    scores: &[f32],
+    worst: &[usize],
     threshold: f32,
 ) -> Result<(), AnyError> {
     let mut csv = String::from("start_step,start_time,score,flagged,label,worst_sensor\n");
-    // Each sensor's error summed over each window, `[sensors][count]`, made once.
-    let per_sensor: Vec<Vec<f32>> = (0..scores.sensors)
-        .map(|s| {
-            scores
-                .of_sensor(s)
-                .chunks(scores.length)
-                .map(|w| w.iter().sum())
-                .collect()
-        })
-        .collect();
-    for (w, (&start, &score)) in split.test.starts.iter().zip(&scores.mse).enumerate() {
+    for (w, (&start, &score)) in split.test.starts.iter().zip(scores).enumerate() {
         let time = series
             .timestamps
             .as_ref()
@@ -196,9 +201,10 @@ fn write_scores(
             .labels
             .as_ref()
             .map_or(String::new(), |l| u8::from(l[w]).to_string());
-        let worst = (0..scores.sensors)
-            .max_by(|&a, &b| per_sensor[a][w].total_cmp(&per_sensor[b][w]))
-            .map_or("", |s| series.sensors[s].as_str());
+        let worst = worst
+            .get(w)
+            .and_then(|&c| series.sensors.get(c % series.sensor_count()))
+            .map_or("", String::as_str);
         let flagged = u8::from(score > threshold);
         writeln!(csv, "{start},{time},{score},{flagged},{label},{worst}")?;
     }
