@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 
-use crate::protocol::{DataProtocol, DataSize, Fit, ModelKind, RunSettings, SeriesWindows};
+use crate::protocol::{DataProtocol, DataSize, Fit, ModelKind, RunSettings, SeriesOptions};
 
 /// Most epochs the form accepts: a typo should not start an hour-long run.
 pub const MAX_EPOCHS: usize = 200;
@@ -356,8 +356,8 @@ impl Form {
 
     /// The series windows the form names (checked only when the data is a series: the
     /// fields are hidden otherwise).
-    fn series_windows(&self, refuse: &mut dyn FnMut(&'static str, String)) -> SeriesWindows {
-        let default = SeriesWindows::default();
+    fn series_windows(&self, refuse: &mut dyn FnMut(&'static str, String)) -> SeriesOptions {
+        let default = SeriesOptions::default();
         if !self.data.is_series() {
             return default;
         }
@@ -376,10 +376,11 @@ impl Form {
             refuse("train-fraction", format!("training share {m}"));
             default.train_fraction
         });
-        SeriesWindows {
+        SeriesOptions {
             length,
             stride,
             train_fraction,
+            ..default
         }
     }
 }

@@ -11,16 +11,17 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{CheckpointMeta, TrainingRecord};
 use crate::data::series::{
     errors_per_step, DemoSeries, Keep, Series, SeriesError, SeriesSplit, SeriesTrace,
-    Standardisation, WindowSpec, Windows,
+    Standardisation, WindowFeatures, WindowSpec, Windows,
 };
 use crate::divergence::{Divergence, DivergenceWatch};
 use crate::eval::{EvalError, Evaluation};
 use crate::lstm_ae::{
-    score_windows, LstmAutoencoder, LstmAutoencoderConfig, SeriesTrainer, WindowScores,
+    score_windows, LstmAutoencoder, LstmAutoencoderConfig, SensorErrorScale, SeriesTrainer,
+    WindowScores,
 };
 use crate::run::{FellBack, Lifeboat, RunError, RunObserver};
 use crate::score::ScoreKind;
-use crate::settings::{RunSettings, SeriesWindows};
+use crate::settings::{RunSettings, SeriesOptions};
 use crate::threshold::{fit, Threshold, ThresholdMethod};
 use crate::train::{Trainer, TrainingConfig};
 use crate::zoo::{ModelConfig, ModelKind};
@@ -34,81 +35,85 @@ const SCORE_BATCH: usize = 256;
 /// of steps (a page has no more pixels than that).
 pub const TRACE_POINTS: usize = 3_000;
 
-/// A series cut into a run's windows: its first part trains, the rest tests.
+/// A series cut into a run's windows: its first part trains, the rest tests; and the
+/// windows as the model reads them ([`WindowFeatures`]: each sensor's shape within the
+/// window and its step-to-step differences, scaled on the training windows).
 #[derive(Debug, Clone)]
 pub struct SeriesData {
     /// Where it came from ("demo series", a file name).
     pub name: String,
     /// The readings.
     pub series: Series,
-    /// How it is windowed and split.
-    pub windows: SeriesWindows,
+    /// How it is windowed, split and learned.
+    pub options: SeriesOptions,
     /// The standardised windows of each part.
     pub split: SeriesSplit,
+    /// How a window becomes the model's input.
+    pub features: WindowFeatures,
+    /// The training windows as the model reads them.
+    pub train_input: Windows,
+    /// The test windows as the model reads them.
+    pub test_input: Windows,
 }
 
 impl SeriesData {
-    /// `series` cut into `windows`; refuses a stride longer than a window (steps between
-    /// two windows would never be scored) and whatever [`SeriesSplit::new`] refuses.
+    /// `series` cut into windows as `options` say; refuses a stride longer than a window
+    /// (steps between two windows would never be scored) and whatever
+    /// [`SeriesSplit::new`] refuses.
     pub fn new(
         name: impl Into<String>,
         series: Series,
-        windows: SeriesWindows,
+        options: SeriesOptions,
     ) -> Result<Self, RunError> {
-        if windows.stride > windows.length {
-            return Err(RunError::Setting(format!(
-                "a stride of {} steps skips steps between windows of {}: make it at most the \
-                 window length",
-                windows.stride, windows.length
-            )));
-        }
-        let spec = WindowSpec {
-            length: windows.length,
-            stride: windows.stride,
-        };
-        let split = SeriesSplit::new(&series, spec, windows.train_fraction)?;
-        Ok(Self {
-            name: name.into(),
-            series,
-            windows,
-            split,
-        })
+        let split = split(&series, options)?;
+        let features = WindowFeatures::fit(&split.train);
+        Self::with(name.into(), series, options, split, features)
     }
 
     /// `series` as the model of `record` reads it: the same sensors (else refused), cut
-    /// into its windows and standardised with its training statistics (not refitted: a
-    /// level the model never saw must stand out).
+    /// into its windows, standardised and scaled with its training statistics (not
+    /// refitted: a level the model never saw must stand out).
     pub fn for_model(
         name: impl Into<String>,
         series: Series,
         record: &SeriesRecord,
     ) -> Result<Self, RunError> {
         record.check(&series).map_err(RunError::Setting)?;
-        let mut data = Self::new(name, series, record.windows)?;
+        let mut split = split(&series, record.options)?;
         let standardisation = record.standardisation();
-        let split = &mut data.split;
-        let (spec, boundary, steps) = (split.spec, split.boundary, data.series.steps());
-        split.train = Windows::cut(
-            &data.series,
-            0..boundary,
-            spec,
-            &standardisation,
-            Keep::Normal,
-        )?;
-        split.test = Windows::cut(
-            &data.series,
-            boundary..steps,
-            spec,
-            &standardisation,
-            Keep::All,
-        )?;
+        let (spec, boundary, steps) = (split.spec, split.boundary, series.steps());
+        split.train = Windows::cut(&series, 0..boundary, spec, &standardisation, Keep::Normal)?;
+        split.test = Windows::cut(&series, boundary..steps, spec, &standardisation, Keep::All)?;
         split.standardisation = standardisation;
-        Ok(data)
+        let features = WindowFeatures {
+            scale: record.feature_scale.clone(),
+        };
+        Self::with(name.into(), series, record.options, split, features)
     }
 
-    /// The bundled demo series ([`DemoSeries`] of [`DEMO_SEED`]) cut into `windows`.
-    pub fn demo(windows: SeriesWindows) -> Result<Self, RunError> {
-        Self::new("demo series", DemoSeries::generate(DEMO_SEED).0, windows)
+    fn with(
+        name: String,
+        series: Series,
+        options: SeriesOptions,
+        split: SeriesSplit,
+        features: WindowFeatures,
+    ) -> Result<Self, RunError> {
+        let train_input = features.apply(&split.train)?;
+        let test_input = features.apply(&split.test)?;
+        Ok(Self {
+            name,
+            series,
+            options,
+            split,
+            features,
+            train_input,
+            test_input,
+        })
+    }
+
+    /// The bundled demo series ([`DemoSeries`] of [`DEMO_SEED`]) cut as `options` say.
+    pub fn demo(options: SeriesOptions) -> Result<Self, RunError> {
+        Self::new("demo series", DemoSeries::generate(DEMO_SEED).0, options)
     }
 
     /// Whether each test window holds a labelled anomaly (all `false` without labels).
@@ -121,7 +126,7 @@ impl SeriesData {
 
     /// Each test window's name: "steps 3104-3135 (2024-03-03T03:44)".
     pub fn test_names(&self) -> Vec<String> {
-        let length = self.windows.length;
+        let length = self.options.length;
         self.split
             .test
             .starts
@@ -145,34 +150,59 @@ impl SeriesData {
             .map(String::as_str)
     }
 
-    /// What a checkpoint of a model trained on this data records of it.
-    pub fn record(&self) -> SeriesRecord {
+    /// What a checkpoint of a model trained on this data and judged by `error` records.
+    pub fn record(&self, error: &SensorErrorScale) -> SeriesRecord {
         let standardisation = &self.split.standardisation;
         SeriesRecord {
             source: self.name.clone(),
             sensors: self.series.sensors.clone(),
-            windows: self.windows,
+            options: self.options,
             mean: standardisation.mean.clone(),
             std: standardisation.std.clone(),
+            feature_scale: self.features.scale.clone(),
+            error: error.clone(),
         }
     }
 }
 
+/// `series` split in time order into `options`' standardised windows; refuses a stride
+/// longer than a window.
+fn split(series: &Series, options: SeriesOptions) -> Result<SeriesSplit, RunError> {
+    if options.stride > options.length {
+        return Err(RunError::Setting(format!(
+            "a stride of {} steps skips steps between windows of {}: make it at most the \
+             window length",
+            options.stride, options.length
+        )));
+    }
+    let spec = WindowSpec {
+        length: options.length,
+        stride: options.stride,
+    };
+    Ok(SeriesSplit::new(series, spec, options.train_fraction)?)
+}
+
 /// What a series model's checkpoint records of the data it learned: the sensors it reads
-/// (in column order), how the series was windowed, and the standardisation fitted on the
-/// training part's normal steps.
+/// (in column order), how the series was windowed, the standardisation fitted on the
+/// training part's normal steps, the scale of each input channel, and the sensor-error
+/// statistics its windows are scored by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesRecord {
     /// Where the series came from ("demo series", a file name).
     pub source: String,
     /// The sensors, in the order the model reads them.
     pub sensors: Vec<String>,
-    /// Window length, stride and training share.
-    pub windows: SeriesWindows,
+    /// Window length, stride, training share and input noise.
+    pub options: SeriesOptions,
     /// Each sensor's mean on the training part.
     pub mean: Vec<f32>,
     /// Each sensor's standard deviation there.
     pub std: Vec<f32>,
+    /// Each input channel's spread over the training windows ([`WindowFeatures::scale`]).
+    pub feature_scale: Vec<f32>,
+    /// Each channel's log-error statistics over the training windows: a window's score is
+    /// its most unusual channel's ([`SensorErrorScale`]).
+    pub error: SensorErrorScale,
 }
 
 impl SeriesRecord {
@@ -236,7 +266,8 @@ fn network(settings: &RunSettings, data: &SeriesData) -> Result<LstmAutoencoderC
     }
     match settings.model_config()? {
         ModelConfig::LstmAutoencoder(config) => {
-            Ok(config.for_series(data.windows.length, data.series.sensor_count()))
+            let channels = WindowFeatures::channels(data.series.sensor_count());
+            Ok(config.for_series(data.options.length, channels))
         }
         other => Err(RunError::Setting(format!(
             "a sensor series trains the LSTM autoencoder, not a {}",
@@ -273,7 +304,8 @@ async fn train_on(
         .with_batch_size(settings.batch_size)
         .with_learning_rate(settings.learning_rate())
         .with_seed(settings.seed);
-    let mut trainer = SeriesTrainer::new(&config, &training, &data.split.train, device)?;
+    let mut trainer = SeriesTrainer::new(&config, &training, &data.train_input, device)?
+        .with_input_noise(settings.series.input_noise);
     let total = trainer.total_steps();
     let mut lifeboat = match fallback {
         Some(fallback) => {
@@ -349,43 +381,58 @@ async fn train_on(
     })
 }
 
-/// A series model's evaluation: every test window's score summarised as an image model's
-/// test set is (thresholds, AUC, histogram), the scores themselves, and the trace a page
-/// draws.
+/// What a series model's window scores are called.
+pub const SCORE_LABEL: &str = "largest sensor error z-score";
+
+/// A series model's evaluation: every test window's score (its most unusual input
+/// channel's log error, standardised on the training windows: [`SensorErrorScale`])
+/// summarised as an image model's test set is (thresholds, AUC, histogram; the
+/// evaluation's score kind stays MSE, the error it starts from), the errors themselves, and
+/// the trace a page draws.
 pub struct SeriesEvaluated {
-    /// Window scores (MSE), thresholds, AUC and histogram.
+    /// Window scores, thresholds, AUC and histogram.
     pub evaluation: Evaluation,
-    /// Each test window's scores and errors.
+    /// The statistics the scores are standardised by.
+    pub error: SensorErrorScale,
+    /// Each test window's errors.
     pub test: WindowScores,
     /// The test part's readings, reconstructions and errors, step by step.
     pub trace: SeriesTrace,
 }
 
 /// Scores `data`'s training windows (the thresholds: `own` first where the model has one,
-/// then one per `methods`) and its test windows with `model`.
+/// then one per `methods`) and its test windows with `model`; `error` is the model's own
+/// sensor-error scale where it has one, else it is fitted on the training windows.
 pub async fn evaluate_series(
     model: &LstmAutoencoder,
     data: &SeriesData,
+    error: Option<&SensorErrorScale>,
     own: Option<Threshold>,
     methods: &[ThresholdMethod],
     device: &Device,
 ) -> Result<SeriesEvaluated, RunError> {
-    let train = score_windows(model, &data.split.train, SCORE_BATCH, device).await?;
-    let test = score_windows(model, &data.split.test, SCORE_BATCH, device).await?;
+    let train = score_windows(model, &data.train_input, SCORE_BATCH, device).await?;
+    let test = score_windows(model, &data.test_input, SCORE_BATCH, device).await?;
+    let error = match error {
+        Some(error) => error.clone(),
+        None => SensorErrorScale::fit(&train)?,
+    };
+    let train_scores = error.score(&train)?;
     let mut thresholds: Vec<Threshold> = own.into_iter().collect();
     for &method in methods {
-        thresholds.push(fit(method, &train.mse).map_err(EvalError::from)?);
+        thresholds.push(fit(method, &train_scores).map_err(EvalError::from)?);
     }
     let evaluation = Evaluation::of_scores(
         ScoreKind::Mse,
         thresholds,
-        test.mse.clone(),
+        error.score(&test)?,
         &data.test_is_anomaly(),
     )?
-    .with_train_scores(train.mse);
+    .with_train_scores(train_scores);
     let trace = SeriesTrace::of(data, &test)?;
     Ok(SeriesEvaluated {
         evaluation,
+        error,
         test,
         trace,
     })
@@ -422,16 +469,17 @@ impl TrainedSeries {
         );
         meta.settings = Some(settings.clone());
         meta.auc = evaluated.evaluation.auc;
-        meta.series = Some(data.record());
+        meta.series = Some(data.record(&evaluated.error));
         Ok(meta)
     }
 }
 
 impl SeriesTrace {
-    /// The trace of `data`'s test part as `scores` (its test windows') reconstruct it.
+    /// The trace of `data`'s test part as `scores` (its test inputs') reconstruct it.
     pub fn of(data: &SeriesData, scores: &WindowScores) -> Result<Self, SeriesError> {
         let windows = &data.split.test;
         let sensors = data.series.sensor_count();
+        let channels = scores.sensors;
         let (length, steps) = (windows.length, data.series.steps());
         let (Some(&first), Some(&last)) = (windows.starts.first(), windows.starts.last()) else {
             return Err(SeriesError::NoTestWindow);
@@ -446,13 +494,25 @@ impl SeriesTrace {
         let mut errors = vec![0.0f32; points * sensors];
         for s in 0..sensors {
             let (mean, std) = (standardisation.mean[s], standardisation.std[s]);
-            let rebuilt = errors_per_step(
-                &column(&scores.reconstructions, sensors, s),
-                &windows.starts,
-                length,
-                steps,
-            )?;
-            let squared = errors_per_step(&scores.of_sensor(s), &windows.starts, length, steps)?;
+            // The model rebuilds each window's shape (readings less the window's mean, in
+            // channel s, scaled): the window's own mean puts it back at its level.
+            let scale = data.features.scale.get(s).copied().unwrap_or(1.0);
+            let rebuilt: Vec<f32> = column(&scores.reconstructions, channels, s)
+                .chunks(length.max(1))
+                .enumerate()
+                .flat_map(|(w, shape)| {
+                    let level = window_mean(windows.window(w), sensors, s);
+                    shape.iter().map(move |&r| r * scale + level)
+                })
+                .collect();
+            let rebuilt = errors_per_step(&rebuilt, &windows.starts, length, steps)?;
+            // A sensor's error: its shape's and its differences' (channels s and
+            // sensors + s).
+            let mut squared = scores.of_sensor(s);
+            for (e, d) in squared.iter_mut().zip(scores.of_sensor(sensors + s)) {
+                *e += d;
+            }
+            let squared = errors_per_step(&squared, &windows.starts, length, steps)?;
             for p in 0..points {
                 let bucket_steps = first + p * bucket..(first + (p + 1) * bucket).min(end);
                 let n = bucket_steps.len() as f32;
@@ -495,6 +555,12 @@ impl SeriesTrace {
     }
 }
 
+/// The mean of sensor `s` over a `[length, sensors]` window.
+fn window_mean(window: &[f32], sensors: usize, s: usize) -> f32 {
+    let readings = column(window, sensors, s);
+    readings.iter().sum::<f32>() / readings.len().max(1) as f32
+}
+
 /// Sensor `s` of `[.., sensors]` readings, in order.
 fn column(values: &[f32], sensors: usize, s: usize) -> Vec<f32> {
     values.iter().skip(s).step_by(sensors).copied().collect()
@@ -519,10 +585,11 @@ mod tests {
         }
         let labels = (0..steps).map(|t| t == 70).collect();
         let series = Series::new(vec!["a".into(), "b".into()], None, values, Some(labels)).unwrap();
-        let windows = SeriesWindows {
+        let windows = SeriesOptions {
             length: 8,
             stride: 4,
             train_fraction: 0.5,
+            input_noise: 0.0,
         };
         SeriesData::new("small", series, windows).unwrap()
     }
@@ -547,11 +614,13 @@ mod tests {
         let device = Device::flex();
         let trained = read_sync(train_series(&settings(), &data, &device, None, &Quiet)).unwrap();
         assert_eq!(trained.steps, 2 * data.split.train.count().div_ceil(4));
-        assert_eq!(trained.model.features_per_step(), 2);
+        // Two channels per sensor: its shape and its differences.
+        assert_eq!(trained.model.features_per_step(), 4);
         let methods = [ThresholdMethod::MaxNormal];
         let evaluated = read_sync(evaluate_series(
             &trained.model,
             &data,
+            None,
             None,
             &methods,
             &device,
@@ -562,11 +631,22 @@ mod tests {
         assert_eq!(evaluation.train_scores.len(), data.split.train.count());
         assert_eq!(evaluation.thresholds[0].method, ThresholdMethod::MaxNormal);
         assert!(evaluation.auc.is_some());
+        // The scores are the fitted sensor-error scale's.
+        let scores = |input: &Windows| {
+            let raw = read_sync(score_windows(&trained.model, input, 8, &device)).unwrap();
+            evaluated.error.score(&raw).unwrap()
+        };
+        assert_eq!(evaluation.test_scores, scores(&data.test_input));
+        assert_eq!(evaluation.train_scores, scores(&data.train_input));
         let meta = trained
             .checkpoint_meta(&settings(), &data, &evaluated)
             .unwrap();
         let record = meta.series.as_ref().unwrap();
-        assert_eq!((record.sensors.len(), record.windows), (2, data.windows));
+        assert_eq!((record.sensors.len(), record.options), (2, data.options));
+        assert_eq!(
+            (&record.feature_scale, &record.error),
+            (&data.features.scale, &evaluated.error)
+        );
         assert_eq!(record.standardisation(), data.split.standardisation);
         assert!(record.check(&data.series).is_ok());
         let mut renamed = data.series.clone();
@@ -580,6 +660,19 @@ mod tests {
         assert_eq!(reread.split.standardisation, data.split.standardisation);
         let (a, b) = (reread.split.test.window(0), data.split.test.window(0));
         assert!((a[0] - b[0] - 10.0 / record.std[0]).abs() < 1e-3);
+        assert_eq!(reread.features, data.features);
+        // ... and scored against the model's own threshold and error scale.
+        let again = read_sync(evaluate_series(
+            &trained.model,
+            &data,
+            Some(&record.error),
+            Some(meta.threshold),
+            &[],
+            &device,
+        ))
+        .unwrap();
+        assert_eq!(again.evaluation.test_scores, evaluation.test_scores);
+        assert_eq!(again.evaluation.thresholds, [meta.threshold]);
     }
 
     #[test]
@@ -594,10 +687,11 @@ mod tests {
             &Quiet,
         ));
         assert!(matches!(refused, Err(RunError::Setting(m)) if m.contains("LSTM")));
-        let windows = SeriesWindows {
+        let windows = SeriesOptions {
             length: 8,
             stride: 9,
             train_fraction: 0.5,
+            input_noise: 0.0,
         };
         let skipping = SeriesData::new("s", small().series, windows);
         assert!(matches!(skipping, Err(RunError::Setting(m)) if m.contains("stride")));
@@ -608,17 +702,19 @@ mod tests {
         let data = small();
         let test = &data.split.test;
         let count = test.count();
-        let (length, sensors) = (test.length, 2);
-        // A "reconstruction" equal to the windows themselves: no error anywhere but the
-        // one reading set off below.
+        let (length, sensors, channels) = (test.length, 2, 4);
+        // A "reconstruction" equal to the inputs themselves: no error anywhere but the two
+        // readings set off below.
         let mut scores = WindowScores {
             mse: vec![0.0; count],
-            squared_errors: vec![0.0; test.values.len()],
-            reconstructions: test.values.clone(),
+            squared_errors: vec![0.0; data.test_input.values.len()],
+            reconstructions: data.test_input.values.clone(),
             length,
-            sensors,
+            sensors: channels,
         };
-        scores.squared_errors[sensors + 1] = 4.0; // window 0, its step 1, sensor b
+        // Window 0, its step 1: sensor b's shape and its difference channel.
+        scores.squared_errors[channels + 1] = 4.0;
+        scores.squared_errors[channels + sensors + 1] = 1.0;
         let trace = SeriesTrace::of(&data, &scores).unwrap();
         assert_eq!(trace.first_step, test.starts[0]);
         assert_eq!(trace.bucket, 1);
@@ -626,14 +722,15 @@ mod tests {
             trace.points,
             test.starts[count - 1] + length - test.starts[0]
         );
+        // The rebuilt shapes, put back at each window's level, are the readings.
         for (v, r) in trace.values.iter().zip(&trace.reconstruction) {
-            assert!((v - r).abs() < 1e-4, "{v} vs {r}");
+            assert!((v - r).abs() < 1e-3, "{v} vs {r}");
         }
         let b: Vec<f32> = trace.sensor(&trace.values, 1).collect();
         assert!((b[3] - data.series.value(trace.step_of(3), 1)).abs() < 1e-6);
-        // Step 1 of the first window is covered by it alone.
+        // Step 1 of the first window is covered by it alone: both of b's channels count.
         let errors: Vec<f32> = trace.sensor(&trace.errors, 1).collect();
-        assert_eq!(errors[1], 4.0);
+        assert_eq!(errors[1], 5.0);
         assert_eq!(trace.sensor(&trace.errors, 0).fold(0.0f32, f32::max), 0.0);
         assert_eq!(trace.labels.iter().filter(|&&l| l).count(), 1);
         assert!(trace.labels[70 - trace.first_step]);

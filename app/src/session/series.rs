@@ -6,7 +6,9 @@ use burn::tensor::Device;
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::series::{parse_csv, CsvOptions, Missing, Series};
 use kizu_model::readback::to_host;
-use kizu_model::series_run::{evaluate_series, train_series, SeriesData, SeriesEvaluated};
+use kizu_model::series_run::{
+    evaluate_series, train_series, SeriesData, SeriesEvaluated, SCORE_LABEL,
+};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::AnyDetector;
@@ -106,9 +108,16 @@ impl Session {
         });
         host.pause().await;
         let score_started = host.now_ms();
-        let evaluated = evaluate_series(&trained.model, &data, None, &THRESHOLD_METHODS, &device)
-            .await
-            .map_err(run_error)?;
+        let evaluated = evaluate_series(
+            &trained.model,
+            &data,
+            None,
+            None,
+            &THRESHOLD_METHODS,
+            &device,
+        )
+        .await
+        .map_err(run_error)?;
         let score_ms = host.now_ms() - score_started;
         let meta = trained
             .checkpoint_meta(&settings, &data, &evaluated)
@@ -162,7 +171,7 @@ impl Session {
             )));
         };
         let data = match meta.protocol() {
-            DataProtocol::DemoSeries => Some(SeriesData::demo(record.windows).map_err(data_error)?),
+            DataProtocol::DemoSeries => Some(SeriesData::demo(record.options).map_err(data_error)?),
             _ => self
                 .series
                 .as_ref()
@@ -175,10 +184,10 @@ impl Session {
         let view = match &data {
             Some(data) => {
                 let methods = [ThresholdMethod::Percentile(95.0)];
-                let evaluated =
-                    evaluate_series(model, data, Some(meta.threshold), &methods, device)
-                        .await
-                        .map_err(run_error)?;
+                let (error, own) = (Some(&record.error), Some(meta.threshold));
+                let evaluated = evaluate_series(model, data, error, own, &methods, device)
+                    .await
+                    .map_err(run_error)?;
                 series_view(origin, &checkpoint, data, evaluated, meta.settings.clone())
             }
             None => {
@@ -226,5 +235,6 @@ fn series_view(
         evaluated_on,
     );
     view.series = Some(Box::new(evaluated.trace));
+    view.score_label = SCORE_LABEL.to_owned();
     view
 }

@@ -19,5 +19,5 @@ mod series;
 mod train;
 
 pub use model::{LstmAutoencoder, LstmAutoencoderConfig};
-pub use series::{score_windows, SeriesModelError, SeriesTrainer, WindowScores};
+pub use series::{score_windows, SensorErrorScale, SeriesModelError, SeriesTrainer, WindowScores};
 pub use train::LstmAeTrainer;

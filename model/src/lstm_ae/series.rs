@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, ModuleOptimizer};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use super::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::data::series::Windows;
@@ -67,6 +67,8 @@ pub struct SeriesTrainer {
     /// Shared, not copied, by the copies of the run.
     windows: Arc<Windows>,
     learning_rate: f64,
+    /// Spread of the noise added to each training input; 0: none.
+    input_noise: f64,
     device: Device,
 }
 
@@ -93,8 +95,17 @@ impl SeriesTrainer {
             schedule: BatchSchedule::new(windows.count(), training),
             windows: Arc::new(windows.clone()),
             learning_rate: training.learning_rate,
+            input_noise: 0.0,
             device,
         })
+    }
+
+    /// Adds Gaussian noise of spread `std` to every training input, the clean window as
+    /// the target (a denoising autoencoder: it learns the shapes windows share, not each
+    /// training window's own noise); 0 or less, none.
+    pub fn with_input_noise(mut self, std: f64) -> Self {
+        self.input_noise = std.max(0.0);
+        self
     }
 
     /// The configuration the model was built with (fitted to the windows).
@@ -116,11 +127,17 @@ impl Trainer for SeriesTrainer {
             return Ok(None);
         };
         let x = window_tensor(&self.windows, indices.iter().copied(), &self.device); // [b, 1, length, sensors]
+        let input = if self.input_noise > 0.0 {
+            x.clone() + x.random_like(Distribution::Normal(0.0, self.input_noise))
+        // [b, 1, length, sensors]
+        } else {
+            x.clone()
+        };
         let losses = self_supervised_step(
             &mut self.model,
             &mut self.optimizer,
             self.learning_rate,
-            x.clone(),
+            input,
             x,
         )
         .await?;
@@ -144,6 +161,7 @@ impl Trainer for SeriesTrainer {
             schedule: self.schedule.clone(),
             windows: self.windows.clone(),
             learning_rate: self.learning_rate,
+            input_noise: self.input_noise,
             device,
         })
     }
@@ -201,6 +219,110 @@ impl WindowScores {
             .map(|step| step[sensor])
             .collect()
     }
+}
+
+impl WindowScores {
+    /// Each window's mean squared error per sensor, `[count, sensors]`.
+    pub fn per_sensor_mean(&self) -> Vec<f32> {
+        let (length, sensors) = (self.length.max(1), self.sensors.max(1));
+        self.squared_errors
+            .chunks(length * sensors)
+            .flat_map(|window| {
+                (0..sensors).map(move |s| {
+                    window.iter().skip(s).step_by(sensors).sum::<f32>() / length as f32
+                })
+            })
+            .collect()
+    }
+}
+
+/// Smallest mean squared error taken to its logarithm: a sensor reproduced exactly.
+const MIN_ERROR: f32 = 1e-12;
+/// Smallest spread of a sensor's log error: a sensor whose error never varied would make
+/// any change infinitely unusual.
+const MIN_LOG_SPREAD: f32 = 1e-3;
+
+/// Each sensor's (feature channel's) log mean squared error over normal windows: its mean
+/// and spread, fitted on the training windows; a window scores by its most unusual
+/// sensor, in either direction (issue 12).
+///
+/// Standardised per sensor, since sensors are reconstructed unequally well (a raw sum
+/// lets the worst-fitted one hide the others); in logarithms, since errors are skewed and
+/// span decades; both ways, since a frozen sensor or a vanished noise leaves less error
+/// than normal windows ever do (the decoder reproduces its flat line), not more.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SensorErrorScale {
+    /// Each sensor's mean of `ln(mean squared error)` over the windows it was fitted on.
+    pub mean: Vec<f32>,
+    /// Each sensor's spread of it, at least [`MIN_LOG_SPREAD`].
+    pub std: Vec<f32>,
+}
+
+impl SensorErrorScale {
+    /// Fits each sensor's log-error statistics on `scores` of normal (training) windows.
+    pub fn fit(scores: &WindowScores) -> Result<Self, SeriesModelError> {
+        let sensors = scores.sensors.max(1);
+        let logs = log_errors(scores);
+        let n = logs.len() / sensors;
+        if n == 0 {
+            return Err(SeriesModelError::NoWindows);
+        }
+        let (mut mean, mut std) = (Vec::with_capacity(sensors), Vec::with_capacity(sensors));
+        for s in 0..sensors {
+            let values = || logs.iter().skip(s).step_by(sensors).map(|&v| f64::from(v));
+            let m = values().sum::<f64>() / n as f64;
+            let var = values().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64;
+            mean.push(m as f32);
+            std.push((var.sqrt() as f32).max(MIN_LOG_SPREAD));
+        }
+        Ok(Self { mean, std })
+    }
+
+    /// Each window's standardised log error per sensor, `[count, sensors]`: positive when
+    /// a sensor is reconstructed worse than normal, negative when better.
+    pub fn z_scores(&self, scores: &WindowScores) -> Result<Vec<f32>, SeriesModelError> {
+        if scores.sensors != self.mean.len() {
+            return Err(SeriesModelError::Sensors {
+                expected: self.mean.len(),
+                found: scores.sensors,
+            });
+        }
+        let sensors = self.mean.len();
+        Ok(log_errors(scores)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v - self.mean[i % sensors]) / self.std[i % sensors])
+            .collect())
+    }
+
+    /// Each window's score, `[count]`: its largest absolute z-score over the sensors.
+    pub fn score(&self, scores: &WindowScores) -> Result<Vec<f32>, SeriesModelError> {
+        let z = self.z_scores(scores)?;
+        Ok(z.chunks(self.mean.len().max(1))
+            .map(|w| w.iter().fold(0.0f32, |m, v| m.max(v.abs())))
+            .collect())
+    }
+
+    /// Each window's most unusual sensor (the one its score comes from), `[count]`.
+    pub fn worst_sensor(&self, scores: &WindowScores) -> Result<Vec<usize>, SeriesModelError> {
+        let z = self.z_scores(scores)?;
+        Ok(z.chunks(self.mean.len().max(1))
+            .map(|w| {
+                (0..w.len())
+                    .max_by(|&a, &b| w[a].abs().total_cmp(&w[b].abs()))
+                    .unwrap_or(0)
+            })
+            .collect())
+    }
+}
+
+/// `ln` of each window's mean squared error per sensor, `[count, sensors]`.
+fn log_errors(scores: &WindowScores) -> Vec<f32> {
+    scores
+        .per_sensor_mean()
+        .iter()
+        .map(|e| e.max(MIN_ERROR).ln())
+        .collect()
 }
 
 /// Scores `windows` with `model` on `device`, `batch_size` windows at a time, reading the
@@ -345,6 +467,97 @@ mod tests {
         };
         assert_eq!(batches(5), batches(5));
         assert_ne!(batches(5), batches(6));
+    }
+
+    /// Scores of windows of 2 steps x 2 sensors whose squared errors are `errors[w]` at
+    /// every step of sensor 0 and `errors[w] * 10` of sensor 1.
+    fn constant_scores(errors: &[f32]) -> WindowScores {
+        WindowScores {
+            mse: errors.iter().map(|e| e * 5.5).collect(),
+            squared_errors: errors
+                .iter()
+                .flat_map(|&e| [e, e * 10.0, e, e * 10.0])
+                .collect(),
+            reconstructions: Vec::new(),
+            length: 2,
+            sensors: 2,
+        }
+    }
+
+    #[test]
+    fn per_sensor_means_average_each_sensors_steps() {
+        let scores = WindowScores {
+            mse: vec![0.0; 2],
+            squared_errors: vec![1.0, 2.0, 3.0, 6.0, 0.0, 0.0, 4.0, 8.0],
+            reconstructions: Vec::new(),
+            length: 2,
+            sensors: 2,
+        };
+        assert_eq!(scores.per_sensor_mean(), [2.0, 4.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn the_error_scale_scores_the_most_unusual_sensor_both_ways() {
+        let normal = constant_scores(&[0.5, 1.0, 2.0, 1.0]);
+        let scale = SensorErrorScale::fit(&normal).unwrap();
+        // ln(0.5), ln(1), ln(2), ln(1): mean 0, spread ln(2) / sqrt(2); sensor 1 + ln(10).
+        let spread = std::f32::consts::LN_2 / 2f32.sqrt();
+        assert!(scale.mean[0].abs() < 1e-6 && (scale.mean[1] - 10f32.ln()).abs() < 1e-5);
+        assert!(
+            scale.std.iter().all(|s| (s - spread).abs() < 1e-5),
+            "{scale:?}"
+        );
+        // A normal window, one four times worse, one whose error vanished (a flat line).
+        let test = constant_scores(&[1.0, 4.0, 1e-4]);
+        let z = scale.z_scores(&test).unwrap();
+        assert!(z[0].abs() < 1e-5 && z[1].abs() < 1e-4, "{z:?}");
+        assert!((z[2] - 2.0 * 2f32.sqrt()).abs() < 1e-4, "{z:?}");
+        let score = scale.score(&test).unwrap();
+        assert!(
+            score[0] < 1e-4 && score[1] > 2.0 && score[2] > 10.0,
+            "{score:?}"
+        );
+        // Sensor 1 alone goes wrong in a window: it is the worst.
+        let mut one = constant_scores(&[1.0]);
+        one.squared_errors[1] = 1000.0;
+        assert_eq!(scale.worst_sensor(&one).unwrap(), [1]);
+        // Another sensor count, or nothing to fit on, is refused.
+        let other = WindowScores {
+            sensors: 3,
+            ..WindowScores::default()
+        };
+        assert_eq!(
+            scale.score(&other),
+            Err(SeriesModelError::Sensors {
+                expected: 2,
+                found: 3
+            })
+        );
+        assert_eq!(
+            SensorErrorScale::fit(&constant_scores(&[])),
+            Err(SeriesModelError::NoWindows)
+        );
+    }
+
+    #[test]
+    fn a_constant_error_gets_the_smallest_spread() {
+        let scale = SensorErrorScale::fit(&constant_scores(&[1.0, 1.0])).unwrap();
+        assert_eq!(scale.std, [MIN_LOG_SPREAD, MIN_LOG_SPREAD]);
+    }
+
+    #[test]
+    fn a_denoising_run_trains_on_noisy_inputs() {
+        let training = TrainingConfig::new().with_batch_size(6).with_seed(5);
+        let mut trainer = SeriesTrainer::new(&small(), &training, &windows(), &Device::flex())
+            .unwrap()
+            .with_input_noise(0.5);
+        assert_eq!(trainer.input_noise, 0.5);
+        let report = read_sync(trainer.step()).unwrap().unwrap();
+        assert!(report.losses[0].1.is_finite());
+        let none = SeriesTrainer::new(&small(), &training, &windows(), &Device::flex())
+            .unwrap()
+            .with_input_noise(-1.0);
+        assert_eq!(none.input_noise, 0.0);
     }
 
     #[test]

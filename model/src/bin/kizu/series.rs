@@ -13,7 +13,9 @@ use indicatif::ProgressBar;
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::series::{parse_csv, CsvOptions, Missing, Series};
 use kizu_model::run::RunObserver;
-use kizu_model::series_run::{evaluate_series, train_series, SeriesData, DEMO_SEED};
+use kizu_model::series_run::{
+    evaluate_series, train_series, SeriesData, SeriesEvaluated, DEMO_SEED, SCORE_LABEL,
+};
 use kizu_model::settings::{DataProtocol, RunSettings};
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::StepReport;
@@ -59,7 +61,10 @@ pub(crate) struct SeriesArgs {
     /// Latent dimensions.
     #[arg(long)]
     latent: Option<usize>,
-    /// Seed of the weights and the batch order.
+    /// Spread of the noise added to training inputs (a denoising autoencoder; 0: none).
+    #[arg(long)]
+    input_noise: Option<f64>,
+    /// Seed of the weights, the batch order and the input noise.
     #[arg(long)]
     seed: Option<u64>,
     /// Where to write the test windows' scores (CSV).
@@ -90,10 +95,11 @@ impl SeriesArgs {
             DataProtocol::Series
         };
         let mut settings = RunSettings::series_recipe(protocol);
-        let windows = &mut settings.series;
-        windows.length = self.window.unwrap_or(windows.length);
-        windows.stride = self.stride.unwrap_or(windows.stride);
-        windows.train_fraction = self.train_fraction.unwrap_or(windows.train_fraction);
+        let options = &mut settings.series;
+        options.length = self.window.unwrap_or(options.length);
+        options.stride = self.stride.unwrap_or(options.stride);
+        options.train_fraction = self.train_fraction.unwrap_or(options.train_fraction);
+        options.input_noise = self.input_noise.unwrap_or(options.input_noise);
         settings.epochs = self.epochs.unwrap_or(settings.epochs);
         settings.batch_size = self.batch_size.unwrap_or(settings.batch_size);
         settings.learning_rate = self.learning_rate.or(settings.learning_rate);
@@ -158,6 +164,7 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         &trained.model,
         &data,
         None,
+        None,
         &methods,
         &device,
     ))?;
@@ -176,7 +183,7 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         .filter(|&&s| threshold.is_anomaly(s))
         .count();
     println!(
-        "trained on {backend:?}, final loss {:.4}; threshold ({} of the training windows) {:.4}: {flagged} of {} test windows flagged",
+        "trained on {backend:?}, final loss {:.4}; windows scored by their {SCORE_LABEL}; threshold ({} of the training windows) {:.4}: {flagged} of {} test windows flagged",
         bar.1.get().unwrap_or(f32::NAN),
         threshold.method.label(),
         threshold.value,
@@ -189,7 +196,7 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
         }
     }
     if let Some(out) = &args.out {
-        write_scores(out, &data, &evaluated.test, threshold.value)?;
+        write_scores(out, &data, &evaluated, threshold.value)?;
         println!("scores written to {}", out.display());
     }
     if let Some(path) = &args.save {
@@ -225,26 +232,18 @@ fn load(path: &Path, missing: MissingArg) -> Result<Series, AnyError> {
 }
 
 /// One row per test window: where it starts, its score, whether it is flagged, its label
-/// where known, and the sensor with the largest error.
+/// where known, and the sensor its score comes from (its most unusual input channel's).
 fn write_scores(
     out: &Path,
     data: &SeriesData,
-    scores: &kizu_model::lstm_ae::WindowScores,
+    evaluated: &SeriesEvaluated,
     threshold: f32,
 ) -> Result<(), AnyError> {
     let (series, test) = (&data.series, &data.split.test);
+    let worst = evaluated.error.worst_sensor(&evaluated.test)?;
+    let scores = &evaluated.evaluation.test_scores;
     let mut csv = String::from("start_step,start_time,score,flagged,label,worst_sensor\n");
-    // Each sensor's error summed over each window, `[sensors][count]`, made once.
-    let per_sensor: Vec<Vec<f32>> = (0..scores.sensors)
-        .map(|s| {
-            scores
-                .of_sensor(s)
-                .chunks(scores.length)
-                .map(|w| w.iter().sum())
-                .collect()
-        })
-        .collect();
-    for (w, (&start, &score)) in test.starts.iter().zip(&scores.mse).enumerate() {
+    for (w, (&start, &score)) in test.starts.iter().zip(scores).enumerate() {
         let time = series
             .timestamps
             .as_ref()
@@ -254,11 +253,14 @@ fn write_scores(
             .labels
             .as_ref()
             .map_or(String::new(), |l| u8::from(l[w]).to_string());
-        let worst = (0..scores.sensors)
-            .max_by(|&a, &b| per_sensor[a][w].total_cmp(&per_sensor[b][w]))
-            .map_or("", |s| series.sensors[s].as_str());
+        // Channels are each sensor's shape, then each sensor's differences.
+        let sensor = worst[w] % series.sensor_count().max(1);
         let flagged = u8::from(score > threshold);
-        writeln!(csv, "{start},{time},{score},{flagged},{label},{worst}")?;
+        writeln!(
+            csv,
+            "{start},{time},{score},{flagged},{label},{}",
+            series.sensors[sensor]
+        )?;
     }
     std::fs::write(out, csv)?;
     Ok(())

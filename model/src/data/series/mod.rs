@@ -15,8 +15,8 @@ pub use self::csv::{
 pub use generate::{AnomalyKind, DemoSeries, InjectedAnomaly};
 pub use trace::SeriesTrace;
 pub use windows::{
-    errors_per_step, score_per_step, Keep, SeriesSplit, Standardisation, WindowSpec, Windows,
-    MAX_WINDOW_VALUES,
+    errors_per_step, score_per_step, Keep, SeriesSplit, Standardisation, WindowFeatures,
+    WindowSpec, Windows, MAX_WINDOW_VALUES,
 };
 
 /// What loading changed in the file's rows; empty when every cell was present.

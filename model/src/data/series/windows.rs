@@ -232,6 +232,100 @@ impl Windows {
     }
 }
 
+/// What the LSTM autoencoder of issue 12 reads instead of the standardised windows: each
+/// sensor's readings less the window's own mean (its shape), then each sensor's first
+/// differences, every channel divided by its spread over the training windows;
+/// `[count, length, 2 * sensors]`.
+///
+/// Why: a window's level follows the series' slow drift and the slow waves, so a model of
+/// whole windows meets levels in the test part it never trained on (its normal error was
+/// three times the training windows'); without the level the shapes of both parts look
+/// alike. The differences carry what a shape hides in the slow sensors: their step-to-step
+/// noise, which a frozen sensor loses and a noise burst multiplies. Dividing by each
+/// channel's spread weighs a slow sensor's small wiggles like a fast one's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowFeatures {
+    /// Each channel's spread over the training windows, `[2 * sensors]`: the centred
+    /// readings' first, then the differences'; 1 for a constant channel.
+    pub scale: Vec<f32>,
+}
+
+impl WindowFeatures {
+    /// Channels per step for windows of `sensors` sensors.
+    pub fn channels(sensors: usize) -> usize {
+        2 * sensors
+    }
+
+    /// Fits each channel's spread on (normal) training windows.
+    pub fn fit(windows: &Windows) -> Self {
+        let channels = Self::channels(windows.sensors);
+        let raw = unscaled_features(windows);
+        let n = (raw.len() / channels.max(1)) as f64;
+        let scale = (0..channels)
+            .map(|k| {
+                // Two passes in f64, as in `Standardisation::fit`.
+                let values = || raw.iter().skip(k).step_by(channels).map(|&v| f64::from(v));
+                let mean = values().sum::<f64>() / n;
+                let spread = (values().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+                if spread.is_finite() && spread > CONSTANT_SPREAD {
+                    spread as f32
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Self { scale }
+    }
+
+    /// The features of `windows`, with the same starts and labels.
+    pub fn apply(&self, windows: &Windows) -> Result<Windows, SeriesError> {
+        let channels = Self::channels(windows.sensors);
+        if self.scale.len() != channels {
+            return Err(SeriesError::Shape {
+                what: "feature scales",
+                expected: channels,
+                found: self.scale.len(),
+            });
+        }
+        let mut values = unscaled_features(windows);
+        for (i, v) in values.iter_mut().enumerate() {
+            *v /= self.scale[i % channels];
+        }
+        Ok(Windows {
+            values,
+            starts: windows.starts.clone(),
+            labels: windows.labels.clone(),
+            length: windows.length,
+            sensors: channels,
+        })
+    }
+}
+
+/// `[count, length, 2 * sensors]`: each step's readings less the window's mean per sensor,
+/// then its differences from the step before (0 at a window's first step, which has none
+/// inside the window).
+fn unscaled_features(windows: &Windows) -> Vec<f32> {
+    let (length, sensors) = (windows.length, windows.sensors);
+    let mut out = Vec::with_capacity(windows.values.len() * 2);
+    for w in 0..windows.count() {
+        let x = windows.window(w);
+        let means: Vec<f32> = (0..sensors)
+            .map(|s| (0..length).map(|t| x[t * sensors + s]).sum::<f32>() / length as f32)
+            .collect();
+        for t in 0..length {
+            let row = &x[t * sensors..(t + 1) * sensors];
+            out.extend(row.iter().zip(&means).map(|(v, m)| v - m));
+            if t == 0 {
+                out.extend(std::iter::repeat_n(0.0, sensors));
+            } else {
+                let before = &x[(t - 1) * sensors..t * sensors];
+                out.extend(row.iter().zip(before).map(|(v, b)| v - b));
+            }
+        }
+    }
+    out
+}
+
 /// A series split in time order into standardised training and test windows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesSplit {

@@ -273,3 +273,64 @@ fn per_step_errors_average_over_the_windows_covering_each_step() {
         })
     );
 }
+
+/// Two windows of 3 steps x 2 sensors: sensor 0 rises by 1 a step (window 0 from 0,
+/// window 1 from 10), sensor 1 is stuck at 5.
+fn two_windows() -> Windows {
+    let mut values = Vec::new();
+    for base in [0.0, 10.0] {
+        for t in 0..3 {
+            values.extend([base + t as f32, 5.0]);
+        }
+    }
+    Windows {
+        values,
+        starts: vec![0, 3],
+        labels: Some(vec![false, true]),
+        length: 3,
+        sensors: 2,
+    }
+}
+
+#[test]
+fn features_are_centred_shapes_then_differences_each_scaled_by_its_training_spread() {
+    let windows = two_windows();
+    let features = WindowFeatures::fit(&windows);
+    assert_eq!(WindowFeatures::channels(2), 4);
+    // Centred sensor 0 reads -1, 0, 1 in both windows: spread sqrt(2/3). Its differences
+    // read 0, 1, 1: spread sqrt(2/9). The stuck sensor's channels are constant: 1.
+    let expected = [(2.0f32 / 3.0).sqrt(), 1.0, (2.0f32 / 9.0).sqrt(), 1.0];
+    for (got, want) in features.scale.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-6, "{:?}", features.scale);
+    }
+    let out = features.apply(&windows).unwrap();
+    assert_eq!(out.shape(), [2, 3, 4]);
+    assert_eq!(
+        (out.starts.clone(), out.labels.clone()),
+        (windows.starts, windows.labels)
+    );
+    // The window's level (0 or 10) is gone: both windows come out the same.
+    assert_eq!(out.window(0), out.window(1));
+    let scaled = |v: f32, k: usize| v / expected[k];
+    let step1 = &out.window(0)[4..8];
+    for (got, want) in step1.iter().zip([scaled(0.0, 0), 0.0, scaled(1.0, 2), 0.0]) {
+        assert!((got - want).abs() < 1e-6, "{step1:?}");
+    }
+    // A first step has no difference inside its window.
+    assert_eq!(out.window(0)[2..4], [0.0, 0.0]);
+}
+
+#[test]
+fn features_refuse_windows_of_another_sensor_count() {
+    let features = WindowFeatures {
+        scale: vec![1.0; 6],
+    };
+    assert_eq!(
+        features.apply(&two_windows()),
+        Err(SeriesError::Shape {
+            what: "feature scales",
+            expected: 4,
+            found: 6
+        })
+    );
+}
