@@ -1,8 +1,9 @@
 // End-to-end: sensor series in headless Chromium (CPU path): the demo series trains the
 // LSTM autoencoder and shows each sensor with its reconstruction, the window scores over
 // time against a threshold that moves, the error heat map, the histogram and the ROC; its
-// checkpoint reopens in a fresh page with the same AUC; a user's CSV trains, and a broken
-// one is reported by row and column while the series loaded before stays.
+// checkpoint reopens in a fresh page with the same AUC; the shipped demo-series model opens
+// in one click; a user's CSV trains, and a broken one is reported by row and column while
+// the series loaded before stays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -131,6 +132,23 @@ test('the demo sensor series trains the LSTM autoencoder and shows when and in w
     assert.equal(await other.waitForIdle(), 'done', other.errors.join('\n'));
     assert.match(await title(other), /from your file series\.kizu · demo sensor series/);
     assert.equal(await other.auc.textContent(), auc.toFixed(4));
+  });
+});
+
+test('the shipped demo-series model opens in one click with its views and its catalogued AUC', { timeout: TIMEOUT }, async () => {
+  await withApp(async (app) => {
+    const catalog = JSON.parse(fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'checkpoints', 'index.json')));
+    const entry = catalog.entries.find((e) => e.file === 'lstm-ae-demo-series.kizu');
+    assert.ok(entry, 'the demo series model is in the catalogue');
+    await app.page.getByTestId('shipped').selectOption(entry.file);
+    await app.page.getByTestId('open-shipped').click();
+    await app.page.getByTestId('series-views').waitFor({ timeout: TIMEOUT });
+    assert.equal(await app.waitForIdle(), 'done', app.errors.join('\n'));
+    assert.match(await title(app), /LSTM autoencoder · pretrained \(lstm-ae-demo-series\.kizu\) · demo sensor series/);
+    // Evaluated again in the browser: the AUC written natively, up to float rounding.
+    const auc = Number(await app.auc.textContent());
+    assert.ok(Math.abs(auc - entry.auc) < 0.002, `${auc} against ${entry.auc}`);
+    assert.ok(await app.distinctColours(app.page.getByTestId('series-chart')) > 3);
   });
 });
 

@@ -5,6 +5,7 @@
 # - every model kind on the one-class protocol (digit 0 held out) and on the overlay
 #   protocol (trained with pseudo-anomalies);
 # - the best model (the conv AE) for every other held-out digit too;
+# - the LSTM autoencoder on the demo sensor series, at the series recipe;
 # then lists them in index.json for the app.
 # Usage: scripts/checkpoints.sh [epochs]   (KIZU=path/to/kizu skips the build;
 # CHECKPOINTS_OUT=folder writes elsewhere)
@@ -29,6 +30,8 @@ for digit in 1 2 3 4 5 6 7 8 9; do
   log "conv-ae: digit $digit held out"
   train --model conv-ae --digit "$digit" --out "$out/conv-ae-digit$digit.kizu"
 done
+log "lstm-ae: the demo sensor series, at the series recipe"
+"$KIZU" series --demo --backend flex --save "$out/lstm-ae-demo-series.kizu"
 "$KIZU" catalog --dir "$out"
 ls -l "$out"
 du -b "$out" | tail -1

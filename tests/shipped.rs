@@ -8,6 +8,8 @@ use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::OneClassSplit;
 use kizu_model::detector::{score_images, Detector};
+use kizu_model::lstm_ae::LstmAutoencoder;
+use kizu_model::series_run::{evaluate_series, SeriesData};
 use kizu_model::settings::DataProtocol;
 use kizu_model::zoo::ModelKind;
 use kizu_tests::{bundled_mnist, device};
@@ -53,7 +55,13 @@ fn the_catalogue_lists_every_shipped_file_as_it_is() {
             entry.file
         );
         assert!(entry.auc.is_some(), "{} records its AUC", entry.file);
-        assert!(checkpoint.meta.difference_scale.is_some_and(|s| s > 0.0));
+        // An image model's heat maps have a fixed scale; a series model has no images.
+        assert!(
+            checkpoint.meta.series.is_some()
+                || checkpoint.meta.difference_scale.is_some_and(|s| s > 0.0),
+            "{}",
+            entry.file
+        );
     }
 }
 
@@ -90,6 +98,36 @@ fn every_model_kind_ships_for_both_protocols_and_scores_digits() {
             assert_eq!(checkpoint.meta.training.anomaly_digit, expected_digit);
         }
     }
+}
+
+/// The demo series' model ships, and evaluated again on the demo series it scores every
+/// test window as when it was written: the same AUC.
+#[test]
+fn the_demo_series_model_ships_and_reproduces_its_auc() {
+    let path = checkpoint_path(ModelKind::LstmAutoencoder, "demo-series");
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/checkpoints.sh)", path.display()));
+    let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
+    let meta = &checkpoint.meta;
+    assert_eq!(meta.protocol(), DataProtocol::DemoSeries);
+    let record = meta
+        .series
+        .as_ref()
+        .expect("a series checkpoint records its series");
+    let data = SeriesData::demo(record.options).unwrap();
+    let model = checkpoint.model::<LstmAutoencoder>(&device()).unwrap();
+    let evaluated = read_sync(evaluate_series(
+        &model,
+        &data,
+        Some(&record.error),
+        Some(meta.threshold),
+        &[],
+        &device(),
+    ))
+    .unwrap();
+    let (auc, shipped) = (evaluated.evaluation.auc.unwrap(), meta.auc.unwrap());
+    assert!((auc - shipped).abs() < 1e-4, "{auc} against {shipped}");
+    assert!(shipped > 0.9, "the recipe's model: {shipped}");
 }
 
 /// What `public/checkpoints/` may weigh in all (issue 9's budget for the shipped files).

@@ -161,7 +161,7 @@ pub fn SeriesViews(view: ModelView, trace: SeriesTrace) -> impl IntoView {
             </p>
             <canvas class="chart" node_ref=scores_canvas data-testid="series-scores"></canvas>
             <h3>"Error per sensor and step"</h3>
-            <p class="hint">"Each row a sensor, each column a step of the test part: dark where the model rebuilt the reading, bright where it could not (the squared error in standard deviations, bright at the 99th percentile)."</p>
+            <p class="hint">"Each row a sensor, each column a step of the test part: dark where the model rebuilt the sensor's shape and its step-to-step changes, bright where it could not (their squared error in units of their usual spread; the brightest colour is the 99th percentile of this map)."</p>
             <HeatMap trace=trace.get_value() />
         </div>
     }
