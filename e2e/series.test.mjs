@@ -81,6 +81,7 @@ test('the demo sensor series trains the LSTM autoencoder and shows when and in w
     assert.ok(auc > 0.7, `window AUC ${auc} after 8 epochs`);
     assert.match(await app.page.locator('p.metrics', { hasText: 'test windows' }).textContent(), /on 743 test windows/);
     assert.match(await app.page.getByTestId('throughput').textContent(), /windows\/s/);
+    assert.match(await app.page.getByTestId('confusion').textContent(), /of \d+ normal windows/);
     // Every view drawn: the sensor with its reconstruction, the scores over time, the heat map.
     for (const id of ['series-chart', 'series-scores', 'series-heatmap']) {
       const colours = await app.distinctColours(app.page.getByTestId(id));

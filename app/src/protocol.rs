@@ -513,6 +513,17 @@ pub struct ModelView {
     pub series: Option<Box<SeriesTrace>>,
 }
 
+impl ModelView {
+    /// What its test items are, singular and plural: images, or a series' windows.
+    pub fn items(&self) -> (&'static str, &'static str) {
+        if self.series.is_some() {
+            ("window", "windows")
+        } else {
+            ("image", "images")
+        }
+    }
+}
+
 /// The test set's latent codes projected on their two principal axes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatentMap {

@@ -4,7 +4,7 @@
 //! normal blue, anomalous orange (Okabe-Ito), and anomalies also differ in shape.
 
 use kizu_model::data::series::SeriesTrace;
-use kizu_model::metrics::{CurvePoint, Histogram};
+use kizu_model::metrics::CurvePoint;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,6 +13,7 @@ use web_sys::HtmlCanvasElement;
 
 use crate::lab::LossHistory;
 use crate::plot::{short_number, Frame};
+use crate::protocol::ModelView;
 
 /// Normal images.
 pub const NORMAL: RGBColor = RGBColor(0, 114, 178);
@@ -159,10 +160,10 @@ pub fn draw_losses(canvas: HtmlCanvasElement, history: &LossHistory, log: bool) 
 /// Test scores, normal vs anomalous, with the threshold line; returns where the scores lie.
 pub fn draw_histogram(
     canvas: HtmlCanvasElement,
-    histogram: &Histogram,
+    view: &ModelView,
     threshold: f32,
-    score_label: &str,
 ) -> Option<Frame> {
+    let (histogram, score_label) = (&view.histogram, &view.score_label);
     let (root, r) = area(canvas)?;
     let top = histogram
         .normal
@@ -182,7 +183,7 @@ pub fn draw_histogram(
         .ok()?;
     let _ = chart
         .configure_mesh()
-        .y_desc("images")
+        .y_desc(view.items().1)
         .x_labels(6)
         .label_style(font(13.0, r))
         .x_label_formatter(&|v: &f32| short_number(f64::from(*v)))

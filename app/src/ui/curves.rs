@@ -15,8 +15,9 @@ use crate::steer::Steered;
 pub fn Curves(view: ModelView) -> impl IntoView {
     let state = expect_context::<LabState>();
     let points = curve(&view.test_scores, &view.test_is_anomaly);
+    let items = view.items().1;
     let Some(points) = points else {
-        return view! { <p class="hint" data-testid="curves-missing">"ROC and PR curves need test images of both kinds."</p> }.into_any();
+        return view! { <p class="hint" data-testid="curves-missing">{format!("ROC and PR curves need test {items} of both kinds.")}</p> }.into_any();
     };
     let average = average_precision(&view.test_scores, &view.test_is_anomaly);
     let anomalies = view.test_is_anomaly.iter().filter(|&&a| a).count();
@@ -64,7 +65,7 @@ pub fn Curves(view: ModelView) -> impl IntoView {
     };
     view! {
         <div class="curves-section">
-            <p class="hint">"Every threshold at once: ROC plots the share of anomalies caught against the share of normal images flagged (the dashed diagonal is chance; the area under it is the AUC); precision-recall plots how many flags are right against how many anomalies are caught (dashed: the share of anomalies). The dot is the threshold above; focus a curve and the arrow keys walk it one test score at a time."</p>
+            <p class="hint">{format!("Every threshold at once: ROC plots the share of anomalies caught against the share of normal {items} flagged (the dashed diagonal is chance; the area under it is the AUC); precision-recall plots how many flags are right against how many anomalies are caught (dashed: the share of anomalies). The dot is the threshold above; focus a curve and the arrow keys walk it one test score at a time.")}</p>
             <p class="metrics">
                 "ROC AUC " <strong data-testid="roc-auc">{auc}</strong>
                 " · average precision " <strong data-testid="average-precision">{ap}</strong>

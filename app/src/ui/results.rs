@@ -56,11 +56,7 @@ fn ModelResults(view: ModelView) -> impl IntoView {
         .auc
         .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
     // A series model's test items are windows.
-    let item = if view.series.is_some() {
-        "windows"
-    } else {
-        "images"
-    };
+    let (one, item) = view.items();
     let speed = view.throughput.map(|t| {
         format!(
             "training {:.0} {item}/s · scoring {:.0} {item}/s",
@@ -93,7 +89,7 @@ fn ModelResults(view: ModelView) -> impl IntoView {
                 "ROC AUC " <strong data-testid="auc">{auc}</strong>
                 {format!(" on {test_count} test {item}, scored by ")}
                 <span data-testid="score-label">{score_label}</span>
-                " · 0.5 is chance, 1.0 ranks every anomaly above every normal image"
+                {format!(" · 0.5 is chance, 1.0 ranks every anomaly above every normal {one}")}
             </p>
             {speed.map(|s| view! { <p class="speed" data-testid="throughput">{s}</p> })}
             <p>

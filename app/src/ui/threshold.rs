@@ -20,6 +20,7 @@ fn rate(value: Option<f64>) -> String {
 #[component]
 pub fn ThresholdControl(view: ModelView) -> impl IntoView {
     let state = expect_context::<LabState>();
+    let items = view.items().1;
     let view = StoredValue::new(view);
     let threshold = Signal::derive(move || {
         state
@@ -41,7 +42,7 @@ pub fn ThresholdControl(view: ModelView) -> impl IntoView {
                 </table>
                 <p data-testid="confusion">
                     {format!(
-                        "flags {} of {} anomalies and {} of {} normal images · precision {} · recall {} · F1 {} · accuracy {}",
+                        "flags {} of {} anomalies and {} of {} normal {items} · precision {} · recall {} · F1 {} · accuracy {}",
                         c.true_positives,
                         c.true_positives + c.false_negatives,
                         c.false_positives,
@@ -67,7 +68,7 @@ pub fn ThresholdControl(view: ModelView) -> impl IntoView {
                 "threshold = " <strong data-testid="threshold" data-value=move || threshold.get().to_string()>{move || format!("{:.5}", threshold.get())}</strong>
             </p>
             {move || note().map(|n| view! { <p class="hint" data-testid="threshold-note">{n}</p> })}
-            <p class="hint">"Histogram of the test scores: normal images blue, anomalies orange. Images right of the black line are flagged. Drag the line, or focus the chart and use the arrow keys (Page Up/Down: bigger steps)."</p>
+            <p class="hint">{format!("Histogram of the test scores: normal {items} blue, anomalies orange. Those right of the black line are flagged. Drag the line, or focus the chart and use the arrow keys (Page Up/Down: bigger steps).")}</p>
             <DraggableHistogram view />
             {outcome}
         </div>
@@ -207,8 +208,7 @@ fn DraggableHistogram(view: StoredValue<ModelView>) -> impl IntoView {
     Effect::new(move |_| {
         let value = threshold();
         if let Some(canvas) = canvas.get() {
-            let drawn =
-                view.with_value(|v| draw_histogram(canvas, &v.histogram, value, &v.score_label));
+            let drawn = view.with_value(|v| draw_histogram(canvas, v, value));
             frame.set_value(drawn);
         }
     });
