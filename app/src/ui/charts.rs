@@ -6,7 +6,7 @@
 use kizu_model::data::series::SeriesTrace;
 use kizu_model::metrics::CurvePoint;
 use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -55,6 +55,16 @@ fn area(canvas: HtmlCanvasElement) -> Option<(DrawingArea<CanvasBackend, Shift>,
     // Drawing errors only mean a blank chart; the numbers are on the page in text.
     let _ = root.fill(&WHITE);
     Some((root, ratio))
+}
+
+/// Draws the labels of `chart`'s series in the one style of every chart.
+fn draw_legend<CT: CoordTranslate>(chart: &mut ChartContext<'_, CanvasBackend, CT>, r: f64) {
+    let _ = chart
+        .configure_series_labels()
+        .label_font(font(13.0, r))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw();
 }
 
 /// Text at `size` CSS pixels.
@@ -133,12 +143,7 @@ pub fn draw_losses(canvas: HtmlCanvasElement, history: &LossHistory, log: bool) 
                 }
             }
             if history.series.len() > 1 {
-                let _ = chart
-                    .configure_series_labels()
-                    .label_font(font(13.0, r))
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw();
+                draw_legend(&mut chart, r);
             }
         }};
     }
@@ -214,12 +219,7 @@ pub fn draw_histogram(
             .label("threshold (drag it)")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], BLACK.stroke_width(3)));
     }
-    let _ = chart
-        .configure_series_labels()
-        .label_font(font(13.0, r))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw();
+    draw_legend(&mut chart, r);
     let frame = frame_of(
         chart.plotting_area(),
         (f64::from(histogram.min), f64::from(histogram.max)),
@@ -393,12 +393,7 @@ pub fn draw_latent(
         )]);
     }
     if is_anomaly.iter().any(|&a| a) {
-        let _ = chart
-            .configure_series_labels()
-            .label_font(font(13.0, r))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw();
+        draw_legend(&mut chart, r);
     }
     let frame = frame_of(chart.plotting_area(), x, y, r);
     let _ = root.present();
@@ -500,12 +495,7 @@ pub fn draw_sensor(canvas: HtmlCanvasElement, trace: &SeriesTrace, sensor: usize
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], color));
         }
     }
-    let _ = chart
-        .configure_series_labels()
-        .label_font(font(13.0, r))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw();
+    draw_legend(&mut chart, r);
     let _ = root.present();
 }
 
@@ -584,11 +574,6 @@ pub fn draw_window_scores(
             .label("threshold")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + w, y)], BLACK.stroke_width(2)));
     }
-    let _ = chart
-        .configure_series_labels()
-        .label_font(font(13.0, r))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw();
+    draw_legend(&mut chart, r);
     let _ = root.present();
 }
