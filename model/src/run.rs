@@ -333,10 +333,7 @@ async fn train_on(
     let mut chooser = (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training));
     let steps_per_epoch = trainer.total_steps() / settings.epochs.max(1);
     let mut device = device.clone();
-    let mut lifeboat = match fallback {
-        Some(fallback) => Some(Lifeboat::launch(&trainer, fallback, steps_per_epoch).await?),
-        None => None,
-    };
+    let mut lifeboat = Lifeboat::for_run(&trainer, fallback, steps_per_epoch).await?;
     let mut fell_back = None;
     let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
     let mut watch = DivergenceWatch::default();
@@ -353,14 +350,10 @@ async fn train_on(
             Ok(step) => step,
             Err(error) => match lifeboat.take() {
                 Some(boat) => {
-                    let event = FellBack {
-                        failed_at: steps + 1,
-                        resumed_from: boat.steps,
-                        reason: error.to_string(),
-                    };
-                    observer.fell_back(&event);
+                    let (copy, event, fallback) =
+                        boat.take_over(steps + 1, error.to_string(), observer);
                     // Every copy made on the failed device went with it.
-                    (trainer, steps, device) = (boat.copy, boat.steps, boat.device);
+                    (trainer, steps, device) = (copy, event.resumed_from, fallback);
                     two_back = None;
                     if let Some(chooser) = chooser.as_mut() {
                         chooser.forget_copies();
@@ -384,12 +377,8 @@ async fn train_on(
             }
         }
         if let Some(divergence) = watch.check(step.progress.step, &step.losses) {
-            if matches!(divergence, Divergence::NotFinite { .. }) {
-                trainer = two_back.take().unwrap_or(one_back);
-                steps = step.progress.step.saturating_sub(2);
-            } else {
-                steps = step.progress.step;
-            }
+            let at = step.progress.step;
+            steps = back_off(&divergence, at, &mut trainer, two_back.take(), one_back);
             diverged = Some(divergence);
             stopped_early = true;
             if let Some(chooser) = chooser.as_mut() {
@@ -451,22 +440,43 @@ pub(crate) struct Lifeboat<T> {
 }
 
 impl<T: Trainer> Lifeboat<T> {
-    /// The run before its first step, copied to `device`.
-    pub(crate) async fn launch(
+    /// The run before its first step, copied to `fallback` where the run has one.
+    pub(crate) async fn for_run(
         trainer: &T,
-        device: &Device,
+        fallback: Option<&Device>,
         steps_per_epoch: usize,
-    ) -> Result<Self, RunError> {
+    ) -> Result<Option<Self>, RunError> {
+        let Some(device) = fallback else {
+            return Ok(None);
+        };
         let copy = trainer
             .copy_to(device)
             .await
             .map_err(|e| RunError::Read(ReadError::Device(e.to_string())))?;
-        Ok(Self {
+        Ok(Some(Self {
             device: device.clone(),
             copy,
             steps: 0,
             every: (steps_per_epoch / 4).max(1),
-        })
+        }))
+    }
+
+    /// The run's own device failed at step `failed_at` (`reason`): the copy goes on, on
+    /// the fallback device, and `observer` is told; returns the copy, the event and the
+    /// device.
+    pub(crate) fn take_over(
+        self,
+        failed_at: usize,
+        reason: String,
+        observer: &impl RunObserver,
+    ) -> (T, FellBack, Device) {
+        let event = FellBack {
+            failed_at,
+            resumed_from: self.steps,
+            reason,
+        };
+        observer.fell_back(&event);
+        (self.copy, event, self.device)
     }
 
     /// Whether the copy is a quarter epoch old at `steps`.
@@ -480,6 +490,25 @@ impl<T: Trainer> Lifeboat<T> {
         if let Ok(copy) = trainer.copy_to(&self.device).await {
             (self.copy, self.steps) = (copy, steps);
         }
+    }
+}
+
+/// Where a diverged run stops, `step` being the step whose losses diverged: a loss that
+/// is not finite was computed with weights the step before already spoiled, so `trainer`
+/// goes back to the run two steps back (`two_back`, or `one_back` if there is none yet);
+/// any other divergence keeps the current weights. Returns the steps the kept run took.
+pub(crate) fn back_off<T>(
+    divergence: &Divergence,
+    step: usize,
+    trainer: &mut T,
+    two_back: Option<T>,
+    one_back: T,
+) -> usize {
+    if matches!(divergence, Divergence::NotFinite { .. }) {
+        *trainer = two_back.unwrap_or(one_back);
+        step.saturating_sub(2)
+    } else {
+        step
     }
 }
 

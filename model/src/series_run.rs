@@ -19,7 +19,7 @@ use crate::lstm_ae::{
     score_windows, LstmAutoencoder, LstmAutoencoderConfig, SensorErrorScale, SeriesTrainer,
     WindowScores,
 };
-use crate::run::{FellBack, Lifeboat, RunError, RunObserver};
+use crate::run::{back_off, FellBack, Lifeboat, RunError, RunObserver};
 use crate::score::ScoreKind;
 use crate::settings::{RunSettings, SeriesOptions};
 use crate::threshold::{fit, Threshold, ThresholdMethod};
@@ -307,12 +307,7 @@ async fn train_on(
     let mut trainer = SeriesTrainer::new(&config, &training, &data.train_input, device)?
         .with_input_noise(settings.series.input_noise);
     let total = trainer.total_steps();
-    let mut lifeboat = match fallback {
-        Some(fallback) => {
-            Some(Lifeboat::launch(&trainer, fallback, total / settings.epochs).await?)
-        }
-        None => None,
-    };
+    let mut lifeboat = Lifeboat::for_run(&trainer, fallback, total / settings.epochs).await?;
     let (mut steps, mut final_loss, mut stopped_early) = (0, None, false);
     let (mut diverged, mut fell_back) = (None, None);
     let mut watch = DivergenceWatch::default();
@@ -325,13 +320,9 @@ async fn train_on(
             Ok(step) => step,
             Err(error) => match lifeboat.take() {
                 Some(boat) => {
-                    let event = FellBack {
-                        failed_at: steps + 1,
-                        resumed_from: boat.steps,
-                        reason: error.to_string(),
-                    };
-                    observer.fell_back(&event);
-                    (trainer, steps, two_back) = (boat.copy, boat.steps, None);
+                    // The copy's device is the one the run goes on on: its trainer holds it.
+                    let (copy, event, _) = boat.take_over(steps + 1, error.to_string(), observer);
+                    (trainer, steps, two_back) = (copy, event.resumed_from, None);
                     fell_back = Some(event);
                     continue;
                 }
@@ -344,12 +335,8 @@ async fn train_on(
         observer.step(&step);
         observer.yield_now().await;
         if let Some(divergence) = watch.check(step.progress.step, &step.losses) {
-            if matches!(divergence, Divergence::NotFinite { .. }) {
-                trainer = two_back.take().unwrap_or(one_back);
-                steps = step.progress.step.saturating_sub(2);
-            } else {
-                steps = step.progress.step;
-            }
+            let at = step.progress.step;
+            steps = back_off(&divergence, at, &mut trainer, two_back.take(), one_back);
             (diverged, stopped_early) = (Some(divergence), true);
             break;
         }
