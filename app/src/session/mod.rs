@@ -22,7 +22,7 @@ use kizu_model::data::{
 use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::readback::to_host;
-use kizu_model::run::{self, RunData, RunSettings};
+use kizu_model::run::{self, FellBack, RunData, RunSettings};
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
@@ -272,6 +272,19 @@ impl Session {
         (device, info)
     }
 
+    /// After a run that fell back to the CPU, the session stays there (the device it had
+    /// is gone): returns the CPU device it now uses, `None` if the run did not fall back.
+    fn stay_on_the_cpu(
+        &mut self,
+        before: &BackendInfo,
+        fell_back: Option<&FellBack>,
+    ) -> Option<Device> {
+        let event = fell_back?;
+        let cpu = Device::flex();
+        self.device = Some((cpu.clone(), on_the_cpu(before, event)));
+        Some(cpu)
+    }
+
     /// The bundled digits, fetched on first use and kept (lent, not copied: 31 MB).
     async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<&Mnist, Failure> {
         if self.mnist.is_none() {
@@ -336,10 +349,8 @@ impl Session {
             BackendKind::Cpu => run::train(&settings, &data, &device, &observer).await,
         }
         .map_err(run_error)?;
-        if let Some(event) = &trained.fell_back {
-            // The session stays on the CPU: the device it had is gone.
-            device = Device::flex();
-            self.device = Some((device.clone(), on_the_cpu(&backend, event)));
+        if let Some(cpu) = self.stay_on_the_cpu(&backend, trained.fell_back.as_ref()) {
+            device = cpu;
         }
         observer.flush();
         let train_ms = host.now_ms() - started - observer.paused_ms.get();

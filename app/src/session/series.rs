@@ -13,7 +13,7 @@ use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::AnyDetector;
 
-use super::progress::{on_the_cpu, Progress};
+use super::progress::Progress;
 use super::views::{model_view, Tested};
 use super::{data_error, per_second, run_error, Current, Failure, Host, Session};
 use super::{Control, THRESHOLD_METHODS};
@@ -96,9 +96,8 @@ impl Session {
         let trained = train_series(&settings, &data, &device, fallback, &observer)
             .await
             .map_err(run_error)?;
-        if let Some(event) = &trained.fell_back {
-            device = Device::flex();
-            self.device = Some((device.clone(), on_the_cpu(&backend, event)));
+        if let Some(cpu) = self.stay_on_the_cpu(&backend, trained.fell_back.as_ref()) {
+            device = cpu;
         }
         observer.flush();
         let train_ms = host.now_ms() - started - observer.paused_ms.get();
