@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{CheckpointMeta, TrainingRecord};
 use crate::data::series::{
-    errors_per_step, DemoSeries, Keep, Series, SeriesError, SeriesSplit, SeriesTrace,
-    Standardisation, WindowFeatures, WindowSpec, Windows,
+    errors_per_step, DemoSeries, Series, SeriesError, SeriesSplit, SeriesTrace, Standardisation,
+    WindowFeatures, WindowSpec, Windows,
 };
 use crate::divergence::{Divergence, DivergenceWatch};
 use crate::eval::{EvalError, Evaluation};
@@ -65,7 +65,7 @@ impl SeriesData {
         series: Series,
         options: SeriesOptions,
     ) -> Result<Self, RunError> {
-        let split = split(&series, options)?;
+        let split = split(&series, options, None)?;
         let features = WindowFeatures::fit(&split.train);
         Self::with(name.into(), series, options, split, features)
     }
@@ -79,12 +79,7 @@ impl SeriesData {
         record: &SeriesRecord,
     ) -> Result<Self, RunError> {
         record.check(&series).map_err(RunError::Setting)?;
-        let mut split = split(&series, record.options)?;
-        let standardisation = record.standardisation();
-        let (spec, boundary, steps) = (split.spec, split.boundary, series.steps());
-        split.train = Windows::cut(&series, 0..boundary, spec, &standardisation, Keep::Normal)?;
-        split.test = Windows::cut(&series, boundary..steps, spec, &standardisation, Keep::All)?;
-        split.standardisation = standardisation;
+        let split = split(&series, record.options, Some(record.standardisation()))?;
         let features = WindowFeatures {
             scale: record.feature_scale.clone(),
         };
@@ -165,9 +160,13 @@ impl SeriesData {
     }
 }
 
-/// `series` split in time order into `options`' standardised windows; refuses a stride
-/// longer than a window.
-fn split(series: &Series, options: SeriesOptions) -> Result<SeriesSplit, RunError> {
+/// `series` split in time order into `options`' windows, standardised with the statistics
+/// given or else fitted on its training part; refuses a stride longer than a window.
+fn split(
+    series: &Series,
+    options: SeriesOptions,
+    standardisation: Option<Standardisation>,
+) -> Result<SeriesSplit, RunError> {
     if options.stride > options.length {
         return Err(RunError::Setting(format!(
             "a stride of {} steps skips steps between windows of {}: make it at most the \
@@ -179,7 +178,11 @@ fn split(series: &Series, options: SeriesOptions) -> Result<SeriesSplit, RunErro
         length: options.length,
         stride: options.stride,
     };
-    Ok(SeriesSplit::new(series, spec, options.train_fraction)?)
+    let fraction = options.train_fraction;
+    Ok(match standardisation {
+        Some(fitted) => SeriesSplit::with_standardisation(series, spec, fraction, fitted)?,
+        None => SeriesSplit::new(series, spec, fraction)?,
+    })
 }
 
 /// What a series model's checkpoint records of the data it learned: the sensors it reads

@@ -349,6 +349,31 @@ impl SeriesSplit {
         spec: WindowSpec,
         train_fraction: f64,
     ) -> Result<Self, SeriesError> {
+        let boundary = Self::boundary(series, spec, train_fraction)?;
+        let standardisation = Standardisation::fit(series, 0..boundary)?;
+        Self::cut(series, spec, boundary, standardisation)
+    }
+
+    /// [`SeriesSplit::new`] with statistics fitted before (a model's own, to read another
+    /// series of its sensors the way it was trained), not refitted on this series.
+    pub fn with_standardisation(
+        series: &Series,
+        spec: WindowSpec,
+        train_fraction: f64,
+        standardisation: Standardisation,
+    ) -> Result<Self, SeriesError> {
+        let boundary = Self::boundary(series, spec, train_fraction)?;
+        standardisation.check(series)?;
+        Self::cut(series, spec, boundary, standardisation)
+    }
+
+    /// Where `series` splits at `train_fraction`, once the split is known to leave each
+    /// part a window and the training part a normal one.
+    fn boundary(
+        series: &Series,
+        spec: WindowSpec,
+        train_fraction: f64,
+    ) -> Result<usize, SeriesError> {
         spec.check()?;
         if !(train_fraction > 0.0 && train_fraction < 1.0) {
             return Err(SeriesError::Fraction {
@@ -376,7 +401,17 @@ impl SeriesSplit {
                 windows: windows.len(),
             });
         }
-        let standardisation = Standardisation::fit(series, 0..boundary)?;
+        Ok(boundary)
+    }
+
+    /// The windows of both parts, `standardisation` applied, split at `boundary`.
+    fn cut(
+        series: &Series,
+        spec: WindowSpec,
+        boundary: usize,
+        standardisation: Standardisation,
+    ) -> Result<Self, SeriesError> {
+        let steps = series.steps();
         let train =
             Windows::cut_checked(series, 0..boundary, spec, &standardisation, Keep::Normal)?;
         let test =

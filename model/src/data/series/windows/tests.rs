@@ -122,6 +122,33 @@ fn standardisation_is_fitted_on_normal_training_steps_only() {
 }
 
 #[test]
+fn a_split_with_given_statistics_uses_them_and_refuses_another_sensor_count() {
+    let series = ramp(20, &[]);
+    let given = Standardisation {
+        mean: vec![100.0],
+        std: vec![2.0],
+    };
+    let split = SeriesSplit::with_standardisation(&series, spec(4, 2), 0.5, given.clone()).unwrap();
+    let fitted = SeriesSplit::new(&series, spec(4, 2), 0.5).unwrap();
+    assert_eq!(split.standardisation, given);
+    assert_eq!(
+        (split.boundary, &split.train.starts),
+        (fitted.boundary, &fitted.train.starts)
+    );
+    assert_eq!(split.test.starts, fitted.test.starts);
+    // Step 10 (the first test step) reads 10: (10 - 100) / 2.
+    assert_eq!(split.test.values[0], -45.0);
+    let two = Standardisation {
+        mean: vec![0.0, 0.0],
+        std: vec![1.0, 1.0],
+    };
+    assert!(matches!(
+        SeriesSplit::with_standardisation(&series, spec(4, 2), 0.5, two),
+        Err(SeriesError::Shape { .. })
+    ));
+}
+
+#[test]
 fn a_constant_sensor_gets_a_spread_of_one() {
     let values = (0..8).flat_map(|t| [5.0, t as f32]).collect();
     let series = Series::new(vec!["flat".into(), "t".into()], None, values, None).unwrap();
