@@ -161,14 +161,15 @@ pub fn SeriesViews(view: ModelView, trace: SeriesTrace) -> impl IntoView {
             </p>
             <canvas class="chart" node_ref=scores_canvas data-testid="series-scores"></canvas>
             <h3>"Error per sensor and step"</h3>
-            <p class="hint">"Each row a sensor, each column a step of the test part: dark where the model rebuilt the sensor's shape and its step-to-step changes, bright where it could not (their squared error in units of their usual spread; the brightest colour is the 99th percentile of this map)."</p>
+            <p class="hint">"Each row a sensor, each column a step of the test part: dark where the model rebuilt the sensor's shape and its step-to-step changes, bright where it could not (their squared error in units of their usual spread; the brightest colour is the 99.5th percentile of this map, as in every heat map here)."</p>
             <HeatMap trace=trace.get_value() />
         </div>
     }
 }
 
 /// The squared error of every reading, sensors as rows and steps as columns, through the
-/// inferno colour map with the trace's 99th percentile as its brightest.
+/// inferno colour map, brightest at the heat maps' one scale of the map's own values
+/// ([`kizu_model::viz::difference_scale`]).
 #[component]
 fn HeatMap(trace: SeriesTrace) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
@@ -181,7 +182,7 @@ fn HeatMap(trace: SeriesTrace) -> impl IntoView {
         for s in 0..sensors {
             rows.extend(trace.sensor(&trace.errors, s));
         }
-        let rgba = kizu_model::viz::inferno_rgba(&rows, percentile(&rows, 0.99));
+        let rgba = kizu_model::viz::inferno_rgba(&rows, kizu_model::viz::difference_scale(&rows));
         let context = canvas
             .get_context("2d")
             .ok()
@@ -205,16 +206,4 @@ fn HeatMap(trace: SeriesTrace) -> impl IntoView {
             <canvas node_ref=canvas data-testid="series-heatmap" width=points height=sensors style=height></canvas>
         </div>
     }
-}
-
-/// The `q` quantile of the finite `values` (a small positive number without any).
-fn percentile(values: &[f32], q: f64) -> f32 {
-    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f32::total_cmp);
-    let at = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
-    sorted
-        .get(at)
-        .copied()
-        .filter(|&v| v > 0.0)
-        .unwrap_or(f32::MIN_POSITIVE)
 }
