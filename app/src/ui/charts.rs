@@ -471,7 +471,7 @@ pub fn draw_sensor(canvas: HtmlCanvasElement, trace: &SeriesTrace, sensor: usize
     }
     // Headroom above the data for the legend, so it hides no reading.
     let span = f64::from((hi - lo).max(1e-6));
-    let y = (f64::from(lo) - span * 0.08, f64::from(hi) + span * 0.4);
+    let y = (f64::from(lo) - span * 0.08, f64::from(hi) + span * 0.6);
     let name = trace.sensors.get(sensor).map_or("", String::as_str);
     let caption = format!("{name}: reading and reconstruction");
     let Some(mut chart) = series_chart(&root, r, &caption, trace, y) else {
@@ -517,7 +517,7 @@ pub fn draw_window_scores(
         .filter(|s| s.is_finite())
         .fold(threshold.max(f32::MIN_POSITIVE), f32::max);
     // Headroom above the highest score for the legend.
-    let y = (0.0, f64::from(top) * 1.5);
+    let y = (0.0, f64::from(top) * 1.9);
     let caption = "window score over time (flagged windows shaded)";
     let Some(mut chart) = series_chart(&root, r, caption, trace, y) else {
         return;
