@@ -160,6 +160,7 @@ fn a_trained_model_finds_every_anomaly_kind_and_ranks_windows_well() {
     let evaluated = read_sync(evaluate_series(
         &model,
         &data,
+        recipe().batch_size,
         None,
         None,
         &methods,

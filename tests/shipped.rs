@@ -119,6 +119,7 @@ fn the_demo_series_model_ships_and_reproduces_its_auc() {
     let evaluated = read_sync(evaluate_series(
         &model,
         &data,
+        meta.training.config.batch_size,
         Some(&record.error),
         Some(meta.threshold),
         &[],

@@ -19,7 +19,7 @@ use crate::precision::Latents;
 use crate::score::{read_vec, Detection, ReadError, ScoreKind};
 use crate::train::BatchSource;
 
-/// Training images encoded per batch when fitting.
+/// Neighbour latents compared per batch when fitting the distances' spread.
 const FIT_BATCH: usize = 256;
 
 /// At most this many training latents are kept (evenly spaced) to compare against.
@@ -286,10 +286,11 @@ impl LatentScore {
         self,
         inputs: &Images,
         clean: &Images,
+        batch: usize,
         device: &Device,
         detect: impl Fn(Tensor<4>, Tensor<4>) -> (Tensor<2>, Detection),
     ) -> Result<Self, ReadError> {
-        let statistics = fit(inputs, clean, self.statistics.dim, device, detect).await?;
+        let statistics = fit(inputs, clean, batch, self.statistics.dim, device, detect).await?;
         Ok(self.with_statistics(statistics))
     }
 }
@@ -378,6 +379,7 @@ pub async fn fit_model<M: LatentJudged>(
         .fit(
             &source.inputs()?,
             source.images(),
+            source.batch_rows(),
             device,
             |input, clean| model.detect_with_latent(input, clean),
         )
@@ -387,24 +389,28 @@ pub async fn fit_model<M: LatentJudged>(
 
 /// Fits the statistics on a model's training images: `inputs` as the model takes them
 /// (normalised), `clean` the same images in [0, 1]; `detect` runs the model on a batch of
-/// each and gives the latents `[batch, dim]` and the detection (for MSE and ratio).
+/// each and gives the latents `[batch, dim]` and the detection (for MSE and ratio); every
+/// batch is sent as `batch` images (the run's training batch, [`Images::batch_tensor`]).
 pub async fn fit(
     inputs: &Images,
     clean: &Images,
+    batch: usize,
     dim: usize,
     device: &Device,
     detect: impl Fn(Tensor<4>, Tensor<4>) -> (Tensor<2>, Detection),
 ) -> Result<CombinedStatistics, ReadError> {
     let (mut latents, mut mse, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    let batch = batch.max(1);
     let mut start = 0;
     while start < inputs.len() {
-        let end = (start + FIT_BATCH).min(inputs.len());
+        let end = (start + batch).min(inputs.len());
+        let n = end - start;
         let (z, detection) = detect(
-            inputs.tensor(start, end, device),
-            clean.tensor(start, end, device),
+            inputs.batch_tensor(start..end, batch, device),
+            clean.batch_tensor(start..end, batch, device),
         );
-        latents.extend(read_vec(z.into_data_async().await)?);
-        let scores = detection.read_scores().await?;
+        latents.extend(read_vec(z.narrow(0, 0, n).into_data_async().await)?);
+        let scores = detection.first(n).read_scores().await?;
         mse.extend(scores.mse);
         ratio.extend(scores.difference_ratio);
         start = end;

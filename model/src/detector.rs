@@ -133,7 +133,24 @@ pub fn normalise(normalisation: &Normalisation, x: Tensor<4>) -> Tensor<4> {
     (x - per_channel(mean.clone())) / per_channel(std)
 }
 
-/// Scores `images` in batches of `batch_size`, reading each batch back before the next.
+/// Runs `detector` on images `rows` sent as a batch of `size` (topped up by repeating the
+/// last image, [`Images::batch_tensor`]) and keeps the detection of `rows` only: a run that
+/// sends every batch at its training batch size compiles its GPU kernels once.
+pub fn detect_rows(
+    detector: &impl Detector,
+    images: &Images,
+    rows: std::ops::Range<usize>,
+    size: usize,
+    device: &Device,
+) -> Detection {
+    let n = rows.len();
+    detector
+        .detect(images.batch_tensor(rows, size, device))
+        .first(n)
+}
+
+/// Scores `images` in batches of exactly `batch_size` (the last one topped up, its repeats
+/// dropped), reading each batch back before the next.
 pub async fn score_images(
     detector: &impl Detector,
     images: &Images,
@@ -146,7 +163,7 @@ pub async fn score_images(
     let mut start = 0;
     while start < images.len() {
         let end = (start + batch_size).min(images.len());
-        let detection = detector.detect(images.tensor(start, end, device));
+        let detection = detect_rows(detector, &images, start..end, batch_size, device);
         scores.extend(detection.read_scores().await?);
         start = end;
     }
@@ -187,5 +204,47 @@ mod tests {
             unchanged.into_data().try_into_vec::<f32>().unwrap(),
             images.pixels()
         );
+    }
+
+    /// Halves its input; remembers the batch size of every call.
+    #[derive(Default)]
+    struct Halving(std::cell::RefCell<Vec<usize>>);
+
+    impl Detector for Halving {
+        fn detect_from(&self, input: Tensor<4>, clean: Tensor<4>) -> Detection {
+            let [batch, ..] = input.dims();
+            self.0.borrow_mut().push(batch);
+            let latent = input.clone().reshape([batch as i64, -1]);
+            Detection::from_reconstruction(clean, input.mul_scalar(0.5))
+                .with_model_score(latent.clone().sum_dim(1).reshape([batch]))
+                .with_latent(latent)
+        }
+
+        fn input_size(&self) -> usize {
+            2
+        }
+
+        fn score_kind(&self) -> ScoreKind {
+            ScoreKind::Mse
+        }
+    }
+
+    #[test]
+    fn scoring_sends_one_batch_shape_and_drops_the_repeats() {
+        let device = Device::flex();
+        let pixels: Vec<f32> = (0..40).map(|i| (i % 7) as f32 / 7.0).collect();
+        let images = Images::new(pixels, 10, 1, 2, 2).unwrap();
+        let batched = Halving::default();
+        let scores = burn::tensor::read_sync(score_images(&batched, &images, 4, &device)).unwrap();
+        // 4 + 4 + 2 images, the last batch topped up to 4.
+        assert_eq!(*batched.0.borrow(), vec![4, 4, 4]);
+        let one_by_one = Halving::default();
+        let single =
+            burn::tensor::read_sync(score_images(&one_by_one, &images, 1, &device)).unwrap();
+        assert_eq!(one_by_one.0.borrow().len(), 10);
+        assert_eq!(scores.mse.len(), 10);
+        assert_eq!(scores, single);
+        assert_eq!(scores.latent.len(), 10 * 4);
+        assert_eq!(scores.model_score.len(), 10);
     }
 }

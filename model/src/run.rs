@@ -13,11 +13,11 @@ use crate::data::{
     DataError, Images, Mnist, Normalisation, OneClassSplit, OverlaySplit, Protocol,
     PseudoAnomalies, UnseenSplit,
 };
-use crate::detector::{score_images, Detector, Normalised};
+use crate::detector::{detect_rows, score_images, Detector, Normalised};
 use crate::divergence::{Divergence, DivergenceWatch};
 use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::metrics::mean_std;
-use crate::score::{ReadError, ScoreKind};
+use crate::score::{read_vec, ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
 use crate::train::{StepReport, Trainer, TrainingConfig};
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
@@ -27,8 +27,6 @@ pub use crate::settings::{DataProtocol, RunSettings};
 
 /// Training images whose difference maps fix a model's heat-map scale.
 const SCALE_SAMPLE: usize = 256;
-/// Images per scoring batch.
-const SCORE_BATCH: usize = 256;
 
 impl RunSettings {
     /// The model's configuration for these settings' images.
@@ -260,6 +258,12 @@ impl Trained {
     pub fn detector(&self) -> Normalised<'_, AnyDetector> {
         Normalised::new(&self.model, &self.training.normalisation)
     }
+
+    /// Rows in every batch the run sent, and that scoring it sends
+    /// ([`TrainingConfig::batch_rows`]).
+    pub fn batch_rows(&self) -> usize {
+        self.training.batch_rows(self.train_images)
+    }
 }
 
 /// Trains the model `settings` name on `data`, reporting every step to `observer`.
@@ -330,7 +334,9 @@ async fn train_on(
         .train()
         .hold_out(settings.validation, settings.seed);
     let mut trainer = AnyTrainer::new(&config, &training, &fit_images, &data.labelled, device);
-    let mut chooser = (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training));
+    let batch_rows = training.batch_rows(fit_images.len());
+    let mut chooser =
+        (!held_out.is_empty()).then(|| EpochChooser::new(held_out, &training, batch_rows));
     let steps_per_epoch = trainer.total_steps() / settings.epochs.max(1);
     let mut device = device.clone();
     let mut lifeboat = Lifeboat::for_run(&trainer, fallback, steps_per_epoch).await?;
@@ -532,16 +538,18 @@ pub struct EpochChoice {
 struct EpochChooser {
     images: Images,
     normalisation: Normalisation,
+    batch_rows: usize,
     steps: Vec<usize>,
     losses: Vec<f32>,
     best: Option<(usize, AnyTrainer)>,
 }
 
 impl EpochChooser {
-    fn new(images: Images, training: &TrainingConfig) -> Self {
+    fn new(images: Images, training: &TrainingConfig, batch_rows: usize) -> Self {
         Self {
             images,
             normalisation: training.normalisation.clone(),
+            batch_rows,
             steps: Vec::new(),
             losses: Vec::new(),
             best: None,
@@ -559,7 +567,7 @@ impl EpochChooser {
             return Ok(());
         };
         let detector = Normalised::new(&model, &self.normalisation);
-        let scores = score_images(&detector, &self.images, SCORE_BATCH, device).await?;
+        let scores = score_images(&detector, &self.images, self.batch_rows, device).await?;
         let mse = scores.of(ScoreKind::Mse);
         let loss = mean_std(mse).map_or(f32::NAN, |(mean, _)| mean as f32);
         let best = self.best.as_ref().map(|&(i, _)| self.losses[i]);
@@ -626,11 +634,12 @@ pub async fn evaluate_run(
         data.split.as_ref(),
         kind,
         methods,
-        SCORE_BATCH,
+        trained.batch_rows(),
         device,
     )
     .await?;
-    let difference_scale = difference_scale(&detector, data.split.train(), device).await?;
+    let difference_scale =
+        difference_scale(&detector, data.split.train(), trained.batch_rows(), device).await?;
     Ok(Evaluated {
         evaluation,
         difference_scale,
@@ -638,10 +647,12 @@ pub async fn evaluate_run(
 }
 
 /// The heat-map scale of `detector`: a high percentile of the per-pixel differences of
-/// (up to [`SCALE_SAMPLE`]) normal images, so that maps compare across batches.
+/// (up to [`SCALE_SAMPLE`]) normal images, so that maps compare across batches; sent in
+/// batches of `batch` images.
 pub async fn difference_scale(
     detector: &impl Detector,
     normal: &Images,
+    batch: usize,
     device: &Device,
 ) -> Result<f32, RunError> {
     let n = normal.len().min(SCALE_SAMPLE);
@@ -649,8 +660,16 @@ pub async fn difference_scale(
         return Ok(DEFAULT_DIFFERENCE_SCALE);
     }
     let images = normal.padded_to(detector.input_size());
-    let detection = detector.detect(images.tensor(0, n, device)).read().await?;
-    Ok(crate::viz::difference_scale(detection.difference.pixels()))
+    let batch = batch.max(1);
+    let mut differences = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let end = (start + batch).min(n);
+        let detection = detect_rows(detector, &images, start..end, batch, device);
+        differences.extend(read_vec(detection.difference.into_data_async().await)?);
+        start = end;
+    }
+    Ok(crate::viz::difference_scale(&differences))
 }
 
 impl Trained {

@@ -150,6 +150,31 @@ impl Detection {
         self
     }
 
+    /// The detection of the batch's first `n` images only (a batch topped up to one shape
+    /// drops its repeats); `n` at most the batch.
+    pub fn first(self, n: usize) -> Self {
+        let rows = |batch: usize| n.min(batch);
+        let four = |t: Tensor<4>| {
+            let batch = t.dims()[0];
+            t.narrow(0, 0, rows(batch))
+        };
+        let one = |t: Tensor<1>| {
+            let batch = t.dims()[0];
+            t.narrow(0, 0, rows(batch))
+        };
+        Self {
+            reconstruction: four(self.reconstruction),
+            difference: four(self.difference),
+            mse: one(self.mse),
+            difference_ratio: one(self.difference_ratio),
+            model_score: self.model_score.map(one),
+            latent: self.latent.map(|t| {
+                let batch = t.dims()[0];
+                t.narrow(0, 0, rows(batch))
+            }),
+        }
+    }
+
     /// Reads the scores (and latents) back (async: the only readback WebGPU allows in a
     /// browser).
     pub async fn read_scores(&self) -> Result<Scores, ReadError> {

@@ -46,10 +46,22 @@ pub struct TrainingConfig {
 }
 
 impl TrainingConfig {
+    /// Rows in every batch a run over `len` training images sends, training and scoring
+    /// alike: the batch size, or every image where there are fewer.
+    pub fn batch_rows(&self, len: usize) -> usize {
+        batch_rows(self.batch_size, len)
+    }
+
     /// The loss weight `id` set for this run, if any.
     pub fn loss_weight(&self, id: &str) -> Option<f32> {
         self.loss_weights.as_ref()?.get(id).copied()
     }
+}
+
+/// Rows in every batch of a run over `len` training items with `batch_size`: the batch
+/// size, or every item where there are fewer.
+pub fn batch_rows(batch_size: usize, len: usize) -> usize {
+    batch_size.min(len).max(1)
 }
 
 /// Training images as batches of (input, target) tensors: the target is the clean image,
@@ -60,6 +72,7 @@ pub struct BatchSource {
     images: Images,
     pseudo_anomalies: Option<PseudoAnomalies>,
     normalisation: Normalisation,
+    batch_rows: usize,
     rng: ChaCha8Rng,
 }
 
@@ -70,6 +83,7 @@ impl BatchSource {
             images: images.padded_to(side).into_owned(),
             pseudo_anomalies: training.pseudo_anomalies.clone(),
             normalisation: training.normalisation.clone(),
+            batch_rows: training.batch_rows(images.len()),
             // Its own stream, so that turning defects on does not change the batch order.
             rng: ChaCha8Rng::seed_from_u64(training.seed ^ 0x5eed_def3c7),
         }
@@ -78,6 +92,12 @@ impl BatchSource {
     /// The images, padded.
     pub fn images(&self) -> &Images {
         &self.images
+    }
+
+    /// Rows in every batch the run sends ([`TrainingConfig::batch_rows`]): what fitting
+    /// statistics on the trained model sends too.
+    pub fn batch_rows(&self) -> usize {
+        self.batch_rows
     }
 
     /// The images as the model's inputs: padded and normalised, without defects.
@@ -318,7 +338,10 @@ pub struct Progress {
     pub total_steps: usize,
 }
 
-/// The order in which a run visits its training images: reshuffled every epoch.
+/// The order in which a run visits its training images: reshuffled every epoch, in
+/// batches of one size (the training batch size, or every image where there are fewer).
+/// The last batch of an epoch is topped up with the epoch's first images, so that a GPU
+/// backend compiles (and tunes) its kernels for one shape only.
 #[derive(Debug, Clone)]
 pub struct BatchSchedule {
     order: Vec<usize>,
@@ -331,14 +354,14 @@ pub struct BatchSchedule {
 }
 
 impl BatchSchedule {
-    /// A schedule over `len` images; the last batch of an epoch may be smaller.
+    /// A schedule over `len` images.
     pub fn new(len: usize, config: &TrainingConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut order: Vec<usize> = (0..len).collect();
         order.shuffle(&mut rng);
         Self {
             order,
-            batch_size: config.batch_size.max(1),
+            batch_size: config.batch_rows(len),
             epochs: config.epochs,
             epoch: 0,
             cursor: 0,
@@ -363,7 +386,10 @@ impl BatchSchedule {
             return None;
         }
         let end = (self.cursor + self.batch_size).min(self.order.len());
-        let batch = self.order[self.cursor..end].to_vec();
+        let mut batch = self.order[self.cursor..end].to_vec();
+        // The epoch's last batch, topped up with images this epoch has already visited.
+        let missing = self.batch_size - batch.len();
+        batch.extend_from_slice(&self.order[..missing]);
         let progress = Progress {
             epoch: self.epoch,
             step: self.step + 1,
@@ -385,21 +411,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_image_is_seen_once_per_epoch() {
+    fn every_image_is_seen_every_epoch_in_batches_of_one_shape() {
         let config = TrainingConfig::new().with_epochs(2).with_batch_size(4);
         let mut schedule = BatchSchedule::new(10, &config);
         assert_eq!(schedule.total_steps(), 6);
-        let mut seen = Vec::new();
+        let mut epochs = vec![Vec::new(), Vec::new()];
         let mut last = None;
         while let Some((batch, progress)) = schedule.next_batch() {
-            seen.extend(batch);
+            // One shape: the last batch of an epoch is topped up (a GPU compiles once).
+            assert_eq!(batch.len(), 4, "step {}", progress.step);
+            epochs[progress.epoch].extend(batch);
             last = Some(progress);
         }
-        let mut first_epoch = seen[..10].to_vec();
-        first_epoch.sort();
-        assert_eq!(first_epoch, (0..10).collect::<Vec<_>>());
-        assert_eq!(seen.len(), 20);
-        assert_ne!(seen[..10], seen[10..], "each epoch is reshuffled");
+        for seen in &epochs {
+            // Ten images, then two repeats from the same epoch.
+            let mut first = seen[..10].to_vec();
+            first.sort();
+            assert_eq!(first, (0..10).collect::<Vec<_>>());
+            assert_eq!(seen[10..], seen[..2]);
+        }
+        assert_ne!(epochs[0][..10], epochs[1][..10], "each epoch is reshuffled");
         assert_eq!(
             last,
             Some(Progress {
@@ -408,6 +439,11 @@ mod tests {
                 total_steps: 6
             })
         );
+        // Fewer images than a batch: every image, every step.
+        let mut small = BatchSchedule::new(3, &config);
+        let (batch, _) = small.next_batch().unwrap();
+        assert_eq!(batch.len(), 3);
+        assert_eq!(small.total_steps(), 2);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use kizu_model::eval::{evaluate_test, Evaluation};
 use kizu_model::readback::to_host;
 use kizu_model::run::{self, FellBack, RunData, RunSettings};
 use kizu_model::settings::DataProtocol;
-use kizu_model::threshold::{fit, Threshold, ThresholdMethod};
+use kizu_model::threshold::{fit, ThresholdMethod};
 use kizu_model::zoo::AnyDetector;
 
 use self::progress::{on_the_cpu, Preview, Progress};
@@ -40,7 +40,7 @@ use crate::protocol::{
 /// Test images of each class shown with a model.
 pub const SAMPLES_PER_CLASS: usize = 4;
 
-/// Images per scoring batch.
+/// Uploaded images scored (and drawn) per batch.
 const SCORE_BATCH: usize = 250;
 /// Thresholds fitted after training: source 000's strict one first, then the 95th
 /// percentile.
@@ -469,8 +469,7 @@ impl Session {
         let (view, test) = match data {
             Some(data) => {
                 let split = data.split.as_ref();
-                let evaluation =
-                    evaluate_opened(&model, split, meta.score, meta.threshold, &device).await?;
+                let evaluation = evaluate_opened(&model, split, meta, &device).await?;
                 let test = TestImages::of(split);
                 let scale = meta.difference_scale();
                 let samples = samples(&model, &test, meta.score, scale, &device).await?;
@@ -752,18 +751,20 @@ fn refused(file: &str, error: impl std::fmt::Display) -> Refused {
 async fn evaluate_opened(
     model: &impl Detector,
     split: &dyn Protocol,
-    score: kizu_model::score::ScoreKind,
-    own: Threshold,
+    meta: &CheckpointMeta,
     device: &Device,
 ) -> Result<Evaluation, Failure> {
-    let train = score_images(model, split.train(), SCORE_BATCH, device)
+    let (score, own) = (meta.score, meta.threshold);
+    // The batch shape the model trained at: a GPU compiles its kernels for one shape.
+    let batch = meta.training.config.batch_rows(meta.training.train_images);
+    let train = score_images(model, split.train(), batch, device)
         .await
         .map_err(run_error)?;
     let mut thresholds = vec![own];
     if let Ok(percentile) = fit(ThresholdMethod::Percentile(95.0), train.of(score)) {
         thresholds.push(percentile);
     }
-    let evaluation = evaluate_test(model, split, score, thresholds, SCORE_BATCH, device)
+    let evaluation = evaluate_test(model, split, score, thresholds, batch, device)
         .await
         .map_err(run_error)?;
     Ok(evaluation.with_train_scores(train.of(score).to_vec()))

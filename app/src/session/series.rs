@@ -110,6 +110,7 @@ impl Session {
         let evaluated = evaluate_series(
             &trained.model,
             &data,
+            settings.batch_size,
             None,
             None,
             &THRESHOLD_METHODS,
@@ -184,7 +185,8 @@ impl Session {
             Some(data) => {
                 let methods = [ThresholdMethod::Percentile(95.0)];
                 let (error, own) = (Some(&record.error), Some(meta.threshold));
-                let evaluated = evaluate_series(model, data, error, own, &methods, device)
+                let batch = meta.training.config.batch_size;
+                let evaluated = evaluate_series(model, data, batch, error, own, &methods, device)
                     .await
                     .map_err(run_error)?;
                 series_view(origin, &checkpoint, data, evaluated, meta.settings.clone())

@@ -18,8 +18,6 @@ use crate::train::{BatchSchedule, BatchSource, StepReport, Trainer, TrainingConf
 
 /// Keeps the inverse-norm term finite for a latent at the origin.
 const RIM_EPSILON: f32 = 1e-2;
-/// Images per batch when encoding the training set to fit T².
-const FIT_BATCH: usize = 256;
 
 /// The AAE's training settings.
 #[derive(Config, Debug, PartialEq)]
@@ -217,11 +215,14 @@ impl Trainer for AaeTrainer {
             return Ok(None);
         };
         let mut latents = Vec::new();
+        let batch = self.source.batch_rows();
         let mut start = 0;
         while start < images.len() {
-            let end = (start + FIT_BATCH).min(images.len());
-            let z = model.encode(images.tensor(start, end, &device));
-            latents.extend(read_vec(z.into_data_async().await)?);
+            let end = (start + batch).min(images.len());
+            let z = model.encode(images.batch_tensor(start..end, batch, &device));
+            latents.extend(read_vec(
+                z.narrow(0, 0, end - start).into_data_async().await,
+            )?);
             start = end;
         }
         let dim = model.hotelling().dim();

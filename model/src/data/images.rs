@@ -144,6 +144,29 @@ impl Images {
         );
         Tensor::from_data(data, device)
     }
+
+    /// Images `rows` as a `[size, channels, height, width]` tensor on `device`, topped up
+    /// to `size` by repeating the last of them: every batch a run sends then has one shape,
+    /// and a GPU backend compiles (and tunes) its kernels for it once. `rows` holds at
+    /// least one image and at most `size`.
+    #[cfg(feature = "burn")]
+    pub fn batch_tensor(
+        &self,
+        rows: std::ops::Range<usize>,
+        size: usize,
+        device: &burn::tensor::Device,
+    ) -> burn::tensor::Tensor<4> {
+        use burn::tensor::{Tensor, TensorData};
+        let n = self.image_len();
+        let mut pixels = self.pixels[rows.start * n..rows.end * n].to_vec();
+        let last = self.image(rows.end - 1).to_vec();
+        for _ in rows.len()..size {
+            pixels.extend_from_slice(&last);
+        }
+        let size = size.max(rows.len());
+        let data = TensorData::new(pixels, [size, self.channels, self.height, self.width]);
+        Tensor::from_data(data, device)
+    }
 }
 
 #[cfg(test)]

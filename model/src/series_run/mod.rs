@@ -23,14 +23,12 @@ use crate::run::{back_off, FellBack, Lifeboat, RunError, RunObserver};
 use crate::score::ScoreKind;
 use crate::settings::{RunSettings, SeriesOptions};
 use crate::threshold::{fit, Threshold, ThresholdMethod};
-use crate::train::{Trainer, TrainingConfig};
+use crate::train::{batch_rows, Trainer, TrainingConfig};
 use crate::zoo::{ModelConfig, ModelKind};
 
 /// The demo series' seed: the bundled demo is always the same series, so a link or a
 /// checkpoint that names it names one series.
 pub const DEMO_SEED: u64 = 11;
-/// Windows per scoring batch.
-const SCORE_BATCH: usize = 256;
 /// Most points a [`SeriesTrace`] holds per sensor: a longer test part is drawn in buckets
 /// of steps (a page has no more pixels than that).
 pub const TRACE_POINTS: usize = 3_000;
@@ -392,17 +390,21 @@ pub struct SeriesEvaluated {
 
 /// Scores `data`'s training windows (the thresholds: `own` first where the model has one,
 /// then one per `methods`) and its test windows with `model`; `error` is the model's own
-/// sensor-error scale where it has one, else it is fitted on the training windows.
+/// sensor-error scale where it has one, else it is fitted on the training windows. Windows
+/// go in batches of the run's `batch_size` ([`batch_rows`]).
 pub async fn evaluate_series(
     model: &LstmAutoencoder,
     data: &SeriesData,
+    batch_size: usize,
     error: Option<&SensorErrorScale>,
     own: Option<Threshold>,
     methods: &[ThresholdMethod],
     device: &Device,
 ) -> Result<SeriesEvaluated, RunError> {
-    let train = score_windows(model, &data.train_input, SCORE_BATCH, device).await?;
-    let test = score_windows(model, &data.test_input, SCORE_BATCH, device).await?;
+    // Sent at the shape the model trained at, so a GPU compiles no kernel again.
+    let batch = batch_rows(batch_size, data.train_input.count());
+    let train = score_windows(model, &data.train_input, batch, device).await?;
+    let test = score_windows(model, &data.test_input, batch, device).await?;
     let error = match error {
         Some(error) => error.clone(),
         None => SensorErrorScale::fit(&train)?,

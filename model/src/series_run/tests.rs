@@ -52,6 +52,7 @@ fn a_run_trains_scores_and_records_its_series() {
     let evaluated = read_sync(evaluate_series(
         &trained.model,
         &data,
+        settings().batch_size,
         None,
         None,
         &methods,
@@ -97,6 +98,7 @@ fn a_run_trains_scores_and_records_its_series() {
     let again = read_sync(evaluate_series(
         &trained.model,
         &data,
+        settings().batch_size,
         Some(&record.error),
         Some(meta.threshold),
         &[],

@@ -378,12 +378,12 @@ fn bench(run: &RunArgs, backend: Backend) -> Result<(), AnyError> {
             / (trained.seconds - trained.first_epoch_seconds)
     });
 
-    // Warm up once, then time scoring of the whole test set.
+    // Warm up once, then time scoring of the whole test set, at the training batch shape.
     let score = || {
         read_sync(score_images(
             &trained.trained.detector(),
             split.test(),
-            256,
+            trained.trained.batch_rows(),
             &device,
         ))
     };

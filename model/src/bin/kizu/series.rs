@@ -163,6 +163,7 @@ pub(crate) fn series_command(args: &SeriesArgs) -> Result<(), AnyError> {
     let evaluated = read_sync(evaluate_series(
         &trained.model,
         &data,
+        settings.batch_size,
         None,
         None,
         &methods,

@@ -170,14 +170,14 @@ impl Trainer for SeriesTrainer {
 /// The windows at `indices` as a `[n, 1, length, sensors]` tensor on `device`.
 fn window_tensor(
     windows: &Windows,
-    indices: impl ExactSizeIterator<Item = usize>,
+    indices: impl IntoIterator<Item = usize>,
     device: &Device,
 ) -> Tensor<4> {
-    let n = indices.len();
-    let mut values = Vec::with_capacity(n * windows.length * windows.sensors);
-    for i in indices {
-        values.extend_from_slice(windows.window(i));
-    }
+    let values: Vec<f32> = indices
+        .into_iter()
+        .flat_map(|i| windows.window(i).iter().copied())
+        .collect();
+    let n = values.len() / (windows.length * windows.sensors).max(1);
     let data = TensorData::new(values, [n, 1, windows.length, windows.sensors]);
     Tensor::from_data(data, device)
 }
@@ -325,8 +325,8 @@ fn log_errors(scores: &WindowScores) -> Vec<f32> {
         .collect()
 }
 
-/// Scores `windows` with `model` on `device`, `batch_size` windows at a time, reading the
-/// results back asynchronously.
+/// Scores `windows` with `model` on `device`, in batches of exactly `batch_size` windows
+/// (the last one topped up), reading the results back asynchronously.
 pub async fn score_windows(
     model: &LstmAutoencoder,
     windows: &Windows,
@@ -350,10 +350,14 @@ pub async fn score_windows(
     let mut start = 0;
     while start < windows.count() {
         let end = (start + batch_size).min(windows.count());
-        let x = window_tensor(windows, start..end, device); // [b, 1, length, sensors]
-        let (reconstruction, _) = model.forward(x.clone()); // [b, 1, length, sensors]
-        let squared = (x - reconstruction.clone()).square(); // [b, 1, length, sensors]
-        let mse = per_image_mean(squared.clone()); // [b]
+        // Topped up to one shape by repeating the last window; the repeats are dropped.
+        let rows = (start..end).chain(std::iter::repeat_n(end - 1, batch_size - (end - start)));
+        let x = window_tensor(windows, rows, device); // [batch_size, 1, length, sensors]
+        let (reconstruction, _) = model.forward(x.clone());
+        let n = end - start;
+        let (x, reconstruction) = (x.narrow(0, 0, n), reconstruction.narrow(0, 0, n)); // [n, 1, length, sensors]
+        let squared = (x - reconstruction.clone()).square(); // [n, 1, length, sensors]
+        let mse = per_image_mean(squared.clone()); // [n]
         scores.mse.extend(read_vec(mse.into_data_async().await)?);
         scores
             .squared_errors
