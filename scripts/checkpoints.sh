@@ -8,7 +8,8 @@
 # - the LSTM autoencoder on the demo sensor series, at the series recipe;
 # then lists them in index.json for the app.
 # Usage: scripts/checkpoints.sh [epochs]   (KIZU=path/to/kizu skips the build;
-# CHECKPOINTS_OUT=folder writes elsewhere)
+# CHECKPOINTS_OUT=folder writes elsewhere; ONLY=digit0|overlay|digits|series writes one
+# group and leaves the others as they are)
 source "$(dirname "$0")/prereqs.sh"
 cd "$ROOT"
 epochs=()
@@ -21,17 +22,28 @@ if [ -z "${KIZU:-}" ]; then
   KIZU="$CARGO_TARGET_DIR/release/kizu"
 fi
 train() { "$KIZU" train --scale compact --precision auto "${epochs[@]}" "$@"; }
+only="${ONLY:-}"
+wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 for model in fc-ae fc-vae conv-ae conv-vae ganomaly skip-ganomaly aae anogan lstm-ae; do
-  log "$model: one-class (digit 0), then overlay"
-  train --model "$model" --digit 0 --out "$out/$model-digit0.kizu"
-  train --model "$model" --protocol overlay --pseudo-anomalies --out "$out/$model-overlay.kizu"
+  if wanted digit0; then
+    log "$model: one-class (digit 0)"
+    train --model "$model" --digit 0 --out "$out/$model-digit0.kizu"
+  fi
+  if wanted overlay; then
+    log "$model: overlay, trained with pseudo-anomalies"
+    train --model "$model" --protocol overlay --pseudo-anomalies --out "$out/$model-overlay.kizu"
+  fi
 done
-for digit in 1 2 3 4 5 6 7 8 9; do
-  log "conv-ae: digit $digit held out"
-  train --model conv-ae --digit "$digit" --out "$out/conv-ae-digit$digit.kizu"
-done
-log "lstm-ae: the demo sensor series, at the series recipe"
-"$KIZU" series --demo --backend flex --save "$out/lstm-ae-demo-series.kizu"
+if wanted digits; then
+  for digit in 1 2 3 4 5 6 7 8 9; do
+    log "conv-ae: digit $digit held out"
+    train --model conv-ae --digit "$digit" --out "$out/conv-ae-digit$digit.kizu"
+  done
+fi
+if wanted series; then
+  log "lstm-ae: the demo sensor series, at the series recipe"
+  "$KIZU" series --demo --backend flex --save "$out/lstm-ae-demo-series.kizu"
+fi
 "$KIZU" catalog --dir "$out"
 ls -l "$out"
 du -b "$out" | tail -1

@@ -596,26 +596,38 @@ fn every_kind_adapts_to_64_gray_32_rgb_and_28_gray_images() {
 #[test]
 fn a_run_with_pseudo_anomalies_judges_every_kind_by_what_it_repaired() {
     use kizu_model::run::RunSettings;
+    use kizu_model::settings::DataProtocol;
     use kizu_model::zoo::{AnyTrainer, ModelKind};
     let split = split();
     let none = Images::new(Vec::new(), 0, 1, 28, 28).unwrap();
-    for kind in ModelKind::ALL {
-        let settings = RunSettings {
-            model: kind,
-            pseudo_anomalies: true,
-            ..RunSettings::default()
-        };
-        let config = settings.model_config().unwrap();
-        assert_eq!(config.score_kind(), ScoreKind::Mse, "{kind}");
-        let training = training()
-            .with_epochs(1)
-            .with_pseudo_anomalies(Some(PseudoAnomalies::default()));
-        let mut trainer = AnyTrainer::new(&config, &training, &split.train, &none, &device());
-        read_sync(trainer.step()).unwrap().unwrap();
-        let model = read_sync(trainer.finish()).unwrap().unwrap();
-        assert_eq!(model.score_kind(), ScoreKind::Mse, "{kind}");
-        let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
-        assert_eq!(scores.model_score, scores.mse, "{kind}");
+    // Every defect kind: judged by MSE; the overlaid digit alone, which only adds ink:
+    // by the ink the repair removed.
+    let cases = [
+        (DataProtocol::OneClass { digit: 0 }, ScoreKind::Mse),
+        (DataProtocol::Overlay, ScoreKind::RemovedInk),
+    ];
+    for (protocol, score) in cases {
+        for kind in ModelKind::ALL {
+            let settings = RunSettings {
+                model: kind,
+                protocol: protocol.clone(),
+                pseudo_anomalies: true,
+                ..RunSettings::default()
+            };
+            let config = settings.model_config().unwrap();
+            assert_eq!(config.score_kind(), score, "{kind}");
+            let defects = PseudoAnomalies::of_kinds(&settings.defect_kinds());
+            let training = training()
+                .with_epochs(1)
+                .with_pseudo_anomalies(Some(defects));
+            let mut trainer = AnyTrainer::new(&config, &training, &split.train, &none, &device());
+            read_sync(trainer.step()).unwrap().unwrap();
+            let model = read_sync(trainer.finish()).unwrap().unwrap();
+            assert_eq!(model.score_kind(), score, "{kind}");
+            let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
+            assert_eq!(scores.model_score, scores.of(score), "{kind}");
+            assert!(scores.removed_ink.iter().all(|&r| r >= 0.0), "{kind}");
+        }
     }
 }
 

@@ -218,10 +218,10 @@ pub fn uses_neighbours(kind: ScoreKind) -> bool {
 }
 
 /// Whether a model may be configured to be judged by `kind` instead of its source's own
-/// score: a neighbour score, or MSE (what a model trained to repair pseudo-anomalies is
-/// judged by).
+/// score: a neighbour score, or MSE or removed ink (what a model trained to repair
+/// pseudo-anomalies is judged by).
 fn is_chosen(kind: ScoreKind) -> bool {
-    uses_neighbours(kind) || kind == ScoreKind::Mse
+    uses_neighbours(kind) || matches!(kind, ScoreKind::Mse | ScoreKind::RemovedInk)
 }
 
 /// The score a model chosen to be judged by, with the statistics fitted for it (a
@@ -235,8 +235,8 @@ pub struct LatentScore {
 
 impl LatentScore {
     /// The score of a model configured to be judged by `kind` with a latent of `dim`,
-    /// unfitted: a neighbour score, or MSE (what a model trained to repair pseudo-anomalies
-    /// is judged by); `None` for any other (the model's source's own).
+    /// unfitted: a neighbour score, or MSE or removed ink (what a model trained to repair
+    /// pseudo-anomalies is judged by); `None` for any other (the model's source's own).
     pub fn unfitted(kind: Option<ScoreKind>, dim: usize) -> Option<Self> {
         kind.filter(|&k| is_chosen(k)).map(|kind| Self {
             kind,
@@ -276,6 +276,7 @@ impl LatentScore {
                 self.statistics
                     .score(z, detection.mse.clone(), detection.difference_ratio.clone())
             }
+            ScoreKind::RemovedInk => detection.removed_ink.clone(),
             _ => detection.mse.clone(),
         };
         detection.with_model_score(score)

@@ -17,6 +17,10 @@ pub enum ScoreKind {
     Mse,
     /// `sum|x - x^| / sum|x|`, the histogram axis of seed 000.
     DifferenceRatio,
+    /// `mean(max(x - x^, 0))`: the ink the reconstruction took away. What a model trained
+    /// to repair defects that add ink (seed 000's overlaid digit) is judged by: it removes
+    /// what was added, and a normal image loses little.
+    RemovedInk,
     /// `mean((z - z^)^2)` between the latent of the input and of its reconstruction
     /// (GANomaly's score); only for models with a second encoder.
     LatentDistance,
@@ -41,6 +45,7 @@ impl ScoreKind {
         match self {
             Self::Mse => "MSE",
             Self::DifferenceRatio => "difference ratio",
+            Self::RemovedInk => "removed ink",
             Self::LatentDistance => "latent distance",
             Self::Elbo => "MSE + beta KL",
             Self::HotellingT2 => "Hotelling T²",
@@ -51,9 +56,9 @@ impl ScoreKind {
         }
     }
 
-    /// Whether the score is one of the two every detector has (the others are a model's own).
+    /// Whether the score is one of those every detector has (the others are a model's own).
     pub fn is_reconstruction_score(self) -> bool {
-        matches!(self, Self::Mse | Self::DifferenceRatio)
+        matches!(self, Self::Mse | Self::DifferenceRatio | Self::RemovedInk)
     }
 }
 
@@ -83,6 +88,14 @@ pub fn per_image_mean(t: Tensor<4>) -> Tensor<1> {
 /// `[batch, c, h, w]` in, `[batch]` out.
 pub fn mse(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
     per_image_mean((x - reconstruction).square())
+}
+
+/// The ink the reconstruction took away, `mean(max(x - x^, 0))`, of each image.
+///
+/// # Shapes
+/// `[batch, c, h, w]` in, `[batch]` out.
+pub fn removed_ink(x: Tensor<4>, reconstruction: Tensor<4>) -> Tensor<1> {
+    per_image_mean((x - reconstruction).clamp_min(0.0))
 }
 
 /// Mean squared distance between latents, `mean((z - z^)^2)` per row.
@@ -117,6 +130,8 @@ pub struct Detection {
     pub mse: Tensor<1>,
     /// Difference ratio per image, `[batch]`.
     pub difference_ratio: Tensor<1>,
+    /// Removed ink per image, `[batch]`.
+    pub removed_ink: Tensor<1>,
     /// The model's own score per image, `[batch]` (which one: [`Detector::score_kind`]).
     ///
     /// [`Detector::score_kind`]: crate::detector::Detector::score_kind
@@ -131,6 +146,7 @@ impl Detection {
         Self {
             difference: difference_map(x.clone(), reconstruction.clone()),
             mse: mse(x.clone(), reconstruction.clone()),
+            removed_ink: removed_ink(x.clone(), reconstruction.clone()),
             difference_ratio: difference_ratio(x, reconstruction.clone()),
             reconstruction,
             model_score: None,
@@ -167,6 +183,7 @@ impl Detection {
             difference: four(self.difference),
             mse: one(self.mse),
             difference_ratio: one(self.difference_ratio),
+            removed_ink: one(self.removed_ink),
             model_score: self.model_score.map(one),
             latent: self.latent.map(|t| {
                 let batch = t.dims()[0];
@@ -189,6 +206,7 @@ impl Detection {
         Ok(Scores {
             mse: read_vec(self.mse.clone().into_data_async().await)?,
             difference_ratio: read_vec(self.difference_ratio.clone().into_data_async().await)?,
+            removed_ink: read_vec(self.removed_ink.clone().into_data_async().await)?,
             model_score,
             latent,
             latent_dim,
@@ -208,13 +226,15 @@ impl Detection {
     }
 }
 
-/// Both scores of a set of images, in image order.
+/// The reconstruction scores (and the model's own) of a set of images, in image order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scores {
     /// MSE per image.
     pub mse: Vec<f32>,
     /// Difference ratio per image.
     pub difference_ratio: Vec<f32>,
+    /// Removed ink per image.
+    pub removed_ink: Vec<f32>,
     /// The model's own score per image; empty for models without one.
     pub model_score: Vec<f32>,
     /// The latent code of each image, `latent_dim` numbers per image, row after row; empty
@@ -230,6 +250,7 @@ impl Scores {
         match kind {
             ScoreKind::Mse => &self.mse,
             ScoreKind::DifferenceRatio => &self.difference_ratio,
+            ScoreKind::RemovedInk => &self.removed_ink,
             _ => &self.model_score,
         }
     }
@@ -238,6 +259,7 @@ impl Scores {
     pub fn extend(&mut self, other: Scores) {
         self.mse.extend(other.mse);
         self.difference_ratio.extend(other.difference_ratio);
+        self.removed_ink.extend(other.removed_ink);
         self.model_score.extend(other.model_score);
         self.latent.extend(other.latent);
         self.latent_dim = self.latent_dim.max(other.latent_dim);
@@ -355,6 +377,14 @@ mod tests {
         let (x, r) = pair();
         // (0.5 + 0.25) / 2.0 = 0.375; an all-black perfect reconstruction scores 0.
         assert_eq!(values(difference_ratio(x, r)), vec![0.375, 0.0]);
+    }
+
+    #[test]
+    fn removed_ink_counts_only_what_the_reconstruction_took_away() {
+        let (x, r) = pair();
+        // (0.5 + 0.25) / 4; the same errors with the images swapped took nothing away.
+        assert_eq!(values(removed_ink(x.clone(), r.clone())), vec![0.1875, 0.0]);
+        assert_eq!(values(removed_ink(r, x)), vec![0.0, 0.0]);
     }
 
     #[test]

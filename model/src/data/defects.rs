@@ -62,6 +62,12 @@ impl Defect {
         }
     }
 
+    /// Whether the defect only ever adds ink (an overlaid digit keeps the brighter of two
+    /// pixels); a scratch or blob may be dark, a noise patch or a cut-out takes ink away.
+    pub fn only_adds_ink(self) -> bool {
+        matches!(self, Self::Overlay)
+    }
+
     /// The kind with identifier `id`.
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.id() == id)
