@@ -166,7 +166,8 @@ struct RunArgs {
     /// Folder with the bundled MNIST files.
     #[arg(long, default_value = "public/data")]
     data: PathBuf,
-    /// The score to judge by: MSE, difference ratio, or the model's own (the default).
+    /// The score to judge by: MSE, difference ratio, removed ink, or the model's own (the
+    /// default).
     #[arg(long, value_enum)]
     score: Option<ScoreKind>,
     /// Backend for `train` and `eval`.
