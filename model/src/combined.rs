@@ -17,6 +17,7 @@ use crate::data::{Images, MIN_STD};
 use crate::metrics::mean_std;
 use crate::precision::Latents;
 use crate::score::{read_vec, Detection, ReadError, ScoreKind};
+use crate::train::fixed_batches;
 use crate::train::BatchSource;
 
 /// Neighbour latents compared per batch when fitting the distances' spread.
@@ -401,20 +402,16 @@ pub async fn fit(
     detect: impl Fn(Tensor<4>, Tensor<4>) -> (Tensor<2>, Detection),
 ) -> Result<CombinedStatistics, ReadError> {
     let (mut latents, mut mse, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
-    let batch = batch.max(1);
-    let mut start = 0;
-    while start < inputs.len() {
-        let end = (start + batch).min(inputs.len());
-        let n = end - start;
+    for rows in fixed_batches(inputs.len(), batch) {
+        let n = rows.len();
         let (z, detection) = detect(
-            inputs.batch_tensor(start..end, batch, device),
-            clean.batch_tensor(start..end, batch, device),
+            inputs.batch_tensor(rows.clone(), batch, device),
+            clean.batch_tensor(rows, batch, device),
         );
         latents.extend(read_vec(z.narrow(0, 0, n).into_data_async().await)?);
         let scores = detection.first(n).read_scores().await?;
         mse.extend(scores.mse);
         ratio.extend(scores.difference_ratio);
-        start = end;
     }
     let mut statistics = CombinedStatistics {
         neighbours: CombinedStatistics::neighbours_of(&latents, dim),

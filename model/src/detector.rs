@@ -6,6 +6,7 @@ use crate::combined::CombinedStatistics;
 use crate::data::{Images, Normalisation, MIN_STD};
 use crate::hotelling::Hotelling;
 use crate::score::{Detection, ReadError, ScoreKind, Scores};
+use crate::train::fixed_batches;
 
 /// A trained model that turns a batch of images into a [`Detection`].
 pub trait Detector {
@@ -159,13 +160,9 @@ pub async fn score_images(
 ) -> Result<Scores, ReadError> {
     let images = images.padded_to(detector.input_size());
     let mut scores = Scores::default();
-    let batch_size = batch_size.max(1);
-    let mut start = 0;
-    while start < images.len() {
-        let end = (start + batch_size).min(images.len());
-        let detection = detect_rows(detector, &images, start..end, batch_size, device);
+    for rows in fixed_batches(images.len(), batch_size) {
+        let detection = detect_rows(detector, &images, rows, batch_size, device);
         scores.extend(detection.read_scores().await?);
-        start = end;
     }
     Ok(scores)
 }

@@ -19,7 +19,7 @@ use crate::eval::{evaluate, EvalError, Evaluation};
 use crate::metrics::mean_std;
 use crate::score::{read_vec, ReadError, ScoreKind};
 use crate::threshold::ThresholdMethod;
-use crate::train::{StepReport, Trainer, TrainingConfig};
+use crate::train::{fixed_batches, StepReport, Trainer, TrainingConfig};
 use crate::viz::DEFAULT_DIFFERENCE_SCALE;
 use crate::zoo::{AnyDetector, AnyTrainer, InputShapeError, ModelConfig};
 
@@ -672,14 +672,10 @@ pub async fn difference_scale(
         return Ok(DEFAULT_DIFFERENCE_SCALE);
     }
     let images = normal.padded_to(detector.input_size());
-    let batch = batch.max(1);
     let mut differences = Vec::new();
-    let mut start = 0;
-    while start < n {
-        let end = (start + batch).min(n);
-        let detection = detect_rows(detector, &images, start..end, batch, device);
+    for rows in fixed_batches(n, batch) {
+        let detection = detect_rows(detector, &images, rows, batch, device);
         differences.extend(read_vec(detection.difference.into_data_async().await)?);
-        start = end;
     }
     Ok(crate::viz::difference_scale(&differences))
 }

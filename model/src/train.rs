@@ -64,6 +64,16 @@ pub fn batch_rows(batch_size: usize, len: usize) -> usize {
     batch_size.min(len).max(1)
 }
 
+/// The row ranges that cover `len` items in batches of `size` (at least one), in order;
+/// the last may be shorter, and is sent topped up to `size` so that every batch of a pass
+/// has one shape ([`crate::data::Images::batch_tensor`]).
+pub fn fixed_batches(len: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let size = size.max(1);
+    (0..len)
+        .step_by(size)
+        .map(move |start| start..(start + size).min(len))
+}
+
 /// Training images as batches of (input, target) tensors: the target is the clean image,
 /// the input has pseudo-anomalies drawn on it when the run asks for them and is scaled by
 /// the run's normalisation.
@@ -409,6 +419,16 @@ impl BatchSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_batches_cover_every_row_once_in_order() {
+        let ranges: Vec<_> = fixed_batches(10, 4).collect();
+        assert_eq!(ranges, vec![0..4, 4..8, 8..10]);
+        assert_eq!(fixed_batches(8, 4).collect::<Vec<_>>(), vec![0..4, 4..8]);
+        assert_eq!(fixed_batches(0, 4).count(), 0);
+        // A batch size of 0 still makes progress.
+        assert_eq!(fixed_batches(2, 0).collect::<Vec<_>>(), vec![0..1, 1..2]);
+    }
 
     #[test]
     fn every_image_is_seen_every_epoch_in_batches_of_one_shape() {

@@ -14,7 +14,9 @@ use crate::gan;
 use crate::hotelling::Hotelling;
 use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, read_vec, ReadError};
-use crate::train::{BatchSchedule, BatchSource, StepReport, Trainer, TrainingConfig};
+use crate::train::{
+    fixed_batches, BatchSchedule, BatchSource, StepReport, Trainer, TrainingConfig,
+};
 
 /// Keeps the inverse-norm term finite for a latent at the origin.
 const RIM_EPSILON: f32 = 1e-2;
@@ -216,14 +218,10 @@ impl Trainer for AaeTrainer {
         };
         let mut latents = Vec::new();
         let batch = self.source.batch_rows();
-        let mut start = 0;
-        while start < images.len() {
-            let end = (start + batch).min(images.len());
-            let z = model.encode(images.batch_tensor(start..end, batch, &device));
-            latents.extend(read_vec(
-                z.narrow(0, 0, end - start).into_data_async().await,
-            )?);
-            start = end;
+        for rows in fixed_batches(images.len(), batch) {
+            let n = rows.len();
+            let z = model.encode(images.batch_tensor(rows, batch, &device)); // [batch, dim]
+            latents.extend(read_vec(z.narrow(0, 0, n).into_data_async().await)?);
         }
         let dim = model.hotelling().dim();
         let model = match Hotelling::fit(&latents, dim) {

@@ -18,7 +18,9 @@ use super::{LstmAutoencoder, LstmAutoencoderConfig};
 use crate::data::series::Windows;
 use crate::readback::{copy_some, ReadbackError};
 use crate::score::{per_image_mean, read_vec, ReadError};
-use crate::train::{self_supervised_step, BatchSchedule, StepReport, Trainer, TrainingConfig};
+use crate::train::{
+    fixed_batches, self_supervised_step, BatchSchedule, StepReport, Trainer, TrainingConfig,
+};
 
 /// Why windows could not be trained on or scored.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -347,14 +349,14 @@ pub async fn score_windows(
         sensors: windows.sensors,
     };
     let batch_size = batch_size.max(1);
-    let mut start = 0;
-    while start < windows.count() {
-        let end = (start + batch_size).min(windows.count());
+    for rows in fixed_batches(windows.count(), batch_size) {
+        let n = rows.len();
         // Topped up to one shape by repeating the last window; the repeats are dropped.
-        let rows = (start..end).chain(std::iter::repeat_n(end - 1, batch_size - (end - start)));
-        let x = window_tensor(windows, rows, device); // [batch_size, 1, length, sensors]
+        let padded = rows
+            .clone()
+            .chain(std::iter::repeat_n(rows.end - 1, batch_size - n));
+        let x = window_tensor(windows, padded, device); // [batch_size, 1, length, sensors]
         let (reconstruction, _) = model.forward(x.clone());
-        let n = end - start;
         let (x, reconstruction) = (x.narrow(0, 0, n), reconstruction.narrow(0, 0, n)); // [n, 1, length, sensors]
         let squared = (x - reconstruction.clone()).square(); // [n, 1, length, sensors]
         let mse = per_image_mean(squared.clone()); // [n]
@@ -365,7 +367,6 @@ pub async fn score_windows(
         scores
             .reconstructions
             .extend(read_vec(reconstruction.into_data_async().await)?);
-        start = end;
     }
     Ok(scores)
 }
