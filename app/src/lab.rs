@@ -7,8 +7,8 @@ use kizu_model::metrics::Confusion;
 use crate::gallery::Gallery;
 use crate::library::{KeptId, KeptModel, StoreError};
 use crate::protocol::{
-    Action, BackendInfo, Command, CommandId, DataProtocol, Event, FileBytes, ModelOrigin,
-    ModelView, Reply, Sample, ScoreReport, SeriesReport, StepReport, UploadReport,
+    Action, BackendInfo, Command, CommandId, Event, FileBytes, ModelOrigin, ModelView, Reply,
+    Sample, ScoreReport, SeriesReport, StepReport, UploadReport,
 };
 use crate::steer::Steered;
 
@@ -102,7 +102,7 @@ impl LossHistory {
 /// What the page opens once the catalogue of shipped checkpoints arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opening {
-    /// The best shipped model for digit 0.
+    /// The best shipped model, on digit 0 ([`kizu_model::catalog::Catalog::featured`]).
     Best,
     /// Nothing (`?blank`).
     Nothing,
@@ -327,10 +327,7 @@ impl Lab {
             Event::Catalog(catalog) => {
                 self.catalog = catalog;
                 finish(self, Phase::Idle);
-                let best = self
-                    .catalog
-                    .best_for(&DataProtocol::OneClass { digit: 0 })
-                    .map(|e| e.file.clone());
+                let best = self.catalog.featured().map(|e| e.file.clone());
                 let file = match std::mem::replace(&mut self.opening, Opening::Nothing) {
                     Opening::Nothing => None,
                     Opening::Best => best,
@@ -540,7 +537,7 @@ mod tests {
     use kizu_model::zoo::ModelKind;
 
     use super::*;
-    use crate::protocol::{GalleryImages, Refusal, RunSettings, SessionError};
+    use crate::protocol::{DataProtocol, GalleryImages, Refusal, RunSettings, SessionError};
 
     fn view() -> ModelView {
         let mut view =

@@ -51,9 +51,11 @@ fn hello_brings_the_catalogue_of_shipped_checkpoints() {
     .unwrap_or(0);
     assert!(shipped >= 27, "{shipped} shipped files");
     assert_eq!(catalog.entries.len(), shipped);
-    assert!(catalog
-        .best_for(&DataProtocol::OneClass { digit: 0 })
-        .is_some());
+    // The first visit opens the conv AE, the model shipped for every digit.
+    assert_eq!(
+        catalog.featured().map(|e| e.file.as_str()),
+        Some("conv-ae-digit0.kizu")
+    );
 }
 
 #[test]
