@@ -55,7 +55,7 @@ log "GANomaly in PyTorch (reference size) beside it: 3 epochs, seed 0, every hel
 for digit in 0 1 2 3 4 5 6 7 8 9; do
   "$venv/bin/python" bench/ganomaly_torch.py --digit "$digit" --epochs 3 --seed 0 --threads "$(nproc)"
 done
-log "AUC on the overlay protocol, trained with pseudo-anomalies (judged by MSE): every model, $epochs_label"
+log "AUC on the overlay protocol, trained with pseudo-anomalies (judged by removed ink, Skip-GANomaly too): every model, $epochs_label"
 for model in $models; do
   "$kizu" eval --model "$model" --scale compact "${epochs_arg[@]}" --protocol overlay --pseudo-anomalies
 done
@@ -78,3 +78,8 @@ done
 
 log "browser: the LSTM autoencoder's sensor-series recipe on the demo series (CPU path)"
 (cd e2e && DIST="$ROOT/dist" node bench_series.mjs)
+
+log "browser: every model's recipe on digit 0, the quick demo of the conv AE on every digit, page open to results (CPU path)"
+(cd e2e && DIST="$ROOT/dist" node bench_recipes.mjs)
+(cd e2e && DIST="$ROOT/dist" node bench_demo.mjs conv-ae)
+(cd e2e && DIST="$ROOT/dist" node bench_lab.mjs 100)
