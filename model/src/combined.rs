@@ -17,8 +17,7 @@ use crate::data::{Images, MIN_STD};
 use crate::metrics::mean_std;
 use crate::precision::Latents;
 use crate::score::{read_vec, Detection, ReadError, ScoreKind};
-use crate::train::fixed_batches;
-use crate::train::BatchSource;
+use crate::train::{fixed_batches, BatchSource};
 
 /// Neighbour latents compared per batch when fitting the distances' spread.
 const FIT_BATCH: usize = 256;
