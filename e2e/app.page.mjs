@@ -78,12 +78,12 @@ export class AppPage {
     await this.train.click();
   }
 
-  /** Waits until the run is done or failed; returns the status text. */
-  async waitForEnd() {
+  /** Waits until the run is done or failed (`timeout` ms at most); returns the status text. */
+  async waitForEnd(timeout = RUN_TIMEOUT) {
     await this.page.waitForFunction(() => {
       const text = document.querySelector('[data-testid="status"]')?.textContent ?? '';
       return text === 'done' || text.startsWith('failed');
-    }, null, { timeout: RUN_TIMEOUT });
+    }, null, { timeout });
     return this.status.textContent();
   }
 

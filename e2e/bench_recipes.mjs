@@ -28,12 +28,8 @@ try {
     const settings = `${await app.epochs.inputValue()} epochs, batch ${await app.page.getByTestId('batch-size').inputValue()}, ${await app.page.getByTestId('data-size').inputValue()} data`;
     const started = Date.now();
     await app.train.click();
-    await app.page.waitForFunction(() => {
-      const text = document.querySelector('[data-testid="status"]')?.textContent ?? '';
-      return text === 'done' || text.startsWith('failed');
-    }, null, { timeout: RECIPE_TIMEOUT, polling: 1000 });
+    const status = await app.waitForEnd(RECIPE_TIMEOUT);
     const seconds = (Date.now() - started) / 1000;
-    const status = await app.status.textContent();
     const auc = status === 'done' ? Number(await app.auc.textContent()) : NaN;
     const shipped = catalog.entries.find((e) => e.file === `${model}-digit${digit}.kizu`);
     await app.screenshot(`recipe-${model}-digit-${digit}`);
