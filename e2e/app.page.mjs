@@ -116,6 +116,39 @@ export class AppPage {
     return encoded.map(({ name, data }) => ({ name, mimeType: 'image/png', buffer: Buffer.from(data, 'base64') }));
   }
 
+  /**
+   * PNG files of real digits from the bundled MNIST subset, as the page serves it: the first
+   * `count` images of each digit in `digits` -> `{ name, mimeType, buffer }` for setInputFiles.
+   */
+  async digitPngs(digits, count) {
+    const encoded = await this.page.evaluate(async ({ digits, count }) => {
+      const gunzip = async (url) => new Uint8Array(await new Response(
+        (await fetch(url)).body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+      const images = await gunzip('data/mnist10k-images-idx3-ubyte.gz');
+      const labels = await gunzip('data/mnist10k-labels-idx1-ubyte.gz');
+      const canvas = document.createElement('canvas');
+      canvas.width = 28; canvas.height = 28;
+      const g = canvas.getContext('2d');
+      const out = [];
+      for (const digit of digits) {
+        let found = 0;
+        for (let i = 0; i + 8 < labels.length && found < count; i += 1) {
+          if (labels[8 + i] !== digit) continue;
+          const pixels = g.createImageData(28, 28);
+          for (let p = 0; p < 28 * 28; p += 1) {
+            const v = images[16 + i * 28 * 28 + p];
+            pixels.data.set([v, v, v, 255], p * 4);
+          }
+          g.putImageData(pixels, 0, 0);
+          out.push({ name: `digit${digit}-${i}.png`, data: canvas.toDataURL('image/png').split(',')[1] });
+          found += 1;
+        }
+      }
+      return out;
+    }, { digits, count });
+    return encoded.map(({ name, data }) => ({ name, mimeType: 'image/png', buffer: Buffer.from(data, 'base64') }));
+  }
+
   /** How many distinct colours a canvas shows: 1 means blank. */
   async distinctColours(locator) {
     return locator.evaluate((canvas) => {

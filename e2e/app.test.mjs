@@ -49,14 +49,16 @@ test('CPU path: without WebGPU the app trains a quick run and shows every view',
     assert.match(await app.badge.textContent(), /no WebGPU adapter/);
     assert.match(await app.page.getByTestId('score-label').textContent(), /nearest training latent/, 'the conv AE is judged by its latent');
 
-    // Switching to the 95th-percentile threshold moves the line and the counts.
+    // The run keeps the 95th percentile of its training scores; switching to the sources'
+    // max of normal moves the line up and the counts.
+    assert.match(await app.page.getByTestId('threshold-method').locator('option[value="own"]').textContent(), /95th percentile/);
+    const kept = await app.page.getByTestId('threshold').textContent();
+    const keptOutcome = await app.page.getByTestId('confusion').textContent();
+    assert.match(keptOutcome, /flags \d+ of \d+ anomalies and \d+ of \d+ normal images/);
+    await app.page.getByTestId('threshold-method').selectOption('max-normal');
     const strict = await app.page.getByTestId('threshold').textContent();
-    const strictOutcome = await app.page.getByTestId('confusion').textContent();
-    assert.match(strictOutcome, /flags \d+ of \d+ anomalies and \d+ of \d+ normal images/);
-    await app.page.getByTestId('threshold-method').selectOption('percentile');
-    const loose = await app.page.getByTestId('threshold').textContent();
-    assert.ok(Number(loose) < Number(strict), `95th percentile ${loose} below max ${strict}`);
-    assert.notEqual(await app.page.getByTestId('confusion').textContent(), strictOutcome);
+    assert.ok(Number(strict) > Number(kept), `max of normal ${strict} above the 95th percentile ${kept}`);
+    assert.notEqual(await app.page.getByTestId('confusion').textContent(), keptOutcome);
   });
 });
 

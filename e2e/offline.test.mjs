@@ -69,15 +69,26 @@ test('kiosk mode: one model, no settings, a big verdict and heat map for each im
       assert.equal(flagged, score > threshold, `${file.name}: ${score} against ${threshold}`);
       assert.match(await verdict.locator('.verdict-word').textContent(), flagged ? /FLAG/ : /PASS/);
       assert.ok(await app.distinctColours(app.page.getByTestId('kiosk-heat')) > 2, 'the heat map over the image is drawn');
-      return score;
+      return { score, flagged };
     };
     const [plain, stripe] = await app.pngs([
       { name: 'plain.png', size: 28, shade: 230 },
       { name: 'stripe.png', size: 28, shade: 230, defect: true },
     ]);
-    const first = await check(plain);
-    const second = await check(stripe);
+    const first = (await check(plain)).score;
+    const second = (await check(stripe)).score;
     assert.notEqual(first, second, 'each image gets its own verdict');
+    // Real digits at the model's kept threshold: most held-out 0s are flagged and most
+    // other digits pass (at the sources' max of normal, 1 of these ten 0s was).
+    const flagged = async (files) => {
+      let n = 0;
+      for (const file of files) n += (await check(file)).flagged ? 1 : 0;
+      return n;
+    };
+    const zeros = await flagged(await app.digitPngs([0], 10));
+    const others = await flagged(await app.digitPngs([1, 2, 3, 4, 5, 6, 7, 8, 9], 1));
+    assert.ok(zeros >= 6, `${zeros} of 10 held-out 0s flagged`);
+    assert.ok(others <= 2, `${others} of 9 normal digits flagged`);
     await app.screenshot('kiosk');
 
     // Offline after this visit: the kiosk reloads, opens its model and checks images.
@@ -86,7 +97,7 @@ test('kiosk mode: one model, no settings, a big verdict and heat map for each im
     await browser.context.setOffline(true);
     await app.page.reload();
     await app.page.waitForFunction(() => /conv-ae-digit0\.kizu/.test(document.querySelector('[data-testid="kiosk-model"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
-    assert.equal(await check(plain), first, 'offline, the same verdict');
+    assert.equal((await check(plain)).score, first, 'offline, the same verdict');
   } finally {
     await browser.close();
   }

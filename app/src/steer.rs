@@ -103,7 +103,7 @@ impl Steered {
             Choice::Own => None,
             Choice::Manual => Some(("manual".into(), self.value.to_string())),
             Choice::Method(m) => {
-                let (id, parameter) = method_ids(m);
+                let (id, parameter) = m.ids();
                 Some((id.into(), parameter))
             }
         }
@@ -166,84 +166,6 @@ fn labelled(view: &ModelView, anomalous: bool) -> Vec<f32> {
         .collect()
 }
 
-/// A method's parameter as the form shows it: its name, range and the sources' default.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Parameter {
-    /// What it is ("percentile").
-    pub name: &'static str,
-    /// Smallest allowed.
-    pub min: f64,
-    /// Largest allowed.
-    pub max: f64,
-    /// The default (the sources' where they give one).
-    pub default: f64,
-}
-
-/// The six methods, each with its id for the form, label and parameter.
-pub const METHODS: [(&str, &str); 6] = [
-    ("max-normal", "max of normal (source 000)"),
-    ("percentile", "percentile of normal"),
-    ("mean-std", "mean + k sigma (source 004)"),
-    ("target-fpr", "target false-positive rate"),
-    ("f1-max", "best F1"),
-    ("youden-j", "best Youden's J"),
-];
-
-/// The parameter of the method with this id, if it has one.
-pub fn parameter(id: &str) -> Option<Parameter> {
-    match id {
-        "percentile" => Some(Parameter {
-            name: "percentile",
-            min: 0.0,
-            max: 100.0,
-            default: 95.0,
-        }),
-        "mean-std" => Some(Parameter {
-            name: "k",
-            min: 0.0,
-            max: 10.0,
-            default: 3.0,
-        }),
-        "target-fpr" => Some(Parameter {
-            name: "false-positive rate (%)",
-            min: 0.0,
-            max: 100.0,
-            default: 5.0,
-        }),
-        _ => None,
-    }
-}
-
-/// The method for a form's id and parameter text; an out-of-range or unreadable value is
-/// refused with the reason shown next to its field.
-pub fn method(id: &str, value: &str) -> Result<ThresholdMethod, String> {
-    let number = || -> Result<f64, String> {
-        let Some(p) = parameter(id) else {
-            return Ok(0.0);
-        };
-        let v: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{} must be a number, not “{value}”", p.name))?;
-        if !(p.min..=p.max).contains(&v) || !v.is_finite() {
-            return Err(format!(
-                "{} must be between {} and {}",
-                p.name, p.min, p.max
-            ));
-        }
-        Ok(v)
-    };
-    Ok(match id {
-        "max-normal" => ThresholdMethod::MaxNormal,
-        "percentile" => ThresholdMethod::Percentile(number()?),
-        "mean-std" => ThresholdMethod::MeanStd(number()?),
-        "target-fpr" => ThresholdMethod::TargetFalsePositiveRate(number()? / 100.0),
-        "f1-max" => ThresholdMethod::F1Max,
-        "youden-j" => ThresholdMethod::YoudenJ,
-        other => return Err(format!("no threshold method “{other}”")),
-    })
-}
-
 /// What a threshold's ids name before any scores are seen.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Named {
@@ -264,19 +186,7 @@ pub fn named(id: &str, parameter: &str) -> Result<Named, String> {
             )),
         };
     }
-    method(id, parameter).map(Named::Method)
-}
-
-/// A method's form id and its parameter as the form shows it (the inverse of [`method`]).
-pub fn method_ids(method: ThresholdMethod) -> (&'static str, String) {
-    match method {
-        ThresholdMethod::MaxNormal => ("max-normal", String::new()),
-        ThresholdMethod::Percentile(p) => ("percentile", p.to_string()),
-        ThresholdMethod::MeanStd(k) => ("mean-std", k.to_string()),
-        ThresholdMethod::TargetFalsePositiveRate(r) => ("target-fpr", (r * 100.0).to_string()),
-        ThresholdMethod::F1Max => ("f1-max", String::new()),
-        ThresholdMethod::YoudenJ => ("youden-j", String::new()),
-    }
+    ThresholdMethod::from_ids(id, parameter).map(Named::Method)
 }
 
 #[cfg(test)]
@@ -324,12 +234,12 @@ pub(crate) mod tests {
     fn unsupervised_methods_fit_on_the_training_scores() {
         let train: Vec<f32> = (0..=10).map(|i| i as f32 / 10.0).collect();
         let v = view(&train, &[0.1, 0.9], &[false, true]);
-        let p = Steered::fitted(&v, method("percentile", "90").unwrap()).unwrap();
+        let p = Steered::fitted(&v, ThresholdMethod::Percentile(90.0)).unwrap();
         assert!((p.value - 0.9).abs() < 1e-6, "{p:?}");
         assert_eq!(p.note, None);
-        let max = Steered::fitted(&v, method("max-normal", "").unwrap()).unwrap();
+        let max = Steered::fitted(&v, ThresholdMethod::MaxNormal).unwrap();
         assert_eq!(max.value, 1.0);
-        let fpr = Steered::fitted(&v, method("target-fpr", "20").unwrap()).unwrap();
+        let fpr = Steered::fitted(&v, ThresholdMethod::TargetFalsePositiveRate(0.2)).unwrap();
         assert!((fpr.value - 0.8).abs() < 1e-6, "2 of 11 above: {fpr:?}");
     }
 
@@ -357,19 +267,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn every_method_reads_back_from_its_ids() {
-        for (id, parameter) in [
-            ("max-normal", ""),
-            ("percentile", "90"),
-            ("mean-std", "2.5"),
-            ("target-fpr", "5"),
-            ("f1-max", ""),
-            ("youden-j", ""),
-        ] {
-            let m = method(id, parameter).unwrap();
-            let (back, text) = method_ids(m);
-            assert_eq!((back, method(back, &text).unwrap()), (id, m));
-        }
+    fn a_threshold_reads_back_from_its_ids() {
         let v = view(&[0.1, 0.2], &[0.1, 0.9], &[false, true]);
         let ids = ("percentile".to_owned(), "50".to_owned());
         let fitted = Steered::from_ids(&v, &ids).unwrap();
@@ -377,27 +275,8 @@ pub(crate) mod tests {
         let by_hand = Steered::from_ids(&v, &("manual".into(), "0.4".into())).unwrap();
         assert_eq!((by_hand.value, by_hand.choice), (0.4, Choice::Manual));
         assert!(Steered::from_ids(&v, &("manual".into(), "NaN".into())).is_err());
+        assert!(Steered::from_ids(&v, &("percentile".into(), "101".into())).is_err());
         assert_eq!(Steered::own(&v).unwrap().ids(), None);
-    }
-
-    #[test]
-    fn out_of_range_parameters_are_refused_with_the_field_named() {
-        assert!(method("percentile", "101")
-            .unwrap_err()
-            .contains("percentile must be between 0 and 100"));
-        assert!(method("mean-std", "k")
-            .unwrap_err()
-            .contains("k must be a number"));
-        assert!(method("target-fpr", "-1").is_err());
-        assert!(method("nope", "").is_err());
-        assert_eq!(
-            method("target-fpr", "5").unwrap(),
-            ThresholdMethod::TargetFalsePositiveRate(0.05)
-        );
-        assert_eq!(
-            method("mean-std", " 2.5 ").unwrap(),
-            ThresholdMethod::MeanStd(2.5)
-        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use kizu_app::protocol::{
     RunSettings, Sample, SessionError,
 };
 use kizu_app::session::{Session, SAMPLES_PER_CLASS};
+use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::Scale;
 
 mod common;
@@ -113,9 +114,13 @@ fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
     assert_eq!(view.thresholds.len(), 2);
     let confusion = |i: usize| view.thresholds[i].confusion.unwrap();
     assert_eq!(confusion(0).total(), 500);
+    assert_eq!(
+        view.thresholds[0].threshold.method,
+        ThresholdMethod::DEFAULT
+    );
     assert!(
-        confusion(0).false_positives <= confusion(1).false_positives,
-        "the max threshold flags no more normals than the 95th percentile"
+        confusion(1).false_positives <= confusion(0).false_positives,
+        "the max of normal flags no more normal images than the 95th percentile kept"
     );
     for sample in &view.samples {
         assert_eq!(sample.is_anomaly, Some(sample.label == "digit 4"));
@@ -294,6 +299,17 @@ fn a_shipped_checkpoint_opens_with_its_results_and_others_are_refused() {
     assert_eq!(view.protocol, DataProtocol::OneClass { digit: 0 });
     assert!(view.auc.is_some_and(|a| a > 0.5), "{:?}", view.auc);
     assert_eq!(view.samples.len(), 2 * SAMPLES_PER_CLASS);
+    // It opens at the threshold it keeps, the 95th percentile of its training scores,
+    // with the sources' max of normal beside it: the kept one flags most held-out digits
+    // (the max of normal flagged 6 of 165) and few normal ones.
+    let methods: Vec<_> = view.thresholds.iter().map(|t| t.threshold.method).collect();
+    assert_eq!(methods, ThresholdMethod::AFTER_TRAINING);
+    let kept = view.thresholds[0].confusion.expect("both classes");
+    assert!(kept.recall().is_some_and(|r| r > 0.5), "{kept:?}");
+    assert!(
+        kept.false_positive_rate().is_some_and(|r| r < 0.1),
+        "{kept:?}"
+    );
     // What the page steers and draws with: training scores, names, the latent map.
     let n = view.test_scores.len();
     assert!(!view.train_scores.is_empty());

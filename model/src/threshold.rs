@@ -43,6 +43,99 @@ impl ThresholdMethod {
     pub fn is_supervised(&self) -> bool {
         matches!(self, Self::F1Max | Self::YoudenJ)
     }
+
+    /// The threshold a trained model keeps (in its checkpoint) and is first shown with:
+    /// the 95th percentile of its normal training scores. The sources' max of normal is
+    /// set by the oddest training image (MNIST has digits that look like another), so it
+    /// grows with the training set and, on the shipped one-class models, flags 1-6 % of
+    /// the held-out digits; the percentile's cost is stated (about 5 % of normal images
+    /// flagged) and it flags 60-84 % of them (docs/BENCHMARKS.md, session 13).
+    pub const DEFAULT: Self = Self::Percentile(95.0);
+
+    /// The thresholds a finished run fits: the one it keeps, then the sources' strict one.
+    pub const AFTER_TRAINING: [Self; 2] = [Self::DEFAULT, Self::MaxNormal];
+
+    /// The six methods' ids (in forms, links and `kizu threshold`) with their labels.
+    pub const IDS: [(&'static str, &'static str); 6] = [
+        ("max-normal", "max of normal (source 000)"),
+        ("percentile", "percentile of normal"),
+        ("mean-std", "mean + k sigma (source 004)"),
+        ("target-fpr", "target false-positive rate"),
+        ("f1-max", "best F1"),
+        ("youden-j", "best Youden's J"),
+    ];
+
+    /// The parameter of the method with this id, if it has one.
+    pub fn parameter(id: &str) -> Option<Parameter> {
+        let (name, min, max, default) = match id {
+            "percentile" => ("percentile", 0.0, 100.0, 95.0),
+            "mean-std" => ("k", 0.0, 10.0, 3.0),
+            "target-fpr" => ("false-positive rate (%)", 0.0, 100.0, 5.0),
+            _ => return None,
+        };
+        Some(Parameter {
+            name,
+            min,
+            max,
+            default,
+        })
+    }
+
+    /// The method an id and its parameter text name (the false-positive rate in percent);
+    /// an unknown id, or a parameter out of range or unreadable, is refused with the
+    /// reason, naming the parameter.
+    pub fn from_ids(id: &str, value: &str) -> Result<Self, String> {
+        let number = || -> Result<f64, String> {
+            let Some(p) = Self::parameter(id) else {
+                return Ok(0.0);
+            };
+            let v: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{} must be a number, not “{value}”", p.name))?;
+            if !(p.min..=p.max).contains(&v) || !v.is_finite() {
+                return Err(format!(
+                    "{} must be between {} and {}",
+                    p.name, p.min, p.max
+                ));
+            }
+            Ok(v)
+        };
+        Ok(match id {
+            "max-normal" => Self::MaxNormal,
+            "percentile" => Self::Percentile(number()?),
+            "mean-std" => Self::MeanStd(number()?),
+            "target-fpr" => Self::TargetFalsePositiveRate(number()? / 100.0),
+            "f1-max" => Self::F1Max,
+            "youden-j" => Self::YoudenJ,
+            other => return Err(format!("no threshold method “{other}”")),
+        })
+    }
+
+    /// Its id and parameter text (the inverse of [`Self::from_ids`]).
+    pub fn ids(self) -> (&'static str, String) {
+        match self {
+            Self::MaxNormal => ("max-normal", String::new()),
+            Self::Percentile(p) => ("percentile", p.to_string()),
+            Self::MeanStd(k) => ("mean-std", k.to_string()),
+            Self::TargetFalsePositiveRate(r) => ("target-fpr", (r * 100.0).to_string()),
+            Self::F1Max => ("f1-max", String::new()),
+            Self::YoudenJ => ("youden-j", String::new()),
+        }
+    }
+}
+
+/// A method's parameter: its name, range and the sources' default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parameter {
+    /// What it is ("percentile").
+    pub name: &'static str,
+    /// Smallest allowed.
+    pub min: f64,
+    /// Largest allowed.
+    pub max: f64,
+    /// The default (the sources' where they give one).
+    pub default: f64,
 }
 
 /// A fitted threshold: scores above it are anomalies.
@@ -189,6 +282,55 @@ fn percentile(scores: &[f32], p: f64) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_method_reads_back_from_its_ids() {
+        for (id, parameter) in [
+            ("max-normal", ""),
+            ("percentile", "90"),
+            ("mean-std", "2.5"),
+            ("target-fpr", "5"),
+            ("f1-max", ""),
+            ("youden-j", ""),
+        ] {
+            let m = ThresholdMethod::from_ids(id, parameter).unwrap();
+            let (back, text) = m.ids();
+            assert_eq!(
+                (back, ThresholdMethod::from_ids(back, &text).unwrap()),
+                (id, m)
+            );
+        }
+        assert_eq!(ThresholdMethod::IDS.len(), 6);
+        for (id, _) in ThresholdMethod::IDS {
+            let parameter =
+                ThresholdMethod::parameter(id).map_or(String::new(), |p| p.default.to_string());
+            assert_eq!(
+                ThresholdMethod::from_ids(id, &parameter).unwrap().ids().0,
+                id
+            );
+        }
+        assert_eq!(
+            ThresholdMethod::DEFAULT.ids(),
+            ("percentile", "95".to_owned())
+        );
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_refused_with_the_parameter_named() {
+        let refused = |id, value| ThresholdMethod::from_ids(id, value).unwrap_err();
+        assert!(refused("percentile", "101").contains("percentile must be between 0 and 100"));
+        assert!(refused("mean-std", "k").contains("k must be a number"));
+        assert!(refused("target-fpr", "-1").contains("between 0 and 100"));
+        assert!(refused("nope", "").contains("no threshold method “nope”"));
+        assert_eq!(
+            ThresholdMethod::from_ids("target-fpr", "5"),
+            Ok(ThresholdMethod::TargetFalsePositiveRate(0.05))
+        );
+        assert_eq!(
+            ThresholdMethod::from_ids("mean-std", " 2.5 "),
+            Ok(ThresholdMethod::MeanStd(2.5))
+        );
+    }
 
     #[test]
     fn max_normal_is_the_largest_score() {

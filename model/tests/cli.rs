@@ -7,6 +7,7 @@ use std::process::Command;
 
 use kizu_model::checkpoint::Checkpoint;
 use kizu_model::data::Normalisation;
+use kizu_model::threshold::ThresholdMethod;
 
 fn kizu(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kizu"))
@@ -285,4 +286,79 @@ fn series_trains_on_a_csv_file_and_refuses_a_broken_one_by_row_and_column() {
         message.contains("row 4") && message.contains("pressure"),
         "{message}"
     );
+}
+
+#[test]
+fn threshold_refits_a_checkpoint_on_its_training_images_without_training() {
+    let dir = scratch("threshold");
+    let trained = dir.join("fc-ae.kizu");
+    let options = [
+        "--model",
+        "fc-ae",
+        "--scale",
+        "compact",
+        "--max-train",
+        "256",
+    ];
+    let report = train_one_epoch(&options, &trained);
+    assert!(report.contains("(95th percentile)"), "{report}");
+    let read = |path: &Path| Checkpoint::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let kept = read(&trained).meta.threshold;
+    assert_eq!(
+        kept.method,
+        ThresholdMethod::DEFAULT,
+        "a run keeps the default"
+    );
+
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/data");
+    let refit = |from: &Path, method: &[&str], out: &Path| {
+        let (from, out, data) = (
+            from.to_str().unwrap(),
+            out.to_str().unwrap(),
+            data.to_str().unwrap(),
+        );
+        let common = [
+            "threshold",
+            "--checkpoint",
+            from,
+            "--out",
+            out,
+            "--data",
+            data,
+            "--backend",
+            "flex",
+        ];
+        kizu(&[&common[..], method].concat())
+    };
+    let strict = dir.join("strict.kizu");
+    let report = refit(&trained, &["--method", "max-normal"], &strict);
+    assert!(report.contains("of 256 training images"), "{report}");
+    let max = read(&strict).meta.threshold;
+    assert_eq!(max.method, ThresholdMethod::MaxNormal);
+    assert!(max.value > kept.value, "{max:?} against {kept:?}");
+    // The weights are untouched: refitting the kept method gives the kept value back.
+    let again = dir.join("again.kizu");
+    refit(
+        &strict,
+        &["--method", "percentile", "--parameter", "95"],
+        &again,
+    );
+    assert_eq!(read(&again).meta.threshold, kept);
+    assert_eq!(read(&again).meta.model, read(&trained).meta.model);
+
+    let refused = |method: &[&str]| {
+        let mut args = vec!["threshold", "--checkpoint", trained.to_str().unwrap()];
+        args.extend_from_slice(method);
+        let out = Command::new(env!("CARGO_BIN_EXE_kizu"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{method:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(refused(&["--method", "f1-max"]).contains("needs labelled anomalies"));
+    assert!(
+        refused(&["--method", "percentile", "--parameter", "101"]).contains("between 0 and 100")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

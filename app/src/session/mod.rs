@@ -42,12 +42,8 @@ pub const SAMPLES_PER_CLASS: usize = 4;
 
 /// Uploaded images scored (and drawn) per batch.
 const SCORE_BATCH: usize = 250;
-/// Thresholds fitted after training: source 000's strict one first, then the 95th
-/// percentile.
-const THRESHOLD_METHODS: [ThresholdMethod; 2] = [
-    ThresholdMethod::MaxNormal,
-    ThresholdMethod::Percentile(95.0),
-];
+/// Thresholds fitted after training: the one a model keeps first.
+const THRESHOLD_METHODS: [ThresholdMethod; 2] = ThresholdMethod::AFTER_TRAINING;
 /// Test and training images a shipped or imported model is shown on (its threshold is
 /// its own): enough for a histogram, few enough to be on screen in a second or two.
 const OPENED_TEST_IMAGES: usize = 500;
@@ -746,8 +742,8 @@ fn refused(file: &str, error: impl std::fmt::Display) -> Refused {
     }
 }
 
-/// Scores a shipped or imported model's test images against its own threshold, plus the
-/// 95th percentile of its training images' scores.
+/// Scores a shipped or imported model's test images against its own threshold, plus
+/// those of [`THRESHOLD_METHODS`] it was not fitted by, on its training images' scores.
 async fn evaluate_opened(
     model: &impl Detector,
     split: &dyn Protocol,
@@ -760,10 +756,11 @@ async fn evaluate_opened(
     let train = score_images(model, split.train(), batch, device)
         .await
         .map_err(run_error)?;
-    let mut thresholds = vec![own];
-    if let Ok(percentile) = fit(ThresholdMethod::Percentile(95.0), train.of(score)) {
-        thresholds.push(percentile);
-    }
+    let others = THRESHOLD_METHODS.into_iter().filter(|&m| m != own.method);
+    let thresholds = std::iter::once(Ok(own))
+        .chain(others.map(|m| fit(m, train.of(score))))
+        .filter_map(Result::ok)
+        .collect();
     let evaluation = evaluate_test(model, split, score, thresholds, batch, device)
         .await
         .map_err(run_error)?;

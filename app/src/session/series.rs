@@ -10,7 +10,6 @@ use kizu_model::series_run::{
     evaluate_series, train_series, SeriesData, SeriesEvaluated, SCORE_LABEL,
 };
 use kizu_model::settings::DataProtocol;
-use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::AnyDetector;
 
 use super::progress::Progress;
@@ -183,7 +182,10 @@ impl Session {
         host.pause().await;
         let view = match &data {
             Some(data) => {
-                let methods = [ThresholdMethod::Percentile(95.0)];
+                let methods: Vec<_> = THRESHOLD_METHODS
+                    .into_iter()
+                    .filter(|&m| m != meta.threshold.method)
+                    .collect();
                 let (error, own) = (Some(&record.error), Some(meta.threshold));
                 let batch = meta.training.config.batch_size;
                 let evaluated = evaluate_series(model, data, batch, error, own, &methods, device)

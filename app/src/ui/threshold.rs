@@ -1,6 +1,7 @@
 //! The threshold: a picker of the six methods with their parameters, the histogram whose
 //! line is dragged (pointer or touch) or moved with the arrow keys, and what it flags.
 
+use kizu_model::threshold::ThresholdMethod;
 use leptos::ev::{KeyboardEvent, PointerEvent};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use super::charts::draw_histogram;
 use super::state::LabState;
 use crate::plot::Frame;
 use crate::protocol::ModelView;
-use crate::steer::{self, Choice, Steered, METHODS};
+use crate::steer::{self, Choice, Steered};
 
 /// "0.912" or "n/a" for a rate that is undefined.
 fn rate(value: Option<f64>) -> String {
@@ -113,7 +114,7 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
             }
             return;
         }
-        let fitted = steer::method(&id, &parameter_text.get_untracked())
+        let fitted = ThresholdMethod::from_ids(&id, &parameter_text.get_untracked())
             .and_then(|method| view.with_value(|v| Steered::fitted(v, method)));
         match fitted {
             Ok(threshold) => {
@@ -124,7 +125,7 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
             Err(e) => set_error.set(Some(e)),
         }
     };
-    let parameter = move || steer::parameter(&method_id.get());
+    let parameter = move || ThresholdMethod::parameter(&method_id.get());
     view! {
         <p class="form">
             <label>
@@ -135,7 +136,7 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
                     prop:value=move || if manual() { "manual".to_owned() } else { method_id.get() }
                     on:change=move |ev| {
                         let id = event_target_value(&ev);
-                        if let Some(p) = steer::parameter(&id) {
+                        if let Some(p) = ThresholdMethod::parameter(&id) {
                             set_parameter_text.set(p.default.to_string());
                         }
                         set_method_id.set(id);
@@ -143,7 +144,7 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
                     }
                 >
                     <option value="own">{format!("the model's own: {own} of training {score_label}")}</option>
-                    {METHODS
+                    {ThresholdMethod::IDS
                         .iter()
                         .map(|(id, label)| view! { <option value=*id>{*label}</option> })
                         .collect_view()}

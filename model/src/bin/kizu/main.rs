@@ -6,6 +6,7 @@ mod backend;
 mod run;
 mod score;
 mod series;
+mod threshold;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use backend::Backend;
 use run::{load_split, train};
 use score::score_command;
 use series::{series_command, SeriesArgs};
+use threshold::{threshold_command, ThresholdArgs};
 
 #[derive(Parser)]
 #[command(name = "kizu", version, about = "Kizu anomaly detection, natively")]
@@ -79,6 +81,9 @@ enum Command {
         #[arg(long, default_value = "public/checkpoints")]
         dir: PathBuf,
     },
+    /// Refit a checkpoint's threshold on the training images of the run that trained it
+    /// (another method or parameter, without training again), and write it back.
+    Threshold(ThresholdArgs),
     /// Train the LSTM autoencoder on a sensor series (a CSV file or the demo series) and
     /// score the windows of its later part.
     Series(SeriesArgs),
@@ -215,6 +220,7 @@ fn main() -> Result<(), AnyError> {
         } => score_command(&checkpoint, &images, &out, backend),
         Command::Catalog { dir } => catalog_command(&dir),
         Command::Series(args) => series_command(&args),
+        Command::Threshold(args) => threshold_command(&args),
         Command::Bench { run, backends } => {
             for backend in backends {
                 bench(&run, backend)?;

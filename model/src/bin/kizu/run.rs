@@ -64,11 +64,21 @@ impl RunArgs {
 /// The data `settings` name: the user's `--images` folder, or the bundled MNIST split
 /// read from the `--data` folder.
 pub(crate) fn load_split(run: &RunArgs, settings: &RunSettings) -> Result<RunData, AnyError> {
-    if let Some(folder) = &run.images {
+    load_data(run.images.as_deref(), &run.data, settings)
+}
+
+/// The data `settings` name: the `images` folder, or the bundled MNIST split read from
+/// the `data` folder.
+pub(crate) fn load_data(
+    images: Option<&Path>,
+    data: &Path,
+    settings: &RunSettings,
+) -> Result<RunData, AnyError> {
+    if let Some(folder) = images {
         return load_images(folder, settings);
     }
     let read = |name: &str| {
-        let path = run.data.join(name);
+        let path = data.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
     let mnist = Mnist::bundled(&read(BUNDLED_IMAGES_FILE)?, &read(BUNDLED_LABELS_FILE)?)?;
@@ -170,7 +180,7 @@ impl Timed {
             &self.trained,
             data,
             run.score,
-            &[ThresholdMethod::MaxNormal],
+            &ThresholdMethod::AFTER_TRAINING,
             device,
         ))?)
     }
@@ -189,7 +199,7 @@ impl Timed {
             data,
             full,
             run.score,
-            &[ThresholdMethod::MaxNormal],
+            &ThresholdMethod::AFTER_TRAINING,
             device,
         ))?)
     }
