@@ -221,6 +221,21 @@ const QUICK_DEMO_BATCH: usize = 64;
 /// The recipes' validation share: a tenth of the normal training images choose the epoch.
 pub const RECIPE_VALIDATION: f64 = 0.1;
 
+/// The hyperparameters of `model`'s recipe ([`ModelKind::recipe_hyperparameters`]) with
+/// those `set` by hand over them.
+pub fn recipe_hyperparameters(
+    model: ModelKind,
+    pseudo_anomalies: bool,
+    set: &[(String, f64)],
+) -> BTreeMap<String, f64> {
+    let recipe = model.recipe_hyperparameters(pseudo_anomalies);
+    recipe
+        .iter()
+        .map(|&(id, v)| (id.to_owned(), v))
+        .chain(set.iter().cloned())
+        .collect()
+}
+
 impl RunSettings {
     /// The "quick demo" preset: `model`, compact, on the bundled digits of `protocol`,
     /// sized to train and score in under a minute in a browser tab on the CPU of a 2-core
@@ -275,6 +290,7 @@ impl RunSettings {
             epochs: model.recipe_epochs(pseudo_anomalies),
             pseudo_anomalies,
             validation,
+            hyperparameters: recipe_hyperparameters(model, pseudo_anomalies, &[]),
             ..Self::default()
         }
     }
@@ -349,6 +365,27 @@ mod tests {
             (conv.epochs, conv.max_train, conv.max_test),
             (6, None, None)
         );
+    }
+
+    #[test]
+    fn the_vaes_repair_recipe_weighs_the_kl_term_less_and_a_value_set_by_hand_wins() {
+        let kl = |s: &RunSettings| s.hyperparameters.get("kl-weight").copied();
+        for model in [ModelKind::FcVae, ModelKind::ConvVae] {
+            let overlay = RunSettings::as_in_source(model, DataProtocol::Overlay);
+            assert_eq!(kl(&overlay), Some(0.1), "{model:?}");
+            assert_eq!(
+                kl(&RunSettings::as_in_source(
+                    model,
+                    DataProtocol::OneClass { digit: 0 }
+                )),
+                None
+            );
+        }
+        let ae = RunSettings::as_in_source(ModelKind::FcAutoencoder, DataProtocol::Overlay);
+        assert!(ae.hyperparameters.is_empty());
+        assert_eq!(ae.epochs, 200);
+        let set = recipe_hyperparameters(ModelKind::ConvVae, true, &[("kl-weight".into(), 0.5)]);
+        assert_eq!(set.get("kl-weight"), Some(&0.5));
     }
 
     #[test]

@@ -86,7 +86,6 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
             .map(|t| t.method.clone())
             .unwrap_or_default()
     });
-    let score_label = view.with_value(|v| v.score_label.clone());
     // Opens on the threshold in use (a link's method, say), else the model's own.
     let (id, parameter) = state
         .lab
@@ -143,7 +142,7 @@ fn MethodPicker(view: StoredValue<ModelView>) -> impl IntoView {
                         apply();
                     }
                 >
-                    <option value="own">{format!("the model's own: {own} of training {score_label}")}</option>
+                    <option value="own">{format!("the model's own: {own} of its training scores")}</option>
                     {ThresholdMethod::IDS
                         .iter()
                         .map(|(id, label)| view! { <option value=*id>{*label}</option> })

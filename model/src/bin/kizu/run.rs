@@ -13,6 +13,7 @@ use kizu_model::data::{
     BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::run::{self, DataProtocol, Evaluated, RunData, RunObserver, RunSettings, Trained};
+use kizu_model::settings::recipe_hyperparameters;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::train::StepReport;
 
@@ -55,7 +56,11 @@ impl RunArgs {
                     (None, ProtocolArg::Unseen) => 0.0,
                     _ => kizu_model::settings::RECIPE_VALIDATION,
                 }),
-            hyperparameters: self.hyperparameters.iter().cloned().collect(),
+            hyperparameters: recipe_hyperparameters(
+                self.model,
+                self.pseudo_anomalies,
+                &self.hyperparameters,
+            ),
             series: Default::default(),
         }
     }
