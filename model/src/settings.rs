@@ -384,6 +384,8 @@ mod tests {
         let ae = RunSettings::as_in_source(ModelKind::FcAutoencoder, DataProtocol::Overlay);
         assert!(ae.hyperparameters.is_empty());
         assert_eq!(ae.epochs, 200);
+        let lstm = RunSettings::as_in_source(ModelKind::LstmAutoencoder, DataProtocol::Overlay);
+        assert_eq!(lstm.epochs, 60);
         let set = recipe_hyperparameters(ModelKind::ConvVae, true, &[("kl-weight".into(), 0.5)]);
         assert_eq!(set.get("kl-weight"), Some(&0.5));
     }
