@@ -129,6 +129,12 @@ impl CheckpointMeta {
         }
     }
 
+    /// Rows in every batch the run that trained it sent: scored again at that shape, a GPU
+    /// compiles its kernels once.
+    pub fn batch_rows(&self) -> usize {
+        self.training.config.batch_rows(self.training.train_images)
+    }
+
     /// How the model's inputs are scaled (what it was trained with).
     pub fn normalisation(&self) -> &Normalisation {
         &self.training.config.normalisation

@@ -55,6 +55,12 @@ impl ThresholdMethod {
     /// The thresholds a finished run fits: the one it keeps, then the sources' strict one.
     pub const AFTER_TRAINING: [Self; 2] = [Self::DEFAULT, Self::MaxNormal];
 
+    /// The methods of [`Self::AFTER_TRAINING`] other than `kept`: what an opened model is
+    /// shown beside the threshold its checkpoint keeps.
+    pub fn beside(kept: Self) -> impl Iterator<Item = Self> {
+        Self::AFTER_TRAINING.into_iter().filter(move |&m| m != kept)
+    }
+
     /// The six methods' ids (in forms, links and `kizu threshold`) with their labels.
     pub const IDS: [(&'static str, &'static str); 6] = [
         ("max-normal", "max of normal (source 000)"),
@@ -312,6 +318,19 @@ mod tests {
         assert_eq!(
             ThresholdMethod::DEFAULT.ids(),
             ("percentile", "95".to_owned())
+        );
+        let beside = |kept| ThresholdMethod::beside(kept).collect::<Vec<_>>();
+        assert_eq!(
+            beside(ThresholdMethod::DEFAULT),
+            [ThresholdMethod::MaxNormal]
+        );
+        assert_eq!(
+            beside(ThresholdMethod::MaxNormal),
+            [ThresholdMethod::DEFAULT]
+        );
+        assert_eq!(
+            beside(ThresholdMethod::MeanStd(3.0)),
+            ThresholdMethod::AFTER_TRAINING
         );
     }
 

@@ -42,8 +42,6 @@ pub const SAMPLES_PER_CLASS: usize = 4;
 
 /// Uploaded images scored (and drawn) per batch.
 const SCORE_BATCH: usize = 250;
-/// Thresholds fitted after training: the one a model keeps first.
-const THRESHOLD_METHODS: [ThresholdMethod; 2] = ThresholdMethod::AFTER_TRAINING;
 /// Test and training images a shipped or imported model is shown on (its threshold is
 /// its own): enough for a histogram, few enough to be on screen in a second or two.
 const OPENED_TEST_IMAGES: usize = 500;
@@ -356,9 +354,15 @@ impl Session {
         });
         host.pause().await;
         let score_started = host.now_ms();
-        let evaluated = run::evaluate_run(&trained, &data, None, &THRESHOLD_METHODS, &device)
-            .await
-            .map_err(run_error)?;
+        let evaluated = run::evaluate_run(
+            &trained,
+            &data,
+            None,
+            &ThresholdMethod::AFTER_TRAINING,
+            &device,
+        )
+        .await
+        .map_err(run_error)?;
         let score_ms = host.now_ms() - score_started;
         let meta = trained
             .checkpoint_meta(&settings, &data, &evaluated)
@@ -743,7 +747,7 @@ fn refused(file: &str, error: impl std::fmt::Display) -> Refused {
 }
 
 /// Scores a shipped or imported model's test images against its own threshold, plus
-/// those of [`THRESHOLD_METHODS`] it was not fitted by, on its training images' scores.
+/// those fitted beside it ([`ThresholdMethod::beside`]) on its training images' scores.
 async fn evaluate_opened(
     model: &impl Detector,
     split: &dyn Protocol,
@@ -751,14 +755,12 @@ async fn evaluate_opened(
     device: &Device,
 ) -> Result<Evaluation, Failure> {
     let (score, own) = (meta.score, meta.threshold);
-    // The batch shape the model trained at: a GPU compiles its kernels for one shape.
-    let batch = meta.training.config.batch_rows(meta.training.train_images);
+    let batch = meta.batch_rows();
     let train = score_images(model, split.train(), batch, device)
         .await
         .map_err(run_error)?;
-    let others = THRESHOLD_METHODS.into_iter().filter(|&m| m != own.method);
     let thresholds = std::iter::once(Ok(own))
-        .chain(others.map(|m| fit(m, train.of(score))))
+        .chain(ThresholdMethod::beside(own.method).map(|m| fit(m, train.of(score))))
         .filter_map(Result::ok)
         .collect();
     let evaluation = evaluate_test(model, split, score, thresholds, batch, device)

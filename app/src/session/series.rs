@@ -10,12 +10,13 @@ use kizu_model::series_run::{
     evaluate_series, train_series, SeriesData, SeriesEvaluated, SCORE_LABEL,
 };
 use kizu_model::settings::DataProtocol;
+use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::AnyDetector;
 
 use super::progress::Progress;
 use super::views::{model_view, Tested};
+use super::Control;
 use super::{data_error, per_second, run_error, Current, Failure, Host, Session};
-use super::{Control, THRESHOLD_METHODS};
 use crate::protocol::{
     BackendKind, CommandId, Event, FileBytes, ModelOrigin, ModelView, Refusal, Reply, RunSettings,
     SeriesReport, Throughput,
@@ -112,7 +113,7 @@ impl Session {
             settings.batch_size,
             None,
             None,
-            &THRESHOLD_METHODS,
+            &ThresholdMethod::AFTER_TRAINING,
             &device,
         )
         .await
@@ -182,10 +183,7 @@ impl Session {
         host.pause().await;
         let view = match &data {
             Some(data) => {
-                let methods: Vec<_> = THRESHOLD_METHODS
-                    .into_iter()
-                    .filter(|&m| m != meta.threshold.method)
-                    .collect();
+                let methods: Vec<_> = ThresholdMethod::beside(meta.threshold.method).collect();
                 let (error, own) = (Some(&record.error), Some(meta.threshold));
                 let batch = meta.training.config.batch_size;
                 let evaluated = evaluate_series(model, data, batch, error, own, &methods, device)

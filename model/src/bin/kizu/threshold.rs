@@ -70,7 +70,7 @@ pub(crate) fn threshold_command(args: &ThresholdArgs) -> Result<(), AnyError> {
     let detector = checkpoint.detector(&device)?;
     let model = Normalised::new(&detector, meta.normalisation());
     // Scored as the run scored them: its training images, at its batch shape.
-    let batch = meta.training.config.batch_rows(meta.training.train_images);
+    let batch = meta.batch_rows();
     let normal = data.split.train();
     let scores = read_sync(score_images(&model, normal, batch, &device))?;
     let threshold = fit(method, scores.of(meta.score))?;
