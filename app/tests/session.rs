@@ -60,6 +60,33 @@ fn hello_brings_the_catalogue_of_shipped_checkpoints() {
 }
 
 #[test]
+fn hello_fetches_the_bundled_digits_with_the_catalogue_and_opening_uses_them() {
+    let host = TestHost::new();
+    let session = started(&host);
+    let data = [
+        "kizu:/data/mnist10k-images-idx3-ubyte.gz",
+        "kizu:/data/mnist10k-labels-idx1-ubyte.gz",
+    ];
+    let mut fetched = host.fetched.borrow().clone();
+    fetched.sort();
+    assert_eq!(
+        fetched,
+        ["kizu:/checkpoints/index.json", data[0], data[1]],
+        "hello's fetches"
+    );
+    let file = "conv-ae-digit0.kizu".to_owned();
+    model(send(&session, Action::OpenShipped { file }, &host));
+    let fetched = host.fetched.borrow();
+    for url in data {
+        assert_eq!(
+            fetched.iter().filter(|f| *f == url).count(),
+            1,
+            "{fetched:?}"
+        );
+    }
+}
+
+#[test]
 fn a_quick_run_reports_every_step_and_returns_views_and_a_finite_auc() {
     let host = TestHost::new();
     let session = started(&host);

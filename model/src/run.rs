@@ -120,22 +120,27 @@ impl RunData {
     /// both trained on and tested).
     pub fn mnist(settings: &RunSettings, mnist: &Mnist) -> Result<Self, RunError> {
         let side = settings.input_size;
-        let images = mnist
-            .images
-            .resized(side, side)?
-            .to_channels(settings.channels)?;
-        let mnist = Mnist {
-            images,
-            labels: mnist.labels.clone(),
+        let at_size = |images: &Images| -> Result<Images, RunError> {
+            Ok(images.resized(side, side)?.to_channels(settings.channels)?)
         };
         let (max_train, max_test) = (
             settings.max_train.unwrap_or(usize::MAX),
             settings.max_test.unwrap_or(usize::MAX),
         );
         let no_labelled = || Images::new(Vec::new(), 0, settings.channels, side, side);
+        // Overlays and the seen-vs-unseen pairs are made at the model's size; a one-class
+        // split only picks images, so it resizes just the ones it keeps (a shipped model
+        // opens on 1,000 of the 10,000).
+        let resized = || -> Result<Mnist, RunError> {
+            Ok(Mnist {
+                images: at_size(&mnist.images)?,
+                labels: mnist.labels.clone(),
+            })
+        };
         let digit = match settings.protocol {
             DataProtocol::OneClass { digit } => digit,
             DataProtocol::Overlay => {
+                let mnist = resized()?;
                 let split =
                     OverlaySplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
                 return Ok(Self {
@@ -145,6 +150,7 @@ impl RunData {
                 });
             }
             DataProtocol::Unseen => {
+                let mnist = resized()?;
                 let split = UnseenSplit::new(&mnist, settings.seed)?.truncated(max_train, max_test);
                 return Ok(Self {
                     split: Box::new(split),
@@ -160,7 +166,7 @@ impl RunData {
                 )))
             }
         };
-        let mut split = OneClassSplit::new(&mnist, digit, settings.seed)?;
+        let mut split = OneClassSplit::new(mnist, digit, settings.seed)?;
         let wanted = (split.train.len().min(max_train) as f64 * settings.labelled_anomalies).round()
             as usize;
         let anomalous: Vec<usize> = (0..split.test.len())
@@ -174,9 +180,12 @@ impl RunData {
         split.test = split.test.select(&keep);
         split.test_digits = keep.iter().map(|&i| split.test_digits[i]).collect();
         split.test_is_anomaly = keep.iter().map(|&i| split.test_is_anomaly[i]).collect();
+        let mut split = split.truncated(max_train, max_test);
+        split.train = at_size(&split.train)?;
+        split.test = at_size(&split.test)?;
         Ok(Self {
-            split: Box::new(split.truncated(max_train, max_test)),
-            labelled,
+            split: Box::new(split),
+            labelled: at_size(&labelled)?,
             image_size: side,
         })
     }
@@ -817,6 +826,41 @@ mod tests {
         Mnist {
             images: Images::new(pixels, count, 1, side, side).unwrap(),
             labels,
+        }
+    }
+
+    #[test]
+    fn a_one_class_split_resizes_only_what_it_keeps_and_gets_the_same_images() {
+        let raw = synthetic_digits();
+        for channels in [1, 3] {
+            let settings = RunSettings {
+                input_size: 24,
+                channels,
+                labelled_anomalies: 0.1,
+                ..settings(ModelKind::Aae)
+            };
+            let resized_first = Mnist {
+                images: raw
+                    .images
+                    .resized(24, 24)
+                    .unwrap()
+                    .to_channels(channels)
+                    .unwrap(),
+                labels: raw.labels.clone(),
+            };
+            let (after, before) = (
+                RunData::mnist(&settings, &raw).unwrap(),
+                RunData::mnist(&settings, &resized_first).unwrap(),
+            );
+            assert_eq!(after.split.train(), before.split.train());
+            assert_eq!(after.split.test(), before.split.test());
+            assert_eq!(
+                after.split.test_is_anomaly(),
+                before.split.test_is_anomaly()
+            );
+            assert_eq!(after.labelled, before.labelled);
+            assert_eq!(after.split.train().image_shape(), [channels, 24, 24]);
+            assert!(!after.labelled.is_empty());
         }
     }
 

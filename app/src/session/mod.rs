@@ -13,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 
 use burn::tensor::Device;
+use futures_util::future::join;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
@@ -93,6 +94,8 @@ pub struct Session {
     backend: BackendChoice,
     device: Option<(Device, BackendInfo)>,
     mnist: Option<Mnist>,
+    /// The bundled digits' files, fetched and not yet decoded.
+    bundled: Option<(Vec<u8>, Vec<u8>)>,
     catalog: Catalog,
     current: Option<Current>,
     uploaded: Option<Uploaded>,
@@ -159,7 +162,17 @@ impl Session {
             self.base_url = Some(base_url.trim_end_matches('/').to_owned());
             self.backend = backend;
             let url = self.url(&format!("{CHECKPOINT_DIR}/{CATALOG_FILE}"))?;
-            let bytes = fetch(host, &url).await?;
+            // The bundled digits come with the catalogue: most visits open a model on them
+            // next, and fetched one after the other the first visit waited for both.
+            let bundled = async {
+                match self.mnist {
+                    None => self.fetch_bundled(host).await.ok(),
+                    Some(_) => None,
+                }
+            };
+            let (catalogue, bundled) = join(fetch(host, &url), bundled).await;
+            self.bundled = bundled;
+            let bytes = catalogue?;
             self.catalog = serde_json::from_slice(&bytes).map_err(|e| SessionError::Fetch {
                 url,
                 reason: format!("not a checkpoint catalogue: {e}"),
@@ -279,23 +292,26 @@ impl Session {
         Some(cpu)
     }
 
-    /// The bundled digits, fetched on first use and kept (lent, not copied: 31 MB).
+    /// The bundled digits' two compressed files (images, labels), fetched together.
+    async fn fetch_bundled<H: Host>(&self, host: &H) -> Result<(Vec<u8>, Vec<u8>), Failure> {
+        let images = self.url(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}"))?;
+        let labels = self.url(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}"))?;
+        let (images, labels) = join(fetch(host, &images), fetch(host, &labels)).await;
+        Ok((images?, labels?))
+    }
+
+    /// The bundled digits, decoded on first use (from the files fetched with the catalogue,
+    /// or fetched again if those failed) and kept (lent, not copied: 31 MB).
     async fn mnist<H: Host>(&mut self, id: CommandId, host: &H) -> Result<&Mnist, Failure> {
         if self.mnist.is_none() {
             host.emit(Reply {
                 id,
                 event: Event::Phase("loading data".into()),
             });
-            let images = fetch(
-                host,
-                &self.url(&format!("{DATA_DIR}/{BUNDLED_IMAGES_FILE}"))?,
-            )
-            .await?;
-            let labels = fetch(
-                host,
-                &self.url(&format!("{DATA_DIR}/{BUNDLED_LABELS_FILE}"))?,
-            )
-            .await?;
+            let (images, labels) = match self.bundled.take() {
+                Some(files) => files,
+                None => self.fetch_bundled(host).await?,
+            };
             self.mnist = Some(Mnist::bundled(&images, &labels).map_err(data_error)?);
         }
         self.mnist

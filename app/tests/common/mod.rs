@@ -9,7 +9,7 @@ use kizu_app::backend::decide;
 use kizu_app::protocol::{Action, BackendChoice, BackendInfo, Event, ModelView, Reply};
 use kizu_app::session::{handle, Control, Host, Session};
 
-/// Records replies; serves URLs below `kizu:` from the repository's `public/` folder;
+/// Records replies and fetches; serves URLs below `kizu:` from the repository's `public/` folder;
 /// asks to stop after `stop_after` pauses (one pause per step), to pause at `pause_at`
 /// (resuming after three idle waits).
 pub struct TestHost {
@@ -20,6 +20,8 @@ pub struct TestHost {
     pub idles: Cell<usize>,
     pub control: std::rc::Rc<Control>,
     pub started: std::time::Instant,
+    /// Every URL fetched, in order.
+    pub fetched: RefCell<Vec<String>>,
 }
 
 impl TestHost {
@@ -36,6 +38,7 @@ impl TestHost {
             idles: Cell::new(0),
             control: std::rc::Rc::default(),
             started: std::time::Instant::now(),
+            fetched: RefCell::default(),
         }
     }
 
@@ -72,6 +75,7 @@ impl Host for TestHost {
         self.started.elapsed().as_secs_f64() * 1000.0
     }
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        self.fetched.borrow_mut().push(url.to_owned());
         let path = url.strip_prefix("kizu:/").ok_or("not a test URL")?;
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../public")
