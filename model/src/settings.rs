@@ -368,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn the_vaes_repair_recipe_weighs_the_kl_term_less_and_a_value_set_by_hand_wins() {
+    fn the_repair_recipes_weigh_the_kl_term_less_widen_the_aae_and_a_value_set_by_hand_wins() {
         let kl = |s: &RunSettings| s.hyperparameters.get("kl-weight").copied();
         for model in [ModelKind::FcVae, ModelKind::ConvVae] {
             let overlay = RunSettings::as_in_source(model, DataProtocol::Overlay);
@@ -386,6 +386,14 @@ mod tests {
         assert_eq!(ae.epochs, 200);
         let lstm = RunSettings::as_in_source(ModelKind::LstmAutoencoder, DataProtocol::Overlay);
         assert_eq!(lstm.epochs, 60);
+        let latent = |s: &RunSettings| s.hyperparameters.get("latent").copied();
+        let aae = RunSettings::as_in_source(ModelKind::Aae, DataProtocol::Overlay);
+        assert_eq!(latent(&aae), Some(32.0));
+        let one_class = DataProtocol::OneClass { digit: 0 };
+        assert_eq!(
+            latent(&RunSettings::as_in_source(ModelKind::Aae, one_class)),
+            None
+        );
         let set = recipe_hyperparameters(ModelKind::ConvVae, true, &[("kl-weight".into(), 0.5)]);
         assert_eq!(set.get("kl-weight"), Some(&0.5));
     }
