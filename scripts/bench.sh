@@ -26,6 +26,9 @@ done
 log "native: the LSTM autoencoder's sensor-series recipe on the demo series (flex)"
 "$kizu" series --demo --backend flex
 
+log "native: what opening the first visit's checkpoint costs, step by step (flex)"
+cargo run --release -p kizu-model --features cli --example open_profile
+
 log "native speed: conv AE on both CPU backends"
 "$kizu" bench --model conv-ae --epochs 1 --backends flex ndarray
 
@@ -83,3 +86,4 @@ log "browser: every model's recipe on digit 0, the quick demo of the conv AE on 
 (cd e2e && DIST="$ROOT/dist" node bench_recipes.mjs)
 (cd e2e && DIST="$ROOT/dist" node bench_demo.mjs conv-ae)
 (cd e2e && DIST="$ROOT/dist" node bench_lab.mjs 100)
+(cd e2e && DIST="$ROOT/dist" node bench_open.mjs)
