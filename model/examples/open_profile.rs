@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use burn::tensor::{read_sync, Device, Distribution, Tensor};
 use kizu_model::checkpoint::Checkpoint;
-use kizu_model::data::Mnist;
+use kizu_model::data::{Mnist, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE};
 use kizu_model::detector::{score_images, Normalised};
-use kizu_model::run::{RunData, RunSettings};
+use kizu_model::run::RunData;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -25,8 +25,8 @@ fn main() {
     };
 
     let t = Instant::now();
-    let images = std::fs::read("public/data/mnist10k-images-idx3-ubyte.gz").unwrap();
-    let labels = std::fs::read("public/data/mnist10k-labels-idx1-ubyte.gz").unwrap();
+    let read = |name: &str| std::fs::read(format!("public/data/{name}")).unwrap();
+    let (images, labels) = (read(BUNDLED_IMAGES_FILE), read(BUNDLED_LABELS_FILE));
     let mnist = Mnist::bundled(&images, &labels).unwrap();
     time("decode the bundled digits (gunzip, sha-256, to f32)", t);
 
@@ -35,16 +35,7 @@ fn main() {
     let detector = checkpoint.detector(&device).unwrap();
     time("read the checkpoint, build its detector", t);
     let meta = &checkpoint.meta;
-    let settings = RunSettings {
-        model: meta.model.model_kind(),
-        protocol: meta.protocol(),
-        seed: meta.training.config.seed,
-        input_size: meta.image_size(),
-        channels: meta.channels,
-        max_train: Some(count),
-        max_test: Some(count),
-        ..meta.settings.clone().unwrap_or_default()
-    };
+    let settings = meta.shown_on(count, count);
 
     let t = Instant::now();
     let data = RunData::mnist(&settings, &mnist).unwrap();

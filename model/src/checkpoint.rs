@@ -148,6 +148,22 @@ impl CheckpointMeta {
             .min(self.input_size)
     }
 
+    /// The settings that make the data the model was trained for again (its split, seed,
+    /// size and channels), keeping at most `max_train` training and `max_test` test images:
+    /// what an opened model is shown on.
+    pub fn shown_on(&self, max_train: usize, max_test: usize) -> RunSettings {
+        RunSettings {
+            model: self.model.model_kind(),
+            protocol: self.protocol(),
+            seed: self.training.config.seed,
+            input_size: self.image_size(),
+            channels: self.channels,
+            max_train: Some(max_train),
+            max_test: Some(max_test),
+            ..self.settings.clone().unwrap_or_default()
+        }
+    }
+
     /// The data the model was trained on: its settings', or for older files the digit it
     /// held out (one-class) or else the overlay protocol, the two that shipped.
     pub fn protocol(&self) -> DataProtocol {

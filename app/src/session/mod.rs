@@ -455,18 +455,8 @@ impl Session {
                 .await;
         }
         let meta = &checkpoint.meta;
-        let protocol = meta.protocol();
-        let settings = RunSettings {
-            model: meta.model.model_kind(),
-            protocol: protocol.clone(),
-            seed: meta.training.config.seed,
-            input_size: meta.image_size(),
-            channels: meta.channels,
-            max_train: Some(OPENED_TRAIN_IMAGES),
-            max_test: Some(OPENED_TEST_IMAGES),
-            ..meta.settings.clone().unwrap_or_default()
-        };
-        let data = match protocol {
+        let settings = meta.shown_on(OPENED_TRAIN_IMAGES, OPENED_TEST_IMAGES);
+        let data = match settings.protocol {
             DataProtocol::Images => self
                 .image_split(Target::of(&settings), settings.seed)
                 .ok()
