@@ -19,7 +19,8 @@ export async function launch({ webgpu }) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    // CHROME_FLAGS: extra switches for benchmarks (e.g. V8's `--js-flags=...`).
+    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...(process.env.CHROME_FLAGS?.split(' ').filter(Boolean) ?? [])],
     viewport: { width: 1200, height: 1400 },
   });
   return {

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 
-use crate::protocol::{DataProtocol, DataSize, Fit, ModelKind, RunSettings, SeriesOptions};
+use crate::protocol::{
+    DataProtocol, DataSize, Fit, LearningRateSchedule, ModelKind, RunSettings, SeriesOptions,
+};
 
 /// Most epochs the form accepts: a typo should not start an hour-long run.
 pub const MAX_EPOCHS: usize = 200;
@@ -102,6 +104,8 @@ pub struct Form {
     pub batch_size: String,
     /// Adam's learning rate, as typed; empty: the model's own.
     pub learning_rate: String,
+    /// How the learning rate moves over the run.
+    pub learning_rate_schedule: LearningRateSchedule,
     /// The seed, as typed.
     pub seed: String,
     /// Inputs standardised per channel.
@@ -158,6 +162,7 @@ impl Form {
                 .learning_rate
                 .map(|r| r.to_string())
                 .unwrap_or_default(),
+            learning_rate_schedule: settings.learning_rate_schedule,
             seed: settings.seed.to_string(),
             standardise: settings.standardise,
             pseudo_anomalies: settings.pseudo_anomalies,
@@ -334,6 +339,7 @@ impl Form {
             epochs,
             batch_size,
             learning_rate,
+            learning_rate_schedule: self.learning_rate_schedule,
             seed,
             input_size,
             channels,

@@ -7,7 +7,7 @@ use kizu_model::data::Defect;
 use kizu_model::zoo::Scale;
 
 use crate::form::{DataChoice, Form, DIGIT_SIDES};
-use crate::protocol::{DataSize, Fit, ModelKind};
+use crate::protocol::{DataSize, Fit, LearningRateSchedule, ModelKind};
 use crate::steer;
 
 /// The version of the link format this page writes (`v=`).
@@ -69,6 +69,7 @@ pub fn pairs(
     if !form.learning_rate.trim().is_empty() {
         out.push(("lr", form.learning_rate.trim().into()));
     }
+    out.push(("lr-schedule", form.learning_rate_schedule.id().into()));
     out.push(("seed", form.seed.trim().into()));
     // A series run has no validation share, input scaling or pseudo-anomalies.
     if !series {
@@ -169,6 +170,10 @@ pub fn read(query: &[(String, String)], base: &Form) -> Link {
             "epochs" => form.epochs = value.clone(),
             "batch" => form.batch_size = value.clone(),
             "lr" => form.learning_rate = value.clone(),
+            "lr-schedule" => match LearningRateSchedule::from_id(value) {
+                Some(s) => form.learning_rate_schedule = s,
+                None => refuse("the learning-rate schedule is constant or cosine"),
+            },
             "seed" => form.seed = value.clone(),
             "validation" => form.validation = value.clone(),
             "window" => form.window = value.clone(),
@@ -378,6 +383,7 @@ mod tests {
         form.digit = 7;
         form.epochs = "4".into();
         form.learning_rate = "0.0005".into();
+        form.learning_rate_schedule = LearningRateSchedule::Cosine;
         form.seed = "42".into();
         form.pseudo_anomalies = true;
         form.defects = vec![Defect::NoisePatch, Defect::Scratch];
@@ -430,7 +436,7 @@ mod tests {
     #[test]
     fn hostile_and_out_of_range_values_are_named_and_none_applied() {
         let link = read(
-            &query("model=<script>alert(1)</script>&epochs=99999&seed=-1&digit=12&side=29&foo=bar&hp.latent=0&checkpoint=../secret.kizu&threshold=percentile&threshold-parameter=120"),
+            &query("model=<script>alert(1)</script>&epochs=99999&seed=-1&digit=12&side=29&foo=bar&hp.latent=0&checkpoint=../secret.kizu&threshold=percentile&threshold-parameter=120&lr-schedule=warp"),
             &base(),
         );
         // Nothing was applied: there is no run to reproduce.
@@ -448,10 +454,11 @@ mod tests {
             "hp-latent",
             "checkpoint=“../secret.kizu”",
             "threshold “percentile”",
+            "lr-schedule=“warp”",
         ] {
             assert!(notes.contains(part), "{part} not in\n{notes}");
         }
-        assert_eq!(link.notes.len(), 9, "{notes}");
+        assert_eq!(link.notes.len(), 10, "{notes}");
     }
 
     #[test]

@@ -10,7 +10,9 @@ use crate::library::KeptId;
 
 pub use kizu_model::data::series::Missing;
 pub use kizu_model::data::series::SeriesTrace;
-pub use kizu_model::settings::{DataProtocol, Fit, RunSettings, SeriesOptions};
+pub use kizu_model::settings::{
+    DataProtocol, Fit, LearningRateSchedule, RunSettings, SeriesOptions,
+};
 /// Which detector a run trains: any of the model crate's kinds.
 pub use kizu_model::zoo::ModelKind;
 

@@ -343,6 +343,7 @@ async fn train_on(
         .with_epochs(settings.epochs)
         .with_batch_size(settings.batch_size)
         .with_learning_rate(settings.learning_rate())
+        .with_learning_rate_schedule(Some(settings.learning_rate_schedule))
         .with_seed(settings.seed)
         .with_pseudo_anomalies(
             settings
@@ -977,6 +978,43 @@ mod tests {
         }
         assert_ne!(recorded(&trainer), before, "the run went on");
         assert_eq!(recorded(&copy), before, "its copy did not");
+    }
+
+    #[test]
+    fn every_trainer_follows_the_runs_learning_rate_schedule() {
+        use crate::settings::LearningRateSchedule;
+        for model in [
+            ModelKind::FcAutoencoder,
+            ModelKind::Ganomaly,
+            ModelKind::Aae,
+        ] {
+            let settings = settings(model);
+            let data = RunData::mnist(&settings, &synthetic_digits()).unwrap();
+            let config = settings.model_config().unwrap();
+            let losses = |schedule| {
+                let training = TrainingConfig::new()
+                    .with_batch_size(8)
+                    .with_epochs(1)
+                    .with_learning_rate_schedule(Some(schedule));
+                let train = data.split.train();
+                let device = Device::flex();
+                let mut trainer =
+                    AnyTrainer::new(&config, &training, train, &data.labelled, &device);
+                (0..3)
+                    .map(|_| read_sync(trainer.step()).unwrap().unwrap().losses[0].1)
+                    .collect::<Vec<f32>>()
+            };
+            let constant = losses(LearningRateSchedule::Constant);
+            let cosine = losses(LearningRateSchedule::Cosine);
+            // Losses are read before each step's update: the third is the first after a
+            // step at a lower rate.
+            assert_eq!(
+                constant[..2],
+                cosine[..2],
+                "{model:?}: the first step at the rate"
+            );
+            assert_ne!(constant[2], cosine[2], "{model:?}: the second below it");
+        }
     }
 
     #[test]

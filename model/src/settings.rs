@@ -144,6 +144,56 @@ const SERIES_RECIPE: (usize, usize, f64, u64, [(&str, f64); 3]) = (
     [("hidden", 32.0), ("latent", 16.0), ("layers", 1.0)],
 );
 
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum LearningRateSchedule {
+    /// The same rate at every step.
+    #[default]
+    Constant,
+    /// Half a cosine from the rate at the first step to zero after the last, so that a long
+    /// run ends with small steps instead of wandering around its minimum.
+    Cosine,
+}
+
+impl LearningRateSchedule {
+    /// Every schedule, in the order a form lists them.
+    pub const ALL: [Self; 2] = [Self::Constant, Self::Cosine];
+
+    /// Its id in links and on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine",
+        }
+    }
+
+    /// A short name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine decay",
+        }
+    }
+
+    /// The schedule with id `id`, if any.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.id() == id)
+    }
+
+    /// The rate of step `step` (counted from 1) of `total_steps`, starting from `base`.
+    pub fn rate(self, base: f64, step: usize, total_steps: usize) -> f64 {
+        match self {
+            Self::Constant => base,
+            Self::Cosine => {
+                let done = step.saturating_sub(1) as f64 / total_steps.max(1) as f64;
+                base * 0.5 * (1.0 + (std::f64::consts::PI * done.min(1.0)).cos())
+            }
+        }
+    }
+}
+
 /// Everything that defines a run; what a checkpoint records and a link will carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -160,6 +210,8 @@ pub struct RunSettings {
     pub batch_size: usize,
     /// Adam's learning rate; `None`: the model's own default.
     pub learning_rate: Option<f64>,
+    /// How the learning rate moves over the run (links and files from before it: constant).
+    pub learning_rate_schedule: LearningRateSchedule,
     /// Seed of the split, the weights and the batch order.
     pub seed: u64,
     /// Side images are resized to (MNIST's is 28).
@@ -199,6 +251,7 @@ impl Default for RunSettings {
             epochs: 1,
             batch_size: 64,
             learning_rate: None,
+            learning_rate_schedule: LearningRateSchedule::Constant,
             seed: 42,
             input_size: 28,
             channels: 1,
@@ -348,6 +401,34 @@ impl RunSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cosine_schedule_falls_from_the_rate_to_nothing_and_constant_stays() {
+        let cosine = LearningRateSchedule::Cosine;
+        assert_eq!(cosine.rate(0.01, 1, 100), 0.01);
+        assert!((cosine.rate(0.01, 51, 100) - 0.005).abs() < 1e-12);
+        let last = cosine.rate(0.01, 100, 100);
+        assert!(last > 0.0 && last < 1e-5, "{last}");
+        let rates: Vec<f64> = (1..=100).map(|s| cosine.rate(0.01, s, 100)).collect();
+        assert!(rates.windows(2).all(|w| w[1] < w[0]));
+        for step in [1, 50, 100] {
+            assert_eq!(LearningRateSchedule::Constant.rate(0.01, step, 100), 0.01);
+        }
+        for s in LearningRateSchedule::ALL {
+            assert_eq!(LearningRateSchedule::from_id(s.id()), Some(s));
+        }
+        assert_eq!(LearningRateSchedule::from_id("warp"), None);
+    }
+
+    #[test]
+    fn settings_from_before_the_schedule_read_as_constant() {
+        let old = r#"{"model":"FcAutoencoder","epochs":3,"learning_rate":0.001}"#;
+        let settings: RunSettings = serde_json::from_str(old).expect("old settings read");
+        assert_eq!(
+            settings.learning_rate_schedule,
+            LearningRateSchedule::Constant
+        );
+    }
 
     #[test]
     fn the_quick_demo_trains_every_model_compact_on_the_digits_asked_for() {

@@ -15,6 +15,7 @@ use crate::data::{corrupt, Images, Normalisation, PseudoAnomalies};
 use crate::detector::Detector;
 use crate::readback::{copy_some, ReadbackError};
 use crate::score::{read_scalar, ReadError};
+use crate::settings::LearningRateSchedule;
 
 /// Settings of one training run.
 #[derive(Config, Debug, PartialEq)]
@@ -28,6 +29,9 @@ pub struct TrainingConfig {
     /// Adam learning rate.
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    /// How the learning rate moves over the run; `None`: constant.
+    #[config(default = "None")]
+    pub learning_rate_schedule: Option<LearningRateSchedule>,
     /// Seed of weight initialisation and batch order.
     #[config(default = 42)]
     pub seed: u64,
@@ -52,9 +56,39 @@ impl TrainingConfig {
         batch_rows(self.batch_size, len)
     }
 
+    /// The run's learning rate and how it moves.
+    pub fn rate(&self) -> LearningRate {
+        LearningRate {
+            base: self.learning_rate,
+            schedule: self.learning_rate_schedule.unwrap_or_default(),
+        }
+    }
+
+    /// The learning rate of the step that makes `progress`.
+    pub fn learning_rate_at(&self, progress: Progress) -> f64 {
+        self.rate().at(progress)
+    }
+
     /// The loss weight `id` set for this run, if any.
     pub fn loss_weight(&self, id: &str) -> Option<f32> {
         self.loss_weights.as_ref()?.get(id).copied()
+    }
+}
+
+/// A run's learning rate and how it moves over the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearningRate {
+    /// The rate at the first step.
+    pub base: f64,
+    /// How it moves.
+    pub schedule: LearningRateSchedule,
+}
+
+impl LearningRate {
+    /// The rate of the step that makes `progress`.
+    pub fn at(self, progress: Progress) -> f64 {
+        self.schedule
+            .rate(self.base, progress.step, progress.total_steps)
     }
 }
 
@@ -212,7 +246,7 @@ pub struct SelfSupervisedTrainer<M> {
     optimizer: ModuleOptimizer,
     schedule: BatchSchedule,
     source: BatchSource,
-    learning_rate: f64,
+    rate: LearningRate,
     device: Device,
 }
 
@@ -237,7 +271,7 @@ impl<M: SelfSupervised> SelfSupervisedTrainer<M> {
             },
             optimizer: AdamConfig::new().init(),
             schedule: BatchSchedule::new(images.len(), training),
-            learning_rate: training.learning_rate,
+            rate: training.rate(),
             device,
         }
     }
@@ -259,7 +293,7 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
         let losses = self_supervised_step(
             &mut self.model,
             &mut self.optimizer,
-            self.learning_rate,
+            self.rate.at(progress),
             input,
             target,
         )
@@ -283,7 +317,7 @@ impl<M: SelfSupervised> Trainer for SelfSupervisedTrainer<M> {
             optimizer: AdamConfig::new().init(),
             schedule: self.schedule.clone(),
             source: self.source.clone(),
-            learning_rate: self.learning_rate,
+            rate: self.rate,
             device,
         })
     }

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use super::share::ShareLink;
 use super::state::LabState;
 use crate::form::{hyperparameter_field, DataChoice, FieldError, Form, DIGIT_SIDES};
-use crate::protocol::{Action, DataProtocol, DataSize, ModelKind, RunSettings};
+use crate::protocol::{
+    Action, DataProtocol, DataSize, LearningRateSchedule, ModelKind, RunSettings,
+};
 
 /// The model the form starts with.
 const DEFAULT_MODEL: ModelKind = ModelKind::ConvAutoencoder;
@@ -220,6 +222,22 @@ pub fn Controls() -> impl IntoView {
                         on:change=move |ev| form.update(|f| f.learning_rate = event_target_value(&ev))
                     />
                     {error("learning-rate")}
+                </label>
+                <label>
+                    "Schedule "
+                    <select
+                        data-testid="learning-rate-schedule"
+                        on:change=move |ev| {
+                            if let Some(s) = LearningRateSchedule::from_id(&event_target_value(&ev)) {
+                                form.update(|f| f.learning_rate_schedule = s);
+                            }
+                        }
+                    >
+                        {LearningRateSchedule::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.id() selected=move || form.with(|f| f.learning_rate_schedule == s)>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
                 </label>
                 {text_field("seed", "Seed", |f| f.seed.clone(), |f, v| f.seed = v)}
                 <span class:hidden=series>

@@ -304,6 +304,7 @@ async fn train_on(
         .with_epochs(settings.epochs)
         .with_batch_size(settings.batch_size)
         .with_learning_rate(settings.learning_rate())
+        .with_learning_rate_schedule(Some(settings.learning_rate_schedule))
         .with_seed(settings.seed);
     let mut trainer = SeriesTrainer::new(&config, &training, &data.train_input, device)?
         .with_input_noise(settings.series.input_noise);

@@ -20,7 +20,7 @@ use kizu_model::data::Defect;
 use kizu_model::detector::score_images;
 use kizu_model::metrics::average_precision;
 use kizu_model::score::ScoreKind;
-use kizu_model::settings::Fit;
+use kizu_model::settings::{Fit, LearningRateSchedule};
 use kizu_model::zoo::{ModelKind, Scale};
 
 use backend::Backend;
@@ -129,6 +129,9 @@ struct RunArgs {
     /// Adam learning rate; the model's own default if not given.
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// How the learning rate moves over the run; the model's recipe if not given.
+    #[arg(long, value_enum)]
+    learning_rate_schedule: Option<LearningRateSchedule>,
     /// Seed of the split, the weights and the batch order.
     #[arg(long, default_value_t = 42)]
     seed: u64,

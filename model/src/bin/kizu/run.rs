@@ -40,6 +40,7 @@ impl RunArgs {
             epochs: self.epochs(),
             batch_size: self.batch_size,
             learning_rate: self.learning_rate,
+            learning_rate_schedule: self.learning_rate_schedule.unwrap_or_default(),
             seed: self.seed,
             input_size: usize::from(self.input_size),
             channels: usize::from(self.channels),

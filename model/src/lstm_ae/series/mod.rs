@@ -19,7 +19,8 @@ use crate::data::series::Windows;
 use crate::readback::{copy_some, ReadbackError};
 use crate::score::{per_image_mean, read_vec, ReadError};
 use crate::train::{
-    fixed_batches, self_supervised_step, BatchSchedule, StepReport, Trainer, TrainingConfig,
+    fixed_batches, self_supervised_step, BatchSchedule, LearningRate, StepReport, Trainer,
+    TrainingConfig,
 };
 
 /// Why windows could not be trained on or scored.
@@ -57,7 +58,8 @@ impl LstmAutoencoderConfig {
 /// [`Trainer::step`], over batches of windows reshuffled every epoch (the order is fixed
 /// by [`TrainingConfig::seed`]).
 ///
-/// Of the [`TrainingConfig`] it reads the epochs, batch size, learning rate and seed; the
+/// Of the [`TrainingConfig`] it reads the epochs, batch size, learning rate (and its
+/// schedule) and seed; the
 /// windows come standardised, so its normalisation and pseudo-anomalies do not apply.
 #[derive(Clone)]
 pub struct SeriesTrainer {
@@ -68,7 +70,7 @@ pub struct SeriesTrainer {
     schedule: BatchSchedule,
     /// Shared, not copied, by the copies of the run.
     windows: Arc<Windows>,
-    learning_rate: f64,
+    rate: LearningRate,
     /// Spread of the noise added to each training input; 0: none.
     input_noise: f64,
     device: Device,
@@ -96,7 +98,7 @@ impl SeriesTrainer {
             optimizer: AdamConfig::new().init(),
             schedule: BatchSchedule::new(windows.count(), training),
             windows: Arc::new(windows.clone()),
-            learning_rate: training.learning_rate,
+            rate: training.rate(),
             input_noise: 0.0,
             device,
         })
@@ -138,7 +140,7 @@ impl Trainer for SeriesTrainer {
         let losses = self_supervised_step(
             &mut self.model,
             &mut self.optimizer,
-            self.learning_rate,
+            self.rate.at(progress),
             input,
             x,
         )
@@ -162,7 +164,7 @@ impl Trainer for SeriesTrainer {
             optimizer: AdamConfig::new().init(),
             schedule: self.schedule.clone(),
             windows: self.windows.clone(),
-            learning_rate: self.learning_rate,
+            rate: self.rate,
             input_noise: self.input_noise,
             device,
         })
