@@ -601,10 +601,10 @@ fn a_run_with_pseudo_anomalies_judges_every_kind_by_what_it_repaired() {
     let split = split();
     let none = Images::new(Vec::new(), 0, 1, 28, 28).unwrap();
     // Every defect kind: judged by MSE; the overlaid digit alone, which only adds ink:
-    // by the ink the repair removed.
+    // by the ink the repair erased.
     let cases = [
         (DataProtocol::OneClass { digit: 0 }, ScoreKind::Mse),
-        (DataProtocol::Overlay, ScoreKind::RemovedInk),
+        (DataProtocol::Overlay, ScoreKind::ErasedInk),
     ];
     for (protocol, score) in cases {
         for kind in ModelKind::ALL {
@@ -627,6 +627,11 @@ fn a_run_with_pseudo_anomalies_judges_every_kind_by_what_it_repaired() {
             let scores = read_sync(score_images(&model, &split.test, 32, &device())).unwrap();
             assert_eq!(scores.model_score, scores.of(score), "{kind}");
             assert!(scores.removed_ink.iter().all(|&r| r >= 0.0), "{kind}");
+            let under_removed = scores.erased_ink.iter().zip(&scores.removed_ink);
+            assert!(
+                under_removed.clone().all(|(&e, &r)| (0.0..=r).contains(&e)),
+                "{kind}"
+            );
         }
     }
 }

@@ -218,10 +218,14 @@ pub fn uses_neighbours(kind: ScoreKind) -> bool {
 }
 
 /// Whether a model may be configured to be judged by `kind` instead of its source's own
-/// score: a neighbour score, or MSE or removed ink (what a model trained to repair
+/// score: a neighbour score, or MSE, removed or erased ink (what a model trained to repair
 /// pseudo-anomalies is judged by).
 fn is_chosen(kind: ScoreKind) -> bool {
-    uses_neighbours(kind) || matches!(kind, ScoreKind::Mse | ScoreKind::RemovedInk)
+    uses_neighbours(kind)
+        || matches!(
+            kind,
+            ScoreKind::Mse | ScoreKind::RemovedInk | ScoreKind::ErasedInk
+        )
 }
 
 /// The score a model chosen to be judged by, with the statistics fitted for it (a
@@ -235,7 +239,7 @@ pub struct LatentScore {
 
 impl LatentScore {
     /// The score of a model configured to be judged by `kind` with a latent of `dim`,
-    /// unfitted: a neighbour score, or MSE or removed ink (what a model trained to repair
+    /// unfitted: a neighbour score, or MSE, removed or erased ink (what a model trained to repair
     /// pseudo-anomalies is judged by); `None` for any other (the model's source's own).
     pub fn unfitted(kind: Option<ScoreKind>, dim: usize) -> Option<Self> {
         kind.filter(|&k| is_chosen(k)).map(|kind| Self {
@@ -277,6 +281,7 @@ impl LatentScore {
                     .score(z, detection.mse.clone(), detection.difference_ratio.clone())
             }
             ScoreKind::RemovedInk => detection.removed_ink.clone(),
+            ScoreKind::ErasedInk => detection.erased_ink.clone(),
             _ => detection.mse.clone(),
         };
         detection.with_model_score(score)

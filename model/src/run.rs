@@ -33,9 +33,10 @@ impl RunSettings {
     ///
     /// A model trained with pseudo-anomalies learns to repair them, so it is judged by what
     /// it repaired (on the overlay protocol the latent's nearest neighbour scores 0.64, MSE
-    /// 0.97: docs/BENCHMARKS.md): by the ink it removed where every defect it learned to
-    /// repair adds ink (seed 000's overlaid digit; a normal image loses little, a repaired
-    /// one its added strokes), else by the MSE between the input and its reconstruction.
+    /// 0.97: docs/BENCHMARKS.md): by the ink it erased where every defect it learned to
+    /// repair adds ink (seed 000's overlaid digit; a normal image's strokes come back, a
+    /// repaired one's added strokes do not), else by the MSE between the input and its
+    /// reconstruction.
     pub fn model_config(&self) -> Result<ModelConfig, RunError> {
         let mut config = self
             .model
@@ -65,7 +66,7 @@ impl RunSettings {
     /// [`RunSettings::model_config`]).
     pub fn repair_score(&self) -> ScoreKind {
         if self.defect_kinds().iter().all(|d| d.only_adds_ink()) {
-            ScoreKind::RemovedInk
+            ScoreKind::ErasedInk
         } else {
             ScoreKind::Mse
         }
