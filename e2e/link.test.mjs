@@ -70,6 +70,7 @@ test('a run\'s link restores its settings and threshold and reproduces its AUC, 
     const { app } = first;
     await app.page.getByTestId('seed').fill('7');
     await app.page.getByTestId('seed').dispatchEvent('change');
+    await app.page.getByTestId('learning-rate-schedule').selectOption('cosine');
     await app.startRun({ digit: 4, epochs: 2, model: 'conv-ae' });
     assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
     auc = await app.auc.textContent();
@@ -84,6 +85,7 @@ test('a run\'s link restores its settings and threshold and reproduces its AUC, 
     assert.equal(params.get('digit'), '4');
     assert.equal(params.get('epochs'), '2');
     assert.equal(params.get('seed'), '7');
+    assert.equal(params.get('lr-schedule'), 'cosine');
     assert.equal(params.get('threshold'), 'percentile');
     assert.equal(params.get('threshold-parameter'), '90');
     assert.equal(params.has('blank'), false, 'the link is the run, not the page it was made on');
@@ -100,6 +102,7 @@ test('a run\'s link restores its settings and threshold and reproduces its AUC, 
       assert.equal(await app.digit.inputValue(), '4');
       assert.equal(await app.epochs.inputValue(), '2');
       assert.equal(await value(app, 'seed'), '7');
+      assert.equal(await app.page.getByTestId('learning-rate-schedule').inputValue(), 'cosine');
       assert.equal(await app.page.getByTestId('link-notes').count(), 0, 'nothing to report');
       await app.page.getByTestId('reproduce').click();
       assert.equal(await app.waitForEnd(), 'done', app.errors.join('\n'));
