@@ -6,7 +6,7 @@
 use burn::tensor::read_sync;
 use std::cell::Cell;
 
-use kizu_model::detector::{score_images, Normalised};
+use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::run::{self, evaluate_run, RunData, RunObserver};
 use kizu_model::score::ScoreKind;
 use kizu_model::settings::{DataProtocol, RunSettings};
@@ -216,4 +216,44 @@ fn a_validation_share_chooses_the_epoch_without_training_on_it() {
     let stopped = read_sync(run::train(&settings, &data, &device(), &stop)).unwrap();
     let choice = stopped.validation.expect("validated where it stopped");
     assert_eq!((choice.steps, choice.chosen), (vec![5], 0));
+}
+
+#[test]
+fn a_model_learning_to_repair_overlaid_digits_is_judged_by_the_ink_it_erased() {
+    // The overlay protocol's recipe, short: the conv AE learns to take a second, fainter
+    // digit off each image; judged by erased ink, it ranks overlaid test digits above
+    // clean ones better than by all the ink it removed (which counts its blur too).
+    let settings = RunSettings {
+        model: ModelKind::ConvAutoencoder,
+        scale: Scale::Compact,
+        protocol: DataProtocol::Overlay,
+        pseudo_anomalies: true,
+        epochs: 3,
+        max_train: Some(2000),
+        max_test: Some(800),
+        ..RunSettings::default()
+    };
+    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
+    let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
+    let auc = |score| {
+        read_sync(evaluate_run(
+            &trained,
+            &data,
+            score,
+            &[ThresholdMethod::MaxNormal],
+            &device(),
+        ))
+        .unwrap()
+        .evaluation
+        .auc
+        .expect("both classes in the test set")
+    };
+    let (own, removed) = (auc(None), auc(Some(ScoreKind::RemovedInk)));
+    eprintln!("overlay, 3 epochs: erased ink AUC {own:.4}, removed ink {removed:.4}");
+    assert_eq!(trained.detector().score_kind(), ScoreKind::ErasedInk);
+    assert!(own > 0.9, "erased ink AUC {own:.4}");
+    assert!(
+        own > removed,
+        "erased {own:.4} against removed {removed:.4}"
+    );
 }
