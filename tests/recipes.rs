@@ -7,7 +7,8 @@ use burn::tensor::read_sync;
 use std::cell::Cell;
 
 use kizu_model::detector::{score_images, Detector, Normalised};
-use kizu_model::run::{self, evaluate_run, RunData, RunObserver};
+use kizu_model::eval::Evaluation;
+use kizu_model::run::{self, evaluate_run, RunData, RunObserver, Trained};
 use kizu_model::score::ScoreKind;
 use kizu_model::settings::{DataProtocol, RunSettings};
 use kizu_model::threshold::ThresholdMethod;
@@ -15,11 +16,32 @@ use kizu_model::train::StepReport;
 use kizu_model::zoo::{ModelKind, Scale};
 use kizu_tests::{bundled_mnist, device, Quiet};
 
+/// `settings` (sized by the caller) trained on the bundled digits, with its data.
+fn trained(settings: &RunSettings) -> (Trained, RunData) {
+    let data = RunData::mnist(settings, &bundled_mnist()).unwrap();
+    let trained = read_sync(run::train(settings, &data, &device(), &Quiet)).unwrap();
+    (trained, data)
+}
+
+/// The evaluation of `trained` on `data`'s test images by `score` (its own for `None`), at
+/// the max-of-normal threshold.
+fn evaluation(trained: &Trained, data: &RunData, score: Option<ScoreKind>) -> Evaluation {
+    read_sync(evaluate_run(
+        trained,
+        data,
+        score,
+        &[ThresholdMethod::MaxNormal],
+        &device(),
+    ))
+    .unwrap()
+    .evaluation
+}
+
 /// ROC AUCs of `model` at its recipe (compact scale), trained `epochs` on at most 2,000
 /// digits with `digit` held out and tested on 800, by its own score and by each of `others`;
 /// and the share of normal test digits its own score flags at the max-of-normal threshold.
 fn aucs(model: ModelKind, digit: u8, epochs: usize, others: &[ScoreKind]) -> (Vec<f64>, f64) {
-    let settings = RunSettings {
+    let (trained, data) = trained(&RunSettings {
         model,
         scale: Scale::Compact,
         protocol: DataProtocol::OneClass { digit },
@@ -27,28 +49,18 @@ fn aucs(model: ModelKind, digit: u8, epochs: usize, others: &[ScoreKind]) -> (Ve
         max_train: Some(2000),
         max_test: Some(800),
         ..RunSettings::default()
-    };
-    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
-    let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
-    let evaluate = |score| {
-        read_sync(evaluate_run(
-            &trained,
-            &data,
-            score,
-            &[ThresholdMethod::MaxNormal],
-            &device(),
-        ))
-        .unwrap()
-        .evaluation
-    };
-    let own = evaluate(None);
+    });
+    let own = evaluation(&trained, &data, None);
     let confusion = own.confusion(data.split.as_ref(), &own.thresholds[0]);
     let flagged = confusion
         .false_positive_rate()
         .expect("normal digits in the test set");
     let aucs = std::iter::once(None)
         .chain(others.iter().copied().map(Some))
-        .map(|score| evaluate(score).auc.expect("both classes in the test set"))
+        .map(|score| {
+            let auc = evaluation(&trained, &data, score).auc;
+            auc.expect("both classes in the test set")
+        })
         .collect();
     (aucs, flagged)
 }
@@ -159,8 +171,7 @@ fn a_validation_share_chooses_the_epoch_without_training_on_it() {
         validation: 0.2,
         ..RunSettings::default()
     };
-    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
-    let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
+    let (trained, data) = trained(&settings);
     assert_eq!(trained.train_images, 512, "a fifth of 640 held out");
     let choice = trained
         .validation
@@ -223,7 +234,7 @@ fn a_model_learning_to_repair_overlaid_digits_is_judged_by_the_ink_it_erased() {
     // The overlay protocol's recipe, short: the conv AE learns to take a second, fainter
     // digit off each image; judged by erased ink, it ranks overlaid test digits above
     // clean ones better than by all the ink it removed (which counts its blur too).
-    let settings = RunSettings {
+    let (trained, data) = trained(&RunSettings {
         model: ModelKind::ConvAutoencoder,
         scale: Scale::Compact,
         protocol: DataProtocol::Overlay,
@@ -232,21 +243,10 @@ fn a_model_learning_to_repair_overlaid_digits_is_judged_by_the_ink_it_erased() {
         max_train: Some(2000),
         max_test: Some(800),
         ..RunSettings::default()
-    };
-    let data = RunData::mnist(&settings, &bundled_mnist()).unwrap();
-    let trained = read_sync(run::train(&settings, &data, &device(), &Quiet)).unwrap();
+    });
     let auc = |score| {
-        read_sync(evaluate_run(
-            &trained,
-            &data,
-            score,
-            &[ThresholdMethod::MaxNormal],
-            &device(),
-        ))
-        .unwrap()
-        .evaluation
-        .auc
-        .expect("both classes in the test set")
+        let auc = evaluation(&trained, &data, score).auc;
+        auc.expect("both classes in the test set")
     };
     let (own, removed) = (auc(None), auc(Some(ScoreKind::RemovedInk)));
     eprintln!("overlay, 3 epochs: erased ink AUC {own:.4}, removed ink {removed:.4}");
