@@ -64,11 +64,6 @@ impl TrainingConfig {
         }
     }
 
-    /// The learning rate of the step that makes `progress`.
-    pub fn learning_rate_at(&self, progress: Progress) -> f64 {
-        self.rate().at(progress)
-    }
-
     /// The loss weight `id` set for this run, if any.
     pub fn loss_weight(&self, id: &str) -> Option<f32> {
         self.loss_weights.as_ref()?.get(id).copied()

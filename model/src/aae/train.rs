@@ -123,7 +123,7 @@ impl Trainer for AaeTrainer {
         };
         let anomalies = self.anomaly_batch(indices.len());
         let c = &self.config;
-        let lr = c.training.learning_rate_at(progress);
+        let lr = c.training.rate().at(progress);
 
         // Autoencoder: reconstruct, fool the latent discriminator, push anomalies out.
         let z = autoencoder.encode(input); // [b, d]

@@ -137,7 +137,7 @@ impl GanomalyTrainer {
         let input = to_model_range(input); // [b, c, s, s]
         let x = to_model_range(target); // [b, c, s, s]
         let c = &self.config;
-        let lr = c.training.learning_rate_at(progress);
+        let lr = c.training.rate().at(progress);
 
         // Generator: fool the discriminator's features, reconstruct, keep the latent.
         let out = generator.generate(input);
