@@ -105,19 +105,31 @@ fn the_conv_autoencoder_finds_by_its_latent_the_ones_it_rebuilds_too_well() {
     assert!(flagged < 0.1, "{flagged:.3} of normal test digits flagged");
 }
 
-/// `model`'s recipe, one epoch on 2,000 digits, is judged by the nearest training latent
-/// and separates held-out `digit`s with an AUC above `at_least`.
-fn judged_by_its_latent(model: ModelKind, digit: u8, at_least: f64) {
-    assert_eq!(
-        model.config(Scale::Compact).score_kind(),
-        ScoreKind::Neighbour
-    );
+/// `model`'s recipe, one epoch on 2,000 digits, is judged by `score` and separates
+/// held-out `digit`s with an AUC above `at_least`.
+fn judged_by(model: ModelKind, score: ScoreKind, digit: u8, at_least: f64) {
+    assert_eq!(model.config(Scale::Compact).score_kind(), score);
     let (aucs, flagged) = aucs(model, digit, 1, &[]);
     eprintln!(
-        "{model}, digit {digit} held out: neighbour score AUC {:.3}, max-normal flags {flagged:.3}",
+        "{model}, digit {digit} held out: {score:?} score AUC {:.3}, max-normal flags {flagged:.3}",
         aucs[0]
     );
     assert!(aucs[0] > at_least, "{model}: AUC {:.3}", aucs[0]);
+}
+
+/// [`judged_by`] the nearest training latent.
+fn judged_by_its_latent(model: ModelKind, digit: u8, at_least: f64) {
+    judged_by(model, ScoreKind::Neighbour, digit, at_least);
+}
+
+#[test]
+fn the_fc_vae_by_its_combined_score_beats_chance() {
+    judged_by(ModelKind::FcVae, ScoreKind::Combined, 0, 0.75);
+}
+
+#[test]
+fn the_conv_vae_by_its_latent_beats_chance() {
+    judged_by_its_latent(ModelKind::ConvVae, 0, 0.8);
 }
 
 #[test]
