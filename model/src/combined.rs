@@ -154,18 +154,36 @@ impl CombinedStatistics {
     /// # Shapes
     /// `z`: `[batch, dim]` -> `[batch]`
     pub fn distance(&self, z: Tensor<2>) -> Tensor<1> {
+        let bank = self.bank(&z.device());
+        self.distance_to(bank.as_ref(), z)
+    }
+
+    /// The neighbours on `device` as unit rows, `[n, dim]`: what [`Self::distance_to`]
+    /// compares against; `None` without neighbours.
+    pub fn bank(&self, device: &Device) -> Option<Tensor<2>> {
+        let n = self.len();
+        // Rows unit length again after rounding: unnormalised, the rounding errors shift
+        // every similarity to first order (up to 7e-4 in 8 bits, beyond SELF_DISTANCE).
+        (n > 0).then(|| {
+            unit_rows(Tensor::<2>::from_data(
+                TensorData::new(self.neighbours.to_vec(), [n, self.dim]),
+                device,
+            ))
+        })
+    }
+
+    /// [`Self::distance`] against `bank`, made by [`Self::bank`] once for many batches.
+    ///
+    /// # Shapes
+    /// `bank`: `[n, dim]`, `z`: `[batch, dim]` -> `[batch]`
+    pub fn distance_to(&self, bank: Option<&Tensor<2>>, z: Tensor<2>) -> Tensor<1> {
         let [batch, dim] = z.dims();
         let device = z.device();
         let n = self.len();
-        if n == 0 || dim != self.dim {
+        let Some(bank) = bank.filter(|_| dim == self.dim) else {
             return Tensor::zeros([batch], &device);
-        }
-        // Rows unit length again after rounding: unnormalised, the rounding errors shift
-        // every similarity to first order (up to 7e-4 in 8 bits, beyond SELF_DISTANCE).
-        let bank = unit_rows(Tensor::<2>::from_data(
-            TensorData::new(self.neighbours.to_vec(), [n, dim]),
-            &device,
-        )); // [n, d]
+        };
+        let bank = bank.clone();
         let z = unit_rows(z); // [b, d]
         let similarity = z.matmul(bank.transpose()); // [b, n]
         let nearest = similarity.clone().max_dim(1); // [b, 1]
@@ -186,12 +204,19 @@ impl CombinedStatistics {
         (nearest.neg() + 1.0).clamp_min(0.0).reshape([batch])
     }
 
-    /// The combined score of latents `z` with their `mse` and `ratio`.
+    /// The combined score of latents `z` with their `mse` and `ratio`, against `bank` (made
+    /// by [`Self::bank`] once for many batches).
     ///
     /// # Shapes
-    /// `z`: `[batch, dim]`, `mse` and `ratio`: `[batch]` -> `[batch]`
-    pub fn score(&self, z: Tensor<2>, mse: Tensor<1>, ratio: Tensor<1>) -> Tensor<1> {
-        self.distance.standardise(self.distance(z))
+    /// `bank`: `[n, dim]`, `z`: `[batch, dim]`, `mse` and `ratio`: `[batch]` -> `[batch]`
+    pub fn score(
+        &self,
+        bank: Option<&Tensor<2>>,
+        z: Tensor<2>,
+        mse: Tensor<1>,
+        ratio: Tensor<1>,
+    ) -> Tensor<1> {
+        self.distance.standardise(self.distance_to(bank, z))
             + self.mse.standardise(mse)
             + self.ratio.standardise(ratio)
     }
@@ -235,6 +260,45 @@ fn is_chosen(kind: ScoreKind) -> bool {
 pub struct LatentScore {
     kind: ScoreKind,
     statistics: CombinedStatistics,
+    /// The statistics' bank on the device last scored on, decoded and made unit length
+    /// once: rebuilt per batch it cost a first visit's scoring about 0.1 s.
+    bank: BankCache,
+}
+
+/// A [`LatentScore`]'s bank tensor, kept for the device it was made on; a clone starts
+/// empty, so a model copied to another device never compares against the old one's.
+#[derive(Debug, Default)]
+struct BankCache(std::sync::Mutex<Option<Tensor<2>>>);
+
+impl BankCache {
+    /// The bank of `statistics` on `device`, made on first use there.
+    fn on(&self, statistics: &CombinedStatistics, device: &Device) -> Option<Tensor<2>> {
+        // A poisoned lock only means a panic elsewhere mid-build: build afresh.
+        let Ok(mut cached) = self.0.lock() else {
+            return statistics.bank(device);
+        };
+        match cached.as_ref() {
+            Some(bank) if bank.device() == *device => Some(bank.clone()),
+            _ => {
+                let bank = statistics.bank(device);
+                cached.clone_from(&bank);
+                bank
+            }
+        }
+    }
+}
+
+impl Clone for BankCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+/// A cache is no part of what a score is.
+impl PartialEq for BankCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl LatentScore {
@@ -245,6 +309,7 @@ impl LatentScore {
         kind.filter(|&k| is_chosen(k)).map(|kind| Self {
             kind,
             statistics: CombinedStatistics::unfitted(dim),
+            bank: BankCache::default(),
         })
     }
 
@@ -266,7 +331,11 @@ impl LatentScore {
 
     /// The same score with `statistics` fitted on the training images.
     pub fn with_statistics(self, statistics: CombinedStatistics) -> Self {
-        Self { statistics, ..self }
+        Self {
+            kind: self.kind,
+            statistics,
+            bank: BankCache::default(),
+        }
     }
 
     /// `detection` with this score, of latents `z`, as its model score.
@@ -274,12 +343,15 @@ impl LatentScore {
     /// # Shapes
     /// `z`: `[batch, dim]`; the detection's scores `[batch]`.
     pub fn judge(&self, z: Tensor<2>, detection: Detection) -> Detection {
+        let bank = || self.bank.on(&self.statistics, &z.device());
         let score = match self.kind {
-            ScoreKind::Neighbour => self.statistics.distance(z),
-            ScoreKind::Combined => {
-                self.statistics
-                    .score(z, detection.mse.clone(), detection.difference_ratio.clone())
-            }
+            ScoreKind::Neighbour => self.statistics.distance_to(bank().as_ref(), z),
+            ScoreKind::Combined => self.statistics.score(
+                bank().as_ref(),
+                z,
+                detection.mse.clone(),
+                detection.difference_ratio.clone(),
+            ),
             ScoreKind::RemovedInk => detection.removed_ink.clone(),
             ScoreKind::ErasedInk => detection.erased_ink.clone(),
             _ => detection.mse.clone(),
@@ -431,12 +503,18 @@ pub async fn fit(
         .flat_map(|row| statistics.neighbours[row * dim..(row + 1) * dim].to_vec())
         .collect();
     let mut distances = Vec::new();
+    let bank = statistics.bank(device);
     for rows in sample.chunks(FIT_BATCH * dim) {
         let z = Tensor::<2>::from_data(
             TensorData::new(rows.to_vec(), [rows.len() / dim, dim]),
             device,
         );
-        distances.extend(read_vec(statistics.distance(z).into_data_async().await)?);
+        distances.extend(read_vec(
+            statistics
+                .distance_to(bank.as_ref(), z)
+                .into_data_async()
+                .await,
+        )?);
     }
     statistics.distance = Spread::of(&distances);
     Ok(statistics)
@@ -520,6 +598,39 @@ mod tests {
     }
 
     #[test]
+    fn a_judge_keeps_its_bank_only_for_the_statistics_it_was_made_from() {
+        let device = Device::flex();
+        let bank = |rows: &[f32]| CombinedStatistics {
+            neighbours: CombinedStatistics::neighbours_of(rows, 2),
+            ..CombinedStatistics::unfitted(2)
+        };
+        let (near, far) = (bank(&[1.0, 0.0, 1.0, 0.1]), bank(&[0.0, 1.0, -1.0, 1.0]));
+        let z = || Tensor::<2>::from_data(TensorData::new(vec![1.0, 0.05], [1, 2]), &device);
+        let judged = |score: &LatentScore| {
+            let detection = Detection::from_reconstruction(
+                Tensor::<4>::zeros([1, 1, 2, 2], &device),
+                Tensor::<4>::zeros([1, 1, 2, 2], &device),
+            );
+            let scored = score.judge(z(), detection);
+            read(scored.model_score.expect("a neighbour score"))
+        };
+        let score = LatentScore::unfitted(Some(ScoreKind::Neighbour), 2)
+            .expect("a neighbour score may be chosen")
+            .with_statistics(near.clone());
+        let first = judged(&score);
+        assert_eq!(first, read(near.distance(z())));
+        assert_eq!(judged(&score), first, "the kept bank scores as a fresh one");
+        let refitted = score.clone().with_statistics(far.clone());
+        assert_eq!(judged(&refitted), read(far.distance(z())));
+        assert_ne!(judged(&refitted), first);
+        assert_eq!(
+            judged(&score.clone()),
+            first,
+            "a clone scores as its original"
+        );
+    }
+
+    #[test]
     fn distance_is_to_the_nearest_neighbour_other_than_itself() {
         let device = Device::flex();
         let statistics = CombinedStatistics {
@@ -584,7 +695,13 @@ mod tests {
             ..CombinedStatistics::unfitted(2)
         };
         let z = Tensor::<2>::ones([2, 2], &device);
-        let score = read(statistics.score(z, vector(vec![3.0, 1.0]), vector(vec![0.5, 1.0])));
+        let bank = statistics.bank(&z.device());
+        let score = read(statistics.score(
+            bank.as_ref(),
+            z,
+            vector(vec![3.0, 1.0]),
+            vector(vec![0.5, 1.0]),
+        ));
         assert_eq!(score, [1.0, 2.0]);
     }
 
