@@ -154,7 +154,7 @@ fn anogan_by_its_searched_latent_beats_chance() {
 
 #[test]
 fn the_lstm_autoencoder_by_its_encoders_states_beats_chance() {
-    judged_by_its_latent(ModelKind::LstmAutoencoder, 0, 0.75);
+    judged_by_its_latent(ModelKind::LstmAutoencoder, 0, 0.85);
 }
 
 /// Stops the run after `after` steps.

@@ -462,7 +462,7 @@ fn every_kind_builds_trains_a_step_and_names_its_own_score() {
         assert_eq!(config.model_kind(), kind);
         let training = training()
             .with_epochs(1)
-            .with_learning_rate(kind.learning_rate());
+            .with_learning_rate(kind.learning_rate(false));
         let mut trainer = AnyTrainer::new(&config, &training, &split.train, &none, &device());
         let step = read_sync(trainer.step()).unwrap().unwrap();
         assert!(
@@ -565,7 +565,7 @@ fn every_kind_adapts_to_64_gray_32_rgb_and_28_gray_images() {
             let training = training()
                 .with_epochs(1)
                 .with_batch_size(16)
-                .with_learning_rate(kind.learning_rate());
+                .with_learning_rate(kind.learning_rate(false));
             let mut trainer = AnyTrainer::new(&config, &training, &train, &none, &device());
             for _ in 0..2 {
                 let step = read_sync(trainer.step()).unwrap().unwrap();

@@ -391,10 +391,11 @@ impl RunSettings {
         (!weights.is_empty()).then_some(weights)
     }
 
-    /// The learning rate the run uses: the one set, or the model's own default.
+    /// The learning rate the run uses: the one set, or its model's recipe's (with or without
+    /// pseudo-anomalies).
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate
-            .unwrap_or_else(|| self.model.learning_rate())
+            .unwrap_or_else(|| self.model.learning_rate(self.pseudo_anomalies))
     }
 }
 
@@ -466,7 +467,13 @@ mod tests {
         assert!(ae.hyperparameters.is_empty());
         assert_eq!(ae.epochs, 200);
         let lstm = RunSettings::as_in_source(ModelKind::LstmAutoencoder, DataProtocol::Overlay);
-        assert_eq!(lstm.epochs, 60);
+        assert_eq!((lstm.epochs, lstm.learning_rate()), (60, 1e-2));
+        // One class, the LSTM AE learns slower and longer: at 1e-2 it sat on a plateau.
+        let lstm = RunSettings::as_in_source(
+            ModelKind::LstmAutoencoder,
+            DataProtocol::OneClass { digit: 0 },
+        );
+        assert_eq!((lstm.epochs, lstm.learning_rate()), (20, 3e-3));
         let latent = |s: &RunSettings| s.hyperparameters.get("latent").copied();
         let aae = RunSettings::as_in_source(ModelKind::Aae, DataProtocol::Overlay);
         assert_eq!(latent(&aae), Some(32.0));

@@ -217,7 +217,7 @@ pub fn Controls() -> impl IntoView {
                         data-testid="learning-rate"
                         type="text"
                         inputmode="decimal"
-                        placeholder=move || form.with(|f| format!("{} (the model's)", f.model.learning_rate()))
+                        placeholder=move || form.with(|f| format!("{} (the model's)", f.model.learning_rate(f.pseudo_anomalies)))
                         prop:value=move || form.with(|f| f.learning_rate.clone())
                         on:change=move |ev| form.update(|f| f.learning_rate = event_target_value(&ev))
                     />

@@ -126,7 +126,8 @@ struct RunArgs {
     /// Images per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Adam learning rate; the model's own default if not given.
+    /// Adam learning rate; the model's recipe's if not given (the LSTM AE's depends on
+    /// --pseudo-anomalies).
     #[arg(long)]
     learning_rate: Option<f64>,
     /// How the learning rate moves over the run; the model's recipe if not given.
