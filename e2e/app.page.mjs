@@ -13,8 +13,11 @@ const FLAGS = [
 export const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 'artifacts');
 const RUN_TIMEOUT = 280_000;
 
-/** Launches Debian's Chromium (never a downloaded one); `webgpu` adds --enable-unsafe-webgpu. */
-export async function launch({ webgpu }) {
+/**
+ * Launches Debian's Chromium (never a downloaded one); `webgpu` adds --enable-unsafe-webgpu;
+ * `noServiceWorker` keeps the offline cache out of a test that changes what the server sends.
+ */
+export async function launch({ webgpu, noServiceWorker = false }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kizu-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -22,6 +25,7 @@ export async function launch({ webgpu }) {
     // CHROME_FLAGS: extra switches for benchmarks (e.g. V8's `--js-flags=...`).
     args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...(process.env.CHROME_FLAGS?.split(' ').filter(Boolean) ?? [])],
     viewport: { width: 1200, height: 1400 },
+    serviceWorkers: noServiceWorker ? 'block' : 'allow',
   });
   return {
     context,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
@@ -56,6 +57,37 @@ test('opening the app shows a pretrained detector and any shipped one opens in o
     const side = await app.page.getByTestId('sample-generated').first().evaluate((c) => c.width);
     assert.equal(side, 32);
   }, { blank: false });
+});
+
+test('bundled digits that arrive damaged are named and refused, and the next try loads them', { timeout: TIMEOUT }, async () => {
+  // The offline cache would keep the damaged copy it was served.
+  const browser = await launch({ webgpu: false, noServiceWorker: true });
+  try {
+    const images = /mnist10k-images-idx3-ubyte\.gz$/;
+    const real = fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'data', 'mnist10k-images-idx3-ubyte.gz'));
+    // The browser inflates and hashes the bundled files itself: both checks must still hold.
+    const damaged = [
+      // The right gzip, cut short: the decoder refuses it.
+      [real.subarray(0, real.length >> 1), /mnist10k-images-idx3-ubyte\.gz: not a valid gzip file/],
+      // A valid gzip of other bytes: the digest refuses it.
+      [zlib.gzipSync(Buffer.alloc(4096, 7)), /mnist10k-images-idx3-ubyte\.gz: SHA-256 mismatch/],
+    ];
+    for (const [body, message] of damaged) {
+      await browser.context.route(images, (route) => route.fulfill({ body, contentType: 'application/gzip' }));
+      const app = new AppPage(await browser.context.newPage());
+      await app.open(server.url, '', { blank: false });
+      assert.match(await app.waitForIdle(), message);
+      // The damaged copy was dropped: with the real file back the same page opens a model.
+      await browser.context.unroute(images);
+      await app.page.getByTestId('open-shipped').click();
+      await app.page.getByTestId('model-title').waitFor({ timeout: TIMEOUT });
+      assert.equal(await app.waitForIdle(), 'done');
+      assert.match(await title(app), /digit 0 held out/);
+      await app.page.close();
+    }
+  } finally {
+    await browser.close();
+  }
 });
 
 test('an upload of good and broken files names each broken one and trains on the rest', { timeout: TIMEOUT }, async () => {

@@ -6,6 +6,8 @@
 //! so without Burn.
 
 pub mod backend;
+#[cfg(all(target_arch = "wasm32", feature = "training"))]
+pub mod builtins;
 pub mod control;
 pub mod form;
 pub mod gallery;

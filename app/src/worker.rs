@@ -141,7 +141,10 @@ mod browser {
     use wasm_bindgen::closure::Closure;
 
     use super::{LabWorker, Running};
+    use kizu_model::data::{DataError, Inflated};
+
     use crate::backend::{decide, device_for, probe_adapter};
+    use crate::builtins;
     use crate::protocol::{BackendChoice, BackendInfo, Event, Reply, SessionError};
     use crate::session::Host;
 
@@ -179,6 +182,10 @@ mod browser {
         async fn device(&self, choice: BackendChoice) -> (Device, BackendInfo) {
             let adapter = probe_adapter().await;
             device_for(decide(choice, adapter.as_ref())).await
+        }
+
+        async fn inflate(&self, file: &str, gz: Vec<u8>) -> Result<Inflated, DataError> {
+            builtins::inflate(file, gz).await
         }
     }
 

@@ -11,6 +11,7 @@ use kizu_app::protocol::{
     RunSettings, Sample, SessionError,
 };
 use kizu_app::session::{Session, SAMPLES_PER_CLASS};
+use kizu_model::data::BUNDLED_IMAGES_FILE;
 use kizu_model::threshold::ThresholdMethod;
 use kizu_model::zoo::Scale;
 
@@ -360,6 +361,39 @@ fn a_shipped_checkpoint_opens_with_its_results_and_others_are_refused() {
             Event::Refused(Refusal::NotShipped { file: file.into() })
         );
     }
+}
+
+#[test]
+fn damaged_bundled_digits_are_named_and_fetched_again_by_the_next_open() {
+    let host = TestHost::new();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../public/data")
+        .join(BUNDLED_IMAGES_FILE);
+    let real = std::fs::read(file).unwrap();
+    // Cut short twice: the copy fetched with the catalogue, and the one fetched again when
+    // the model asks for the digits.
+    for _ in 0..2 {
+        let cut = real[..real.len() / 2].to_vec();
+        host.damaged
+            .borrow_mut()
+            .push((BUNDLED_IMAGES_FILE.into(), cut));
+    }
+    let session = started(&host);
+    let open = || Action::OpenShipped {
+        file: "conv-ae-digit0.kizu".into(),
+    };
+    let Event::Failed(SessionError::Data(why)) = send(&session, open(), &host) else {
+        panic!("a damaged download was not refused");
+    };
+    assert!(
+        why.starts_with(&format!("{BUNDLED_IMAGES_FILE}: not a valid gzip file")),
+        "{why}"
+    );
+    let view = model(send(&session, open(), &host));
+    assert!(view.auc.is_some_and(|a| a > 0.5), "{:?}", view.auc);
+    let fetches = host.fetched.borrow();
+    let images = fetches.iter().filter(|u| u.ends_with(BUNDLED_IMAGES_FILE));
+    assert_eq!(images.count(), 3);
 }
 
 #[test]

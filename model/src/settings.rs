@@ -102,6 +102,11 @@ impl DataProtocol {
     pub fn is_series(&self) -> bool {
         matches!(self, Self::DemoSeries | Self::Series)
     }
+
+    /// Whether the data comes from the bundled digits.
+    pub fn is_bundled_digits(&self) -> bool {
+        matches!(self, Self::OneClass { .. } | Self::Overlay | Self::Unseen)
+    }
 }
 
 /// How a sensor series is windowed and learned (the series protocols only): windows of
@@ -501,6 +506,10 @@ mod tests {
             assert!(quick.protocol.is_series());
         }
         assert!(!DataProtocol::Images.is_series());
+        assert!(!DataProtocol::Images.is_bundled_digits());
+        assert!(!DataProtocol::DemoSeries.is_bundled_digits());
+        assert!(DataProtocol::Unseen.is_bundled_digits());
+        assert!(DataProtocol::OneClass { digit: 4 }.is_bundled_digits());
         // Settings written before series existed read with the default windows.
         let old: RunSettings = serde_json::from_str(r#"{"epochs": 3}"#).unwrap();
         assert_eq!((old.epochs, old.series), (3, SeriesOptions::default()));

@@ -17,8 +17,8 @@ use futures_util::future::join;
 use kizu_model::catalog::{Catalog, CATALOG_FILE};
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{
-    decode_batch, DataError, DecodeError, DecodeLimits, ImageSet, ImageSplit, Images, Mnist,
-    Protocol, Target, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
+    decode_batch, DataError, DecodeError, DecodeLimits, ImageSet, ImageSplit, Images, Inflated,
+    Mnist, Protocol, Target, BUNDLED_IMAGES_FILE, BUNDLED_LABELS_FILE, TEST_FRACTION,
 };
 use kizu_model::detector::{score_images, Detector, Normalised};
 use kizu_model::eval::{evaluate_test, Evaluation};
@@ -67,6 +67,16 @@ pub trait Host {
     fn fetch(&self, url: &str) -> impl Future<Output = Result<Vec<u8>, String>>;
     /// The device for a backend preference, with what was chosen and why.
     fn device(&self, choice: BackendChoice) -> impl Future<Output = (Device, BackendInfo)>;
+    /// A gzip file's content and its SHA-256 (`file` names it in errors). By default the
+    /// crate's Rust code does both; a browser has both built in, and faster.
+    fn inflate(
+        &self,
+        file: &str,
+        gz: Vec<u8>,
+    ) -> impl Future<Output = Result<Inflated, DataError>> {
+        let inflated = Inflated::from_gzip(file, &gz);
+        async move { inflated }
+    }
 }
 
 /// The session's model.
@@ -191,12 +201,21 @@ impl Session {
             }
             Action::Train(settings) => self.train(id, settings, host, control).await,
             Action::OpenShipped { file } => {
-                if self.catalog.find(&file).is_none() {
+                let Some(entry) = self.catalog.find(&file) else {
                     return Err(Refusal::NotShipped { file }.into());
-                }
+                };
+                let on_digits = entry.protocol.is_bundled_digits() && self.mnist.is_none();
                 emit(Event::Phase("loading the checkpoint".into()));
                 let url = self.url(&format!("{CHECKPOINT_DIR}/{file}"))?;
-                let bytes = fetch(host, &url).await?;
+                // The digits it is shown on inflate while the file downloads; a failure
+                // here is met, and reported, again when the model asks for them.
+                let digits = async {
+                    if on_digits {
+                        let _ = self.mnist(id, host).await;
+                    }
+                };
+                let (bytes, ()) = join(fetch(host, &url), digits).await;
+                let bytes = bytes?;
                 self.open(id, &file, &bytes, ModelOrigin::Shipped(file.clone()), host)
                     .await
             }
@@ -312,7 +331,14 @@ impl Session {
                 Some(files) => files,
                 None => self.fetch_bundled(host).await?,
             };
-            self.mnist = Some(Mnist::bundled(&images, &labels).map_err(data_error)?);
+            let (images, labels) = join(
+                host.inflate(BUNDLED_IMAGES_FILE, images),
+                host.inflate(BUNDLED_LABELS_FILE, labels),
+            )
+            .await;
+            let mnist =
+                Mnist::bundled_inflated(&images.map_err(data_error)?, &labels.map_err(data_error)?);
+            self.mnist = Some(mnist.map_err(data_error)?);
         }
         self.mnist
             .as_ref()

@@ -22,6 +22,9 @@ pub struct TestHost {
     pub started: std::time::Instant,
     /// Every URL fetched, in order.
     pub fetched: RefCell<Vec<String>>,
+    /// Bodies served, one fetch each, instead of the file whose URL ends so (damaged
+    /// downloads).
+    pub damaged: RefCell<Vec<(String, Vec<u8>)>>,
 }
 
 impl TestHost {
@@ -39,6 +42,7 @@ impl TestHost {
             control: std::rc::Rc::default(),
             started: std::time::Instant::now(),
             fetched: RefCell::default(),
+            damaged: RefCell::default(),
         }
     }
 
@@ -76,6 +80,14 @@ impl Host for TestHost {
     }
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         self.fetched.borrow_mut().push(url.to_owned());
+        let damaged = self
+            .damaged
+            .borrow()
+            .iter()
+            .position(|(end, _)| url.ends_with(end));
+        if let Some(at) = damaged {
+            return Ok(self.damaged.borrow_mut().remove(at).1);
+        }
         let path = url.strip_prefix("kizu:/").ok_or("not a test URL")?;
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../public")

@@ -22,7 +22,7 @@ pub const BUNDLED_IMAGES_FILE: &str = "mnist10k-images-idx3-ubyte.gz";
 pub const BUNDLED_LABELS_FILE: &str = "mnist10k-labels-idx1-ubyte.gz";
 
 /// Decompressed size cap: far above MNIST's 47 MB training set, far below a gzip bomb.
-const MAX_UNCOMPRESSED: u64 = 256 * 1024 * 1024;
+pub const MAX_UNCOMPRESSED: u64 = 256 * 1024 * 1024;
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
 
@@ -35,14 +35,47 @@ pub struct Mnist {
     pub labels: Vec<u8>,
 }
 
+/// A gzip file's content and the SHA-256 of that content.
+///
+/// Made here by [`Inflated::from_gzip`], or by a caller with faster means of its own (a
+/// browser inflates and hashes natively, several times faster than this crate's code in
+/// WebAssembly); [`Mnist::bundled_inflated`] trusts the digest to be that of the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inflated {
+    /// The uncompressed bytes.
+    pub bytes: Vec<u8>,
+    /// Their SHA-256.
+    pub sha256: [u8; 32],
+}
+
+impl Inflated {
+    /// Uncompressed bytes with their SHA-256, hashed here.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        let sha256 = Sha256::digest(&bytes).into();
+        Self { bytes, sha256 }
+    }
+
+    /// Inflates `gz` (refusing more than [`MAX_UNCOMPRESSED`] bytes) and hashes the result;
+    /// `file` names it in errors.
+    pub fn from_gzip(file: &str, gz: &[u8]) -> Result<Self, DataError> {
+        gunzip(file, gz).map(Self::new)
+    }
+}
+
 impl Mnist {
     /// Parses the bundled subset and checks both files against their published SHA-256.
     pub fn bundled(images_gz: &[u8], labels_gz: &[u8]) -> Result<Self, DataError> {
-        let images = gunzip(BUNDLED_IMAGES_FILE, images_gz)?;
-        let labels = gunzip(BUNDLED_LABELS_FILE, labels_gz)?;
-        check_sha256(BUNDLED_IMAGES_FILE, &images, BUNDLED_IMAGES_SHA256)?;
-        check_sha256(BUNDLED_LABELS_FILE, &labels, BUNDLED_LABELS_SHA256)?;
-        Self::from_idx(&images, &labels)
+        let images = Inflated::from_gzip(BUNDLED_IMAGES_FILE, images_gz)?;
+        let labels = Inflated::from_gzip(BUNDLED_LABELS_FILE, labels_gz)?;
+        Self::bundled_inflated(&images, &labels)
+    }
+
+    /// Parses the bundled subset from its two files already inflated, checking the digest
+    /// each came with against the published SHA-256.
+    pub fn bundled_inflated(images: &Inflated, labels: &Inflated) -> Result<Self, DataError> {
+        check_sha256(BUNDLED_IMAGES_FILE, &images.sha256, BUNDLED_IMAGES_SHA256)?;
+        check_sha256(BUNDLED_LABELS_FILE, &labels.sha256, BUNDLED_LABELS_SHA256)?;
+        Self::from_idx(&images.bytes, &labels.bytes)
     }
 
     /// Parses any gzip-compressed IDX pair (no hash check).
@@ -104,11 +137,9 @@ fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     Ok(out)
 }
 
-fn check_sha256(file: &str, bytes: &[u8], expected: &str) -> Result<(), DataError> {
-    let found: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+/// Compares a digest with a published one (lowercase hex).
+fn check_sha256(file: &str, digest: &[u8; 32], expected: &str) -> Result<(), DataError> {
+    let found: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     if found == expected {
         Ok(())
     } else {
@@ -249,6 +280,39 @@ mod tests {
                 index: 0,
                 label: 12
             }
+        );
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn inflating_gives_the_bytes_and_their_sha256() {
+        let content = idx_labels(&[1, 2, 3]);
+        let inflated = Inflated::from_gzip("labels", &gzip(&content)).unwrap();
+        assert_eq!(inflated.bytes, content);
+        assert_eq!(inflated.sha256, <[u8; 32]>::from(Sha256::digest(&content)));
+    }
+
+    #[test]
+    fn inflated_files_are_judged_by_the_digest_they_came_with() {
+        let images = Inflated {
+            bytes: idx_images(1, 2),
+            sha256: [0; 32],
+        };
+        let labels = Inflated {
+            bytes: idx_labels(&[1]),
+            sha256: [0; 32],
+        };
+        let err = Mnist::bundled_inflated(&images, &labels).unwrap_err();
+        assert!(
+            matches!(&err, DataError::HashMismatch { file, found, .. }
+                if file == BUNDLED_IMAGES_FILE && found == &"00".repeat(32)),
+            "{err}"
         );
     }
 

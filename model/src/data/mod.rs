@@ -29,7 +29,8 @@ pub use layout::{
     IMAGE_EXTENSIONS, MASK_FOLDERS,
 };
 pub use mnist::{
-    Mnist, BUNDLED_IMAGES_FILE, BUNDLED_IMAGES_SHA256, BUNDLED_LABELS_FILE, BUNDLED_LABELS_SHA256,
+    Inflated, Mnist, BUNDLED_IMAGES_FILE, BUNDLED_IMAGES_SHA256, BUNDLED_LABELS_FILE,
+    BUNDLED_LABELS_SHA256, MAX_UNCOMPRESSED,
 };
 pub use protocol::{OneClassSplit, OverlaySplit, Protocol, UnseenSplit, TEST_FRACTION};
 pub use transform::{Normalisation, LUMA_WEIGHTS, MIN_STD};
