@@ -3,6 +3,8 @@
 // opens a shipped checkpoint, all from the service worker's cache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
 
@@ -19,6 +21,8 @@ test('after one visit the app reloads, trains and opens a checkpoint with the ne
     await app.open(server.url);
     // Installed (every file but the WebGPU worker cached) and serving this page.
     await app.page.evaluate(() => navigator.serviceWorker.ready);
+    await app.page.waitForFunction(() => document.querySelector('[data-testid="offline-state"]')?.dataset.state === 'ready');
+    assert.match(await app.page.getByTestId('offline-state').textContent(), /Works offline/);
     await app.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     const cached = await app.page.evaluate(async () => {
       const keys = await caches.keys();
@@ -45,6 +49,43 @@ test('after one visit the app reloads, trains and opens a checkpoint with the ne
     await app.screenshot('offline');
   } finally {
     await browser.close();
+  }
+});
+
+test('a file that is not as this version has it (a deploy half done) is not cached; the next visit saves the app', { timeout: TIMEOUT }, async () => {
+  const overrides = new Map();
+  const deploying = await serve(process.env.DIST ?? '../dist', { overrides });
+  const browser = await launch({ webgpu: false });
+  try {
+    // The CPU worker's script of another version: the precache checks each file's SHA-256.
+    const worker = fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'worker.js'));
+    overrides.set('/worker.js', Buffer.concat([worker, Buffer.from('\n// another version\n')]));
+    const app = new AppPage(await browser.context.newPage());
+    await app.open(deploying.url);
+    const offline = (state) => app.page.waitForFunction(
+      (s) => document.querySelector('[data-testid="offline-state"]')?.dataset.state === s, state, { timeout: TIMEOUT });
+    await offline('failed');
+    assert.match(await app.page.getByTestId('offline-state').textContent(), /Not saved for offline use/);
+    const cached = await app.page.evaluate(async () => {
+      const counts = await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).length));
+      return counts.reduce((a, b) => a + b, 0);
+    });
+    assert.equal(cached, 0, 'nothing cached from the failed install');
+    await app.screenshot('offline-failed');
+
+    // The deploy done: the next visit saves this version, which then opens offline.
+    overrides.clear();
+    await app.page.reload();
+    await app.waitForIdle();
+    await offline('ready');
+    await browser.context.setOffline(true);
+    await app.page.reload();
+    await app.waitForIdle();
+    await offline('ready');
+    assert.deepEqual(app.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), []);
+  } finally {
+    await browser.close();
+    await deploying.close();
   }
 });
 

@@ -8,8 +8,11 @@ const TYPES = {
   '.css': 'text/css', '.png': 'image/png', '.gz': 'application/gzip', '.json': 'application/json',
 };
 
-/** Serves `root` on a free port; resolves to { url, close }. */
-export async function serve(root) {
+/**
+ * Serves `root` on a free port; resolves to { url, close }. `overrides` (path -> bytes, read
+ * on each request) serves other bytes for some files, as a server mid-deploy would.
+ */
+export async function serve(root, { overrides = new Map() } = {}) {
   const base = path.resolve(root);
   if (!fs.existsSync(path.join(base, 'index.html'))) {
     throw new Error(`${base}/index.html is missing: build the app first (trunk build)`);
@@ -18,6 +21,10 @@ export async function serve(root) {
     const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
     let file = path.join(base, pathname);
     if (!file.startsWith(base)) return res.writeHead(403).end();
+    if (overrides.has(pathname)) {
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+      return res.end(overrides.get(pathname));
+    }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) return res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });

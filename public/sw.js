@@ -3,15 +3,20 @@
 // hook) writes VERSION and FILES above this text: every file of the build, and a version
 // that changes with any of them, so each build has a cache of its own and a page is never
 // served with another version's worker.
-/* global VERSION, FILES */
+/* global VERSION, FILES, INTEGRITY */
 const CACHE = `kizu-${VERSION}`;
 // The WebGPU worker is most of the download and only some visitors need it: it is cached
 // when a page first fetches it, not ahead.
 const LAZY = /^worker-webgpu/;
 const PRECACHE = ['./', ...FILES.filter((f) => !LAZY.test(f))];
 
+// Each file from the server, never the HTTP cache, and only as this build wrote it: a file
+// of another version (a deploy half done, a stale copy) fails the install, which the next
+// visit tries again, so a page never runs with another version's worker or data.
+const fresh = (file) => new Request(file, { cache: 'reload', integrity: INTEGRITY[file] ?? '' });
+
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map(fresh))));
 });
 
 self.addEventListener('activate', (event) => {
