@@ -1,6 +1,7 @@
 // End-to-end: the offline kiosk's first need. After one visit, with the network cut
 // (Playwright's context.setOffline), the page reloads, trains on the bundled digits and
-// opens a shipped checkpoint, all from the service worker's cache.
+// opens a shipped checkpoint, all from the service worker's cache; a file of another
+// version (a deploy half done) is never cached, and the page says whether it works offline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -83,6 +84,37 @@ test('a file that is not as this version has it (a deploy half done) is not cach
     await app.waitForIdle();
     await offline('ready');
     assert.deepEqual(app.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), []);
+  } finally {
+    await browser.close();
+    await deploying.close();
+  }
+});
+
+test('the WebGPU worker is cached when a page first uses it, and only as this version has it', { timeout: TIMEOUT }, async () => {
+  const overrides = new Map();
+  const deploying = await serve(process.env.DIST ?? '../dist', { overrides });
+  const browser = await launch({ webgpu: true });
+  try {
+    const app = new AppPage(await browser.context.newPage());
+    await app.open(deploying.url);
+    await app.page.waitForFunction(() => document.querySelector('[data-testid="offline-state"]')?.dataset.state === 'ready', null, { timeout: TIMEOUT });
+    const cached = () => app.page.evaluate(async () => {
+      const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('kizu-')));
+      return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop())
+        .filter((name) => name.startsWith('worker-webgpu')).sort();
+    });
+    assert.deepEqual(await cached(), [], 'not fetched ahead');
+
+    // The server has another version's script: the page runs with it, the cache keeps it not.
+    const script = fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'worker-webgpu.js'));
+    overrides.set('/worker-webgpu.js', Buffer.concat([script, Buffer.from('\n// another version\n')]));
+    await app.open(deploying.url, '?backend=webgpu');
+    assert.deepEqual(await cached(), ['worker-webgpu_bg.wasm']);
+
+    overrides.clear();
+    await app.page.reload();
+    await app.waitForIdle();
+    assert.deepEqual(await cached(), ['worker-webgpu.js', 'worker-webgpu_bg.wasm']);
   } finally {
     await browser.close();
     await deploying.close();

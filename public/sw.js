@@ -15,6 +15,14 @@ const PRECACHE = ['./', ...FILES.filter((f) => !LAZY.test(f))];
 // visit tries again, so a page never runs with another version's worker or data.
 const fresh = (file) => new Request(file, { cache: 'reload', integrity: INTEGRITY[file] ?? '' });
 
+// Whether a response is the file this build wrote (what the precache's integrity checks, for
+// a file cached when first used): one of another version is served, never kept.
+async function asBuilt(path, response) {
+  if (!INTEGRITY[path]) return false;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await response.arrayBuffer()));
+  return `sha256-${btoa(String.fromCharCode(...digest))}` === INTEGRITY[path];
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map(fresh))));
 });
@@ -46,7 +54,9 @@ self.addEventListener('fetch', (event) => {
     const hit = await cache.match(navigation ? './' : request, { ignoreSearch: navigation });
     if (hit) return hit;
     const response = await fetch(request);
-    if (response.ok && LAZY.test(path)) await cache.put(request, response.clone());
+    if (response.ok && LAZY.test(path) && await asBuilt(path, response.clone())) {
+      await cache.put(request, response.clone());
+    }
     return response;
   })());
 });
