@@ -10,10 +10,34 @@ import { serve } from './server.mjs';
 import { launch, AppPage } from './app.page.mjs';
 
 const TIMEOUT = 300_000;
+const DIST = process.env.DIST ?? '../dist';
 let server;
 
-before(async () => { server = await serve(process.env.DIST ?? '../dist'); });
+before(async () => { server = await serve(DIST); });
 after(async () => { await server?.close(); });
+
+/**
+ * Runs `body` against a server mid-deploy: `anotherVersion(file)` serves the file changed (as
+ * another build would have it), `deployed()` serves the build again.
+ */
+async function midDeploy({ webgpu }, body) {
+  const overrides = new Map();
+  const deploying = await serve(DIST, { overrides });
+  const browser = await launch({ webgpu });
+  try {
+    const anotherVersion = (file) => overrides.set(`/${file}`,
+      Buffer.concat([fs.readFileSync(path.join(DIST, file)), Buffer.from('\n// another version\n')]));
+    const app = new AppPage(await browser.context.newPage());
+    await body({ app, browser, url: deploying.url, anotherVersion, deployed: () => overrides.clear() });
+  } finally {
+    await browser.close();
+    await deploying.close();
+  }
+}
+
+/** Waits for the page to say whether it works offline: 'ready', 'failed', ... */
+const offlineState = (app, state) => app.page.waitForFunction(
+  (s) => document.querySelector('[data-testid="offline-state"]')?.dataset.state === s, state, { timeout: TIMEOUT });
 
 test('after one visit the app reloads, trains and opens a checkpoint with the network off', { timeout: TIMEOUT }, async () => {
   const browser = await launch({ webgpu: false });
@@ -22,7 +46,7 @@ test('after one visit the app reloads, trains and opens a checkpoint with the ne
     await app.open(server.url);
     // Installed (every file but the WebGPU worker cached) and serving this page.
     await app.page.evaluate(() => navigator.serviceWorker.ready);
-    await app.page.waitForFunction(() => document.querySelector('[data-testid="offline-state"]')?.dataset.state === 'ready');
+    await offlineState(app, 'ready');
     assert.match(await app.page.getByTestId('offline-state').textContent(), /Works offline/);
     await app.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     const cached = await app.page.evaluate(async () => {
@@ -54,18 +78,11 @@ test('after one visit the app reloads, trains and opens a checkpoint with the ne
 });
 
 test('a file that is not as this version has it (a deploy half done) is not cached; the next visit saves the app', { timeout: TIMEOUT }, async () => {
-  const overrides = new Map();
-  const deploying = await serve(process.env.DIST ?? '../dist', { overrides });
-  const browser = await launch({ webgpu: false });
-  try {
+  await midDeploy({ webgpu: false }, async ({ app, browser, url, anotherVersion, deployed }) => {
     // The CPU worker's script of another version: the precache checks each file's SHA-256.
-    const worker = fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'worker.js'));
-    overrides.set('/worker.js', Buffer.concat([worker, Buffer.from('\n// another version\n')]));
-    const app = new AppPage(await browser.context.newPage());
-    await app.open(deploying.url);
-    const offline = (state) => app.page.waitForFunction(
-      (s) => document.querySelector('[data-testid="offline-state"]')?.dataset.state === s, state, { timeout: TIMEOUT });
-    await offline('failed');
+    anotherVersion('worker.js');
+    await app.open(url);
+    await offlineState(app, 'failed');
     assert.match(await app.page.getByTestId('offline-state').textContent(), /Not saved for offline use/);
     const cached = await app.page.evaluate(async () => {
       const counts = await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).length));
@@ -75,29 +92,22 @@ test('a file that is not as this version has it (a deploy half done) is not cach
     await app.screenshot('offline-failed');
 
     // The deploy done: the next visit saves this version, which then opens offline.
-    overrides.clear();
+    deployed();
     await app.page.reload();
     await app.waitForIdle();
-    await offline('ready');
+    await offlineState(app, 'ready');
     await browser.context.setOffline(true);
     await app.page.reload();
     await app.waitForIdle();
-    await offline('ready');
+    await offlineState(app, 'ready');
     assert.deepEqual(app.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), []);
-  } finally {
-    await browser.close();
-    await deploying.close();
-  }
+  });
 });
 
 test('the WebGPU worker is cached when a page first uses it, and only as this version has it', { timeout: TIMEOUT }, async () => {
-  const overrides = new Map();
-  const deploying = await serve(process.env.DIST ?? '../dist', { overrides });
-  const browser = await launch({ webgpu: true });
-  try {
-    const app = new AppPage(await browser.context.newPage());
-    await app.open(deploying.url);
-    await app.page.waitForFunction(() => document.querySelector('[data-testid="offline-state"]')?.dataset.state === 'ready', null, { timeout: TIMEOUT });
+  await midDeploy({ webgpu: true }, async ({ app, url, anotherVersion, deployed }) => {
+    await app.open(url);
+    await offlineState(app, 'ready');
     const cached = () => app.page.evaluate(async () => {
       const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('kizu-')));
       return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop())
@@ -106,19 +116,15 @@ test('the WebGPU worker is cached when a page first uses it, and only as this ve
     assert.deepEqual(await cached(), [], 'not fetched ahead');
 
     // The server has another version's script: the page runs with it, the cache keeps it not.
-    const script = fs.readFileSync(path.join(process.env.DIST ?? '../dist', 'worker-webgpu.js'));
-    overrides.set('/worker-webgpu.js', Buffer.concat([script, Buffer.from('\n// another version\n')]));
-    await app.open(deploying.url, '?backend=webgpu');
+    anotherVersion('worker-webgpu.js');
+    await app.open(url, '?backend=webgpu');
     assert.deepEqual(await cached(), ['worker-webgpu_bg.wasm']);
 
-    overrides.clear();
+    deployed();
     await app.page.reload();
     await app.waitForIdle();
     assert.deepEqual(await cached(), ['worker-webgpu.js', 'worker-webgpu_bg.wasm']);
-  } finally {
-    await browser.close();
-    await deploying.close();
-  }
+  });
 });
 
 test('kiosk mode: one model, no settings, a big verdict and heat map for each image, offline too', { timeout: TIMEOUT }, async () => {
