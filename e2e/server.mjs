@@ -21,13 +21,11 @@ export async function serve(root, { overrides = new Map() } = {}) {
     const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
     let file = path.join(base, pathname);
     if (!file.startsWith(base)) return res.writeHead(403).end();
-    if (overrides.has(pathname)) {
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      return res.end(overrides.get(pathname));
-    }
+    const type = () => ({ 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    if (overrides.has(pathname)) return res.writeHead(200, type()).end(overrides.get(pathname));
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) return res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, type());
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,8 +1,8 @@
 //! The browser's own gzip decoder (`DecompressionStream`) and SHA-256 (`crypto.subtle`),
-//! for the worker's host: the bundled digits inflate and hash several times faster so
-//! than in WebAssembly, off the worker's thread. Where either is missing (an older
-//! browser; `crypto.subtle` exists only in secure contexts) the crate's Rust code does
-//! that part.
+//! for the worker's host: native code, faster than the crate's Rust compiled to
+//! WebAssembly (70-85 ms less per first visit, docs/BENCHMARKS.md). Where either is missing
+//! (an older browser; `crypto.subtle` exists only in secure contexts) the crate's Rust code
+//! does that part.
 
 use js_sys::{Array, Object, Promise, Uint8Array};
 use kizu_model::data::{DataError, Inflated, MAX_UNCOMPRESSED};
