@@ -5,7 +5,7 @@ use burn::tensor::Device;
 use kizu_model::checkpoint::{Checkpoint, CheckpointMeta};
 use kizu_model::data::{Protocol, Target};
 use kizu_model::detector::{score_images, Detector, Normalised};
-use kizu_model::eval::{evaluate_test, Evaluation};
+use kizu_model::eval::{evaluate_test, Evaluation, HISTOGRAM_BINS};
 use kizu_model::run::RunData;
 use kizu_model::settings::DataProtocol;
 use kizu_model::threshold::{fit, ThresholdMethod};
@@ -96,7 +96,7 @@ impl Session {
                     test_latents: Vec::new(),
                     latent_dim: 0,
                     auc: None,
-                    histogram: kizu_model::metrics::Histogram::new(&[], &[], 40, &[]),
+                    histogram: kizu_model::metrics::Histogram::new(&[], &[], HISTOGRAM_BINS, &[]),
                 };
                 (
                     model_view(origin, meta, None, evaluation, Vec::new(), None),
